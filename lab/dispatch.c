@@ -1,0 +1,216 @@
+/*
+ * dispatch.c -- edge-case normalization and optional checking in front of every policy.
+ *
+ * Design:      see dispatch.h. This file is the boundary: after it, a policy can
+ *              assume 0 < n <= LAB_MAX_REQUEST, p != NULL and p inside its heap.
+ */
+#include "dispatch.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *lab_strerror(lab_err_t e)
+{
+    switch (e) {
+    case LAB_OK:
+        return "ok";
+    case LAB_ERR_FOREIGN:
+        return "pointer not from this heap";
+    case LAB_ERR_MISALIGNED:
+        return "pointer is not the start of a block";
+    case LAB_ERR_DOUBLE_FREE:
+        return "double free";
+    case LAB_ERR_CORRUPT:
+        return "corrupted block header";
+    case LAB_ERR_NOMEM:
+        return "out of memory";
+    }
+    return "unknown error";
+}
+
+void lab_report_add(lab_report_t *r, const char *fmt, ...)
+{
+    if (r->count++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->first, sizeof r->first, fmt, ap);
+        va_end(ap);
+    }
+}
+
+int lab_heap_open(lab_heap_t *h, const lab_policy_t *policy, const lab_cfg_t *cfg, size_t limit)
+{
+    memset(h, 0, sizeof *h);
+    h->policy = policy;
+    h->cfg = cfg ? *cfg : (lab_cfg_t){.align = 16};
+    if (h->cfg.align < 8 || (h->cfg.align & (h->cfg.align - 1)) || h->cfg.align > LAB_PAGE_SIZE)
+        return EINVAL;
+    if (h->cfg.mmap_threshold == 0)
+        h->cfg.mmap_threshold = (size_t)128 << 10;
+    int err = lab_mem_init(&h->mem, limit);
+    if (err)
+        return err;
+    size_t state_size = policy->state_size ? policy->state_size : 1;
+    h->state = aligned_alloc(16, (state_size + 15) & ~(size_t)15);
+    if (!h->state) {
+        lab_mem_fini(&h->mem);
+        return ENOMEM;
+    }
+    memset(h->state, 0, state_size);
+    err = policy->init(h->state, &h->mem, &h->cfg, policy->variant);
+    if (err) {
+        free(h->state);
+        lab_mem_fini(&h->mem);
+        h->state = NULL;
+    }
+    return err;
+}
+
+void lab_heap_close(lab_heap_t *h)
+{
+    if (h->policy && h->policy->fini)
+        h->policy->fini(h->state);
+    free(h->state);
+    lab_mem_fini(&h->mem);
+    h->state = NULL;
+}
+
+static void maybe_check(lab_heap_t *h)
+{
+    h->calls++;
+    if (h->check_every && h->calls % h->check_every == 0 && h->report.count == 0)
+        lab_check(h, &h->report);
+}
+
+/* Rejects pointers the policy must never see: outside its memory, or misaligned. */
+static lab_err_t screen_pointer(const lab_heap_t *h, const void *p)
+{
+    if (h->policy->flags & LAB_USES_SYSTEM)
+        return LAB_OK;
+    if (!lab_mem_contains(&h->mem, p, 1))
+        return LAB_ERR_FOREIGN;
+    if ((uintptr_t)p % h->cfg.align != 0)
+        return LAB_ERR_MISALIGNED;
+    return LAB_OK;
+}
+
+void *lab_malloc(lab_heap_t *h, size_t n)
+{
+    if (n > LAB_MAX_REQUEST) {
+        h->last_error = LAB_ERR_NOMEM;
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *p = h->policy->malloc(h->state, n ? n : 1);
+    h->last_error = p ? LAB_OK : LAB_ERR_NOMEM;
+    if (!p)
+        errno = ENOMEM;
+    maybe_check(h);
+    return p;
+}
+
+void *lab_calloc(lab_heap_t *h, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+        h->last_error = LAB_ERR_NOMEM;
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *p = lab_malloc(h, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+lab_err_t lab_free(lab_heap_t *h, void *p)
+{
+    if (!p)
+        return h->last_error = LAB_OK;
+    lab_err_t e = screen_pointer(h, p);
+    if (e == LAB_OK)
+        e = h->policy->free(h->state, p);
+    h->last_error = e;
+    maybe_check(h);
+    return e;
+}
+
+/* realloc for policies without their own: a new block, the common prefix, then free. */
+static void *realloc_by_copy(lab_heap_t *h, void *p, size_t n)
+{
+    size_t old = h->policy->usable_size(h->state, p);
+    void *q = h->policy->malloc(h->state, n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old < n ? old : n);
+    h->policy->free(h->state, p);
+    return q;
+}
+
+void *lab_realloc(lab_heap_t *h, void *p, size_t n)
+{
+    if (!p)
+        return lab_malloc(h, n);
+    lab_err_t e = screen_pointer(h, p);
+    if (e == LAB_OK && h->policy->usable_size(h->state, p) == 0)
+        e = LAB_ERR_DOUBLE_FREE; /* not a live block: freed already or never handed out */
+    if (e != LAB_OK) {
+        h->last_error = e;
+        return NULL;
+    }
+    if (n == 0) {
+        lab_free(h, p);
+        return NULL;
+    }
+    if (n > LAB_MAX_REQUEST) {
+        h->last_error = LAB_ERR_NOMEM;
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *q = h->policy->realloc ? h->policy->realloc(h->state, p, n) : realloc_by_copy(h, p, n);
+    h->last_error = q ? LAB_OK : LAB_ERR_NOMEM;
+    if (!q)
+        errno = ENOMEM;
+    maybe_check(h);
+    return q;
+}
+
+size_t lab_usable_size(lab_heap_t *h, const void *p)
+{
+    if (!p || screen_pointer(h, p) != LAB_OK)
+        return 0;
+    return h->policy->usable_size(h->state, p);
+}
+
+int lab_check(lab_heap_t *h, lab_report_t *r)
+{
+    int before = r->count;
+    lab_mem_check(&h->mem, r);
+    h->policy->check(h->state, r);
+    return r->count - before;
+}
+
+void lab_stats(lab_heap_t *h, lab_stats_t *s)
+{
+    memset(s, 0, sizeof *s);
+    h->policy->stats(h->state, s);
+}
+
+size_t lab_footprint(lab_heap_t *h)
+{
+    if (h->policy->flags & LAB_USES_SYSTEM) {
+        lab_stats_t s;
+        lab_stats(h, &s);
+        return s.footprint;
+    }
+    return lab_mem_footprint(&h->mem);
+}
+
+size_t lab_peak_footprint(lab_heap_t *h)
+{
+    return (h->policy->flags & LAB_USES_SYSTEM) ? lab_footprint(h) : h->mem.peak_footprint;
+}

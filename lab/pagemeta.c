@@ -1,0 +1,2 @@
+#include "stub.h"
+LAB_STUB(lab_policy_pagemeta, "pagemeta");

@@ -1,0 +1,115 @@
+/*
+ * policy.h -- the one interface every free-space strategy of the lab implements.
+ *
+ * Design:      A policy is a const method table (lab_policy_t) plus a state
+ *              block the driver allocates (state_size bytes, zeroed, 16-byte
+ *              aligned). Policies take memory only from the lab memory source
+ *              (mem.h), so footprint is measured identically for all of them.
+ *              Edge cases are normalized once in dispatch.c; a policy sees only
+ *              the clean preconditions written next to each method below.
+ * Variants:    several registered policies may share one table of functions and
+ *              differ only by `variant` (for example the placement fit), which
+ *              init() receives. No copied files for variants.
+ * Errors:      free() returns a lab_err_t; invalid frees are detected by the
+ *              policy's own cheap checks (magic numbers, allocated bits) and by
+ *              dispatch.c (pointer outside the heap, misaligned), never by
+ *              crashing. check() walks the whole structure.
+ */
+#ifndef LAB_POLICY_H
+#define LAB_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem.h"
+
+/* Largest request a policy is ever asked for; larger ones fail in dispatch.c with ENOMEM.
+ * Leaves room for headers and rounding without overflow in any policy. */
+#define LAB_MAX_REQUEST ((size_t)1 << 40)
+
+typedef enum lab_err {
+    LAB_OK = 0,
+    LAB_ERR_FOREIGN,     /* pointer not from this heap */
+    LAB_ERR_MISALIGNED,  /* inside the heap but not a block start */
+    LAB_ERR_DOUBLE_FREE, /* block already free */
+    LAB_ERR_CORRUPT,     /* header/magic/boundary tag damaged */
+    LAB_ERR_NOMEM,       /* out of memory (malloc/realloc) */
+} lab_err_t;
+
+const char *lab_strerror(lab_err_t e);
+
+/* Configuration shared by all policies. */
+typedef struct lab_cfg {
+    size_t align;          /* payload alignment: 8 or 16 (power of two, >= 8) */
+    size_t mmap_threshold; /* gnu: requests >= this get their own mapping (0 = default 128 KiB) */
+} lab_cfg_t;
+
+/* Statistics a policy reports. Footprint is NOT here: it is measured by the memory
+ * source (mem.h), the same way for every policy. */
+typedef struct lab_stats {
+    size_t live_blocks;   /* blocks currently allocated */
+    size_t block_bytes;   /* bytes of the footprint held by allocated blocks: payload, header,
+                             footer, padding and rounding. internal fragmentation =
+                             block_bytes - requested payload bytes */
+    size_t free_blocks;   /* free blocks the policy could hand out */
+    size_t free_bytes;    /* bytes in those free blocks */
+    size_t largest_free;  /* largest free block, bytes (0 if none) */
+    size_t footprint;     /* only for policies whose memory is not from lab_mem (libc):
+                             bytes held from the system; 0 otherwise */
+} lab_stats_t;
+
+/* A check report: counts violations and keeps the first message. */
+typedef struct lab_report {
+    int  count;
+    char first[256];
+} lab_report_t;
+
+/* Records a violation (printf-style message, should start with the invariant id). */
+void lab_report_add(lab_report_t *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Checks `cond`; on failure records "<id>: <message>" and continues. */
+#define LAB_EXPECT(r, cond, ...)                                                                   \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            lab_report_add((r), __VA_ARGS__);                                                      \
+    } while (0)
+
+/* flags */
+#define LAB_USES_SYSTEM 1u /* memory comes from the system allocator, not lab_mem (libc) */
+#define LAB_NO_REUSE    2u /* free never makes memory reusable (minimal, pad) */
+
+typedef struct lab_policy {
+    const char *name;        /* "dlist-best" */
+    const char *description; /* one line, shown by `heapkit policies` */
+    unsigned    flags;
+    int         variant;     /* passed to init(): fit, bin layout, ... */
+    size_t      state_size;  /* bytes of state the driver allocates (zeroed) */
+
+    /* 0 on success, else an errno. mem is ready (empty) and outlives the state. */
+    int (*init)(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant);
+    /* pre: 0 < n <= LAB_MAX_REQUEST. Returns a cfg->align aligned payload of >= n bytes,
+     * or NULL when memory is exhausted. */
+    void *(*malloc)(void *st, size_t n);
+    /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned.
+     * Returns LAB_OK, or the error it detected (then the heap is left unchanged). */
+    lab_err_t (*free)(void *st, void *p);
+    /* pre: p is a live block (usable_size(p) > 0), 0 < n <= LAB_MAX_REQUEST.
+     * May be NULL: dispatch.c then does malloc + copy + free. Returns NULL on failure
+     * with p untouched. */
+    void *(*realloc)(void *st, void *p, size_t n);
+    /* Usable bytes of live block p, or 0 if p is not (cheaply recognizable as) a live block. */
+    size_t (*usable_size)(void *st, const void *p);
+    /* Walks every structure and verifies the invariants documented in the policy's file.
+     * Returns the number of violations (also in r->count). */
+    int (*check)(void *st, lab_report_t *r);
+    void (*stats)(void *st, lab_stats_t *s);
+    /* Releases everything (the memory source is torn down by the driver after). May be NULL. */
+    void (*fini)(void *st);
+} lab_policy_t;
+
+/* registry.c: NULL-terminated list of every policy, in display order. */
+extern const lab_policy_t *const lab_policies[];
+const lab_policy_t *lab_policy_find(const char *name);
+
+#endif

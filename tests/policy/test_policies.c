@@ -1,0 +1,222 @@
+/*
+ * test_policies.c -- the conformance suite: every registered policy (or those named on
+ * the command line) runs the same seeded random operation sequences through dispatch.c,
+ * with the policy's check() after every operation and every payload's content verified.
+ *
+ *   test_policies [--seed N] [--ops N] [policy ...]
+ */
+#include "dispatch.h"
+#include "harness.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 256
+
+typedef struct slot {
+    unsigned char *p;
+    size_t         n;
+    unsigned char  seed;
+} slot_t;
+
+static uint64_t rng_state;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Mostly small, some medium, a few large enough for the mapping policies' thresholds. */
+static size_t random_size(void)
+{
+    unsigned r = (unsigned)(rng() % 100);
+    if (r < 60)
+        return 1 + rng() % 128;
+    if (r < 90)
+        return 1 + rng() % 4096;
+    if (r < 98)
+        return 1 + rng() % 65536;
+    return 100000 + rng() % 300000;
+}
+
+static void fill(slot_t *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        s->p[i] = (unsigned char)(s->seed + i * 7);
+}
+
+static int intact(const slot_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s->p[i] != (unsigned char)(s->seed + i * 7))
+            return 0;
+    return 1;
+}
+
+static int aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
+
+/* One random sequence; returns after the first failure so the message points at it. */
+static void random_ops(const lab_policy_t *pol, size_t align, unsigned long ops)
+{
+    lab_heap_t h;
+    lab_cfg_t cfg = {.align = align};
+    REQUIRE(pol->name, lab_heap_open(&h, pol, &cfg, 0) == 0);
+    slot_t slots[SLOTS] = {{0}};
+    int ok = 1;
+    for (unsigned long op = 0; op < ops && ok; op++) {
+        slot_t *s = &slots[rng() % SLOTS];
+        unsigned kind = (unsigned)(rng() % 10);
+        if (!s->p) {
+            s->n = random_size();
+            s->seed = (unsigned char)rng();
+            s->p = kind == 0 ? lab_calloc(&h, 1, s->n) : lab_malloc(&h, s->n);
+            ok = s->p && aligned(s->p, align) && lab_usable_size(&h, s->p) >= s->n;
+            if (ok && kind == 0)
+                for (size_t i = 0; i < s->n && ok; i++)
+                    ok = s->p[i] == 0;
+            if (ok)
+                fill(s);
+        } else if (kind < 3) {
+            size_t n = random_size();
+            unsigned char *q = lab_realloc(&h, s->p, n);
+            ok = q && aligned(q, align) && lab_usable_size(&h, q) >= n;
+            if (ok) {
+                s->p = q;
+                ok = intact(s, n < s->n ? n : s->n);
+                s->n = n;
+                fill(s);
+            }
+        } else {
+            ok = intact(s, s->n) && lab_free(&h, s->p) == LAB_OK;
+            s->p = NULL;
+        }
+        lab_report_t r = {0};
+        if (ok && lab_check(&h, &r) != 0) {
+            fprintf(stderr, "  %s align %zu op %lu: %s\n", pol->name, align, op, r.first);
+            ok = 0;
+        }
+        if (!ok)
+            fprintf(stderr, "  %s align %zu: failed at op %lu\n", pol->name, align, op);
+    }
+    CHECK(pol->name, ok);
+    for (int i = 0; i < SLOTS && ok; i++)
+        if (slots[i].p)
+            CHECK("final free", intact(&slots[i], slots[i].n) && lab_free(&h, slots[i].p) == LAB_OK);
+    lab_stats_t st;
+    lab_stats(&h, &st);
+    if (ok && !(pol->flags & LAB_USES_SYSTEM))
+        CHECK("no live blocks after freeing all", st.live_blocks == 0 && st.block_bytes == 0);
+    lab_heap_close(&h);
+}
+
+/* Edge cases of the contract, normalized by dispatch.c but exercised per policy. */
+static void edge_cases(const lab_policy_t *pol)
+{
+    lab_heap_t h;
+    REQUIRE(pol->name, lab_heap_open(&h, pol, NULL, 0) == 0);
+    void *a = lab_malloc(&h, 0), *b = lab_malloc(&h, 0);
+    CHECK("malloc(0) unique", a && b && a != b);
+    CHECK("free(NULL)", lab_free(&h, NULL) == LAB_OK);
+    errno = 0;
+    CHECK("huge malloc", lab_malloc(&h, SIZE_MAX) == NULL && errno == ENOMEM);
+    errno = 0;
+    CHECK("calloc overflow", lab_calloc(&h, SIZE_MAX / 2, 3) == NULL && errno == ENOMEM);
+    char *c = lab_realloc(&h, NULL, 10);
+    CHECK("realloc(NULL)", c != NULL);
+    CHECK("realloc(p, 0) frees", lab_realloc(&h, c, 0) == NULL);
+    CHECK("free a", lab_free(&h, a) == LAB_OK && lab_free(&h, b) == LAB_OK);
+    lab_report_t r = {0};
+    CHECK("check after edges", lab_check(&h, &r) == 0);
+    lab_heap_close(&h);
+}
+
+/* Invalid frees are reported, never crash, and leave a heap that still checks clean. */
+static void bad_frees(const lab_policy_t *pol)
+{
+    if (pol->flags & LAB_USES_SYSTEM)
+        return; /* the system allocator aborts on these by design */
+    lab_heap_t h;
+    REQUIRE(pol->name, lab_heap_open(&h, pol, NULL, 0) == 0);
+    static char outside[64];
+    char *keep = lab_malloc(&h, 100);
+    char *p = lab_malloc(&h, 200);
+    char *big = lab_malloc(&h, 300000);
+    REQUIRE("mallocs", keep && p && big);
+    CHECK("foreign pointer", lab_free(&h, outside + 16) == LAB_ERR_FOREIGN);
+    CHECK("interior pointer", lab_free(&h, p + 16) != LAB_OK);
+    CHECK("interior pointer of large", lab_free(&h, big + 4096) != LAB_OK);
+    CHECK("misaligned pointer", lab_free(&h, p + 3) != LAB_OK);
+    CHECK("free", lab_free(&h, p) == LAB_OK);
+    lab_err_t e = lab_free(&h, p);
+    CHECK("double free", e == LAB_ERR_DOUBLE_FREE || e == LAB_ERR_FOREIGN || e == LAB_ERR_CORRUPT);
+    CHECK("free large", lab_free(&h, big) == LAB_OK);
+    e = lab_free(&h, big);
+    CHECK("double free of large", e != LAB_OK);
+    CHECK("realloc of freed", lab_realloc(&h, p, 50) == NULL && h.last_error != LAB_OK);
+    lab_report_t r = {0};
+    CHECK("heap intact after bad frees", lab_check(&h, &r) == 0);
+    if (r.count)
+        fprintf(stderr, "  %s: %s\n", pol->name, r.first);
+    CHECK("free keep", lab_free(&h, keep) == LAB_OK);
+    lab_heap_close(&h);
+}
+
+/* Out of memory: NULL with ENOMEM, the heap stays consistent and usable. */
+static void out_of_memory(const lab_policy_t *pol)
+{
+    if (pol->flags & LAB_USES_SYSTEM)
+        return;
+    lab_heap_t h;
+    REQUIRE(pol->name, lab_heap_open(&h, pol, NULL, (size_t)1 << 20) == 0);
+    void *ps[4096];
+    int n = 0;
+    errno = 0;
+    while (n < 4096 && (ps[n] = lab_malloc(&h, 1000)) != NULL)
+        n++;
+    CHECK("limit reached with ENOMEM", n < 4096 && errno == ENOMEM);
+    CHECK("footprint within limit", lab_peak_footprint(&h) <= ((size_t)1 << 20));
+    lab_report_t r = {0};
+    CHECK("check at OOM", lab_check(&h, &r) == 0);
+    for (int i = 0; i < n; i++)
+        lab_free(&h, ps[i]);
+    if (!(pol->flags & LAB_NO_REUSE))
+        CHECK("usable after OOM", (ps[0] = lab_malloc(&h, 1000)) != NULL);
+    lab_heap_close(&h);
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t seed = 42;
+    unsigned long ops = 3000;
+    int named = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--ops") == 0 && i + 1 < argc)
+            ops = strtoul(argv[++i], NULL, 10);
+        else
+            named = 1;
+    }
+    printf("seed %llu, %lu ops per sequence\n", (unsigned long long)seed, ops);
+    for (const lab_policy_t *const *p = lab_policies; *p; p++) {
+        int wanted = !named;
+        for (int i = 1; i < argc && !wanted; i++)
+            wanted = strcmp(argv[i], (*p)->name) == 0;
+        if (!wanted)
+            continue;
+        int before = hk_test_failed;
+        rng_state = seed * 2654435761u + 1;
+        random_ops(*p, 16, ops);
+        random_ops(*p, 8, ops);
+        edge_cases(*p);
+        bad_frees(*p);
+        out_of_memory(*p);
+        printf("%-16s %s\n", (*p)->name, hk_test_failed == before ? "ok" : "FAILED");
+    }
+    return hk_test_summary();
+}
