@@ -41,6 +41,8 @@ all:
 include lab/lab.mk
 include tools/tools.mk
 include tests/tests.mk
+include src/src.mk
+include bench/bench.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

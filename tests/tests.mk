@@ -2,6 +2,10 @@
 LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
 $(BUILD)/tests/test_policies: $(BUILD)/obj/tests/policy/test_policies.o $(LAB_LIB)
+# Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(LAB_TESTS):
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
@@ -16,3 +20,4 @@ test-lab: $(LAB_TESTS) $(HEAPKIT)
 test: all
 	$(MAKE) --no-print-directory test-lab
 	$(MAKE) --no-print-directory VARIANT=sanitize test-lab
+	$(MAKE) --no-print-directory test-lib

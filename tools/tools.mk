@@ -1,5 +1,5 @@
 # tools/tools.mk -- the `heapkit` command.
-TOOL_SRCS := tools/heapkit.c
+TOOL_SRCS := tools/heapkit.c tools/gen.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
