@@ -43,6 +43,7 @@ include tools/tools.mk
 include tests/tests.mk
 include src/src.mk
 include bench/bench.mk
+include bench/progs/progs.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

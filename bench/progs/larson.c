@@ -1,0 +1,78 @@
+/*
+ * larson.c -- a server simulation after Larson and Krishnan: each worker thread owns a
+ * table of live objects and keeps replacing random ones; after every round the tables
+ * rotate between threads, so most objects are freed by a thread other than the one that
+ * allocated them. Every round's workers are new threads (connections come and go).
+ *   larson [threads=2] [rounds=40] [steps_per_round=200000] [slots=4000]
+ * Work per thread is fixed, so ops/s with 2 threads vs 1 measures scaling.
+ */
+#include "common.h"
+
+#include <pthread.h>
+
+typedef struct table {
+    void  **obj;
+    size_t *size;
+    long    slots;
+} table_t;
+
+typedef struct worker {
+    table_t    *table;
+    long        steps;
+    bench_rng_t rng;
+    int         failed;
+} worker_t;
+
+static void *work(void *arg)
+{
+    worker_t *w = arg;
+    table_t *t = w->table;
+    for (long i = 0; i < w->steps; i++) {
+        long k = (long)(bench_next(&w->rng) % (uint64_t)t->slots);
+        if (t->obj[k]) {
+            if (!bench_check(t->obj[k], t->size[k], (unsigned char)k))
+                w->failed = 1;
+            free(t->obj[k]);
+        }
+        t->size[k] = 16 + bench_next(&w->rng) % 496;
+        t->obj[k] = malloc(t->size[k]);
+        bench_touch(t->obj[k], t->size[k], (unsigned char)k);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    long threads = bench_arg(argc, argv, 1, 2), rounds = bench_arg(argc, argv, 2, 40);
+    long steps = bench_arg(argc, argv, 3, 200000), slots = bench_arg(argc, argv, 4, 4000);
+    table_t tables[64];
+    if (threads < 1 || threads > 64)
+        return 1;
+    for (long i = 0; i < threads; i++)
+        tables[i] = (table_t){calloc((size_t)slots, sizeof(void *)), calloc((size_t)slots, sizeof(size_t)), slots};
+    double t0 = bench_now();
+    for (long r = 0; r < rounds; r++) {
+        pthread_t tid[64];
+        worker_t w[64];
+        for (long i = 0; i < threads; i++) {
+            w[i] = (worker_t){&tables[(i + r) % threads], steps, {(uint64_t)(r * 64 + i + 1)}, 0};
+            pthread_create(&tid[i], NULL, work, &w[i]);
+        }
+        for (long i = 0; i < threads; i++) {
+            pthread_join(tid[i], NULL);
+            if (w[i].failed)
+                return fprintf(stderr, "larson: corrupted block\n"), 1;
+        }
+    }
+    double seconds = bench_now() - t0;
+    for (long i = 0; i < threads; i++) {
+        for (long k = 0; k < slots; k++)
+            free(tables[i].obj[k]);
+        free(tables[i].obj);
+        free(tables[i].size);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "larson-%ldt", threads);
+    bench_report(name, seconds, (unsigned long long)(threads * rounds * steps));
+    return 0;
+}

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""bench.py -- `make bench`: libheapkit against glibc, jemalloc, tcmalloc and mimalloc.
+
+Every benchmark program (bench/progs/) calls plain malloc/free, so the allocator is chosen
+with LD_PRELOAD. Runs are interleaved (run 1 of every benchmark under every allocator, then
+run 2, ...) so that a noisy neighbour hurts all allocators alike; we report the median wall
+time and median peak RSS of each (benchmark, allocator), the ratios of heapkit to each peer,
+and their geometric means. Then:
+  - larson scaling: throughput with 2 threads / throughput with 1 thread, per allocator;
+  - fast path: instructions per malloc/free pair under callgrind (noise-free), measured as
+    (Ir(2N) - Ir(N)) / N so start-up costs cancel out.
+Peers come from Debian (libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0); missing ones
+are installed with apt-get when we are root, else skipped with a note.
+"""
+import argparse
+import datetime
+import math
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+PEERS = [  # (name, library file, Debian package)
+    ("jemalloc", "libjemalloc.so.2", "libjemalloc2"),
+    ("tcmalloc", "libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"),
+    ("mimalloc", "libmimalloc.so.2", "libmimalloc2.0"),
+]
+
+# name, program, arguments. Sized for roughly 0.3-2 s each under glibc on a 2-core VM.
+BENCHMARKS = [
+    ("churn", "churn", ["8000000", "20000"]),
+    ("larson-1t", "larson", ["1", "8", "1500000", "4000"]),
+    ("larson-2t", "larson", ["2", "8", "1500000", "4000"]),
+    ("prodcons", "prodcons", ["1", "2000000"]),
+    ("realloc", "realloc_grow", ["40", "500", "65536"]),
+    ("large", "large", ["20000", "8"]),
+    ("false-sharing", "false_sharing", ["2", "3000", "50000", "8"]),
+    ("trace-replay", "trace_replay", ["300"]),  # + trace files
+]
+REAL_TRACES = ["cccp-bal.rep", "cp-decl-bal.rep", "expr-bal.rep", "amptjp-bal.rep"]
+
+
+def ensure_peers(install):
+    missing = [pkg for _, lib, pkg in PEERS if not os.path.exists(os.path.join(LIBDIR, lib))]
+    if missing and install and os.geteuid() == 0:
+        print("installing peers from Debian:", " ".join(missing), flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False)
+        subprocess.run(["apt-get", "install", "-y", "-qq"] + missing, check=False,
+                       stdout=subprocess.DEVNULL)
+    found = []
+    for name, lib, pkg in PEERS:
+        path = os.path.join(LIBDIR, lib)
+        if os.path.exists(path):
+            found.append((name, path))
+        else:
+            print(f"note: {name} not available ({pkg} not installed); skipped")
+    return found
+
+
+def run_once(build, prog, args, preload):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    out = subprocess.run([os.path.join(build, "bench", prog)] + args, env=env,
+                         capture_output=True, text=True, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"{prog} {' '.join(args)} with {preload or 'glibc'} failed "
+                           f"(status {out.returncode}): {out.stderr.strip()[:300]}")
+    m = re.search(r"^result (\S+) (\S+) (\d+) (\d+)$", out.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"{prog}: no result line in {out.stdout!r}")
+    return float(m.group(2)), int(m.group(3)), int(m.group(4))
+
+
+def geomean(xs):
+    xs = [x for x in xs if x > 0]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def callgrind_ir(build, preload, pairs):
+    with tempfile.TemporaryDirectory() as tmp:
+        outfile = os.path.join(tmp, "cg.out")
+        env = dict(os.environ)
+        env.pop("LD_PRELOAD", None)
+        if preload:
+            env["LD_PRELOAD"] = preload
+        subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={outfile}",
+                        os.path.join(build, "bench", "fastpath"), str(pairs), "32"],
+                       env=env, capture_output=True, check=True, timeout=600)
+        with open(outfile) as f:
+            for line in f:
+                if line.startswith("summary:") or line.startswith("totals:"):
+                    return int(line.split()[1])
+    raise RuntimeError("callgrind produced no totals")
+
+
+def machine_description():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    cc = subprocess.run(["cc", "--version"], capture_output=True, text=True).stdout
+    return (f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}, "
+            f"{cc.splitlines()[0] if cc else 'cc ?'}, commit {commit}, "
+            f"{datetime.date.today().isoformat()}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--only", help="comma list of benchmarks to run")
+    ap.add_argument("--no-install", action="store_true", help="never apt-get install peers")
+    ap.add_argument("--no-callgrind", action="store_true")
+    ap.add_argument("--traces", default=None, help="folder with the CS:APP traces")
+    opts = ap.parse_args()
+
+    allocators = [("glibc", None)] + ensure_peers(not opts.no_install)
+    heapkit = os.path.abspath(os.path.join(opts.build, "libheapkit.so"))
+    if os.path.exists(heapkit):
+        allocators.append(("heapkit", heapkit))
+    else:
+        print(f"note: {heapkit} not built; heapkit column skipped")
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    trace_dir = opts.traces or os.path.join(here, "..", "..", "shared", "traces")
+    traces = [os.path.join(trace_dir, t) for t in REAL_TRACES
+              if os.path.exists(os.path.join(trace_dir, t))]
+    benches = []
+    for name, prog, args in BENCHMARKS:
+        if opts.only and name not in opts.only.split(","):
+            continue
+        if prog == "trace_replay":
+            if not traces:
+                print("note: no CS:APP traces found; trace-replay skipped")
+                continue
+            args = args + traces
+        benches.append((name, prog, args))
+
+    results = {}  # (bench, alloc) -> list of (seconds, rss, ops)
+    for run in range(opts.runs):
+        print(f"run {run + 1}/{opts.runs}", flush=True)
+        for name, prog, args in benches:
+            for alloc, preload in allocators:
+                results.setdefault((name, alloc), []).append(
+                    run_once(opts.build, prog, args, preload))
+
+    names = [a for a, _ in allocators]
+    med_t = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
+    med_m = {k: statistics.median(r[1] for r in v) for k, v in results.items()}
+    spread = {k: (max(r[0] for r in v) - min(r[0] for r in v)) / med_t[k] if med_t[k] else 0
+              for k, v in results.items()}
+
+    lines = [f"Machine: {machine_description()}",
+             f"Runs: {opts.runs}, interleaved; medians. Spread = (max-min)/median of wall time.", ""]
+    lines.append("| benchmark | " + " | ".join(f"{a} s" for a in names) + " | "
+                 + " | ".join(f"{a} RSS MiB" for a in names) + " |")
+    lines.append("|---" * (1 + 2 * len(names)) + "|")
+    for name, _, _ in benches:
+        ts = " | ".join(f"{med_t[(name, a)]:.3f} (±{100 * spread[(name, a)]:.0f}%)" for a in names)
+        ms = " | ".join(f"{med_m[(name, a)] / 1024:.1f}" for a in names)
+        lines.append(f"| {name} | {ts} | {ms} |")
+
+    if "heapkit" in names:
+        lines += ["", "Ratios heapkit / peer (below 1.00 = heapkit better):", "",
+                  "| benchmark | " + " | ".join(f"time vs {a}" for a in names if a != "heapkit")
+                  + " | " + " | ".join(f"RSS vs {a}" for a in names if a != "heapkit") + " |",
+                  "|---" * (1 + 2 * (len(names) - 1)) + "|"]
+        peers = [a for a in names if a != "heapkit"]
+        tr = {a: [] for a in peers}
+        mr = {a: [] for a in peers}
+        for name, _, _ in benches:
+            row_t, row_m = [], []
+            for a in peers:
+                t = med_t[(name, "heapkit")] / med_t[(name, a)]
+                m = med_m[(name, "heapkit")] / med_m[(name, a)]
+                tr[a].append(t)
+                mr[a].append(m)
+                row_t.append(f"{t:.2f}")
+                row_m.append(f"{m:.2f}")
+            lines.append(f"| {name} | " + " | ".join(row_t) + " | " + " | ".join(row_m) + " |")
+        lines.append("| **geomean** | " + " | ".join(f"**{geomean(tr[a]):.2f}**" for a in peers)
+                     + " | " + " | ".join(f"**{geomean(mr[a]):.2f}**" for a in peers) + " |")
+
+    if ("larson-1t", "glibc") in results and ("larson-2t", "glibc") in results:
+        lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread):", ""]
+        for a in names:
+            one = statistics.median(r[2] / r[0] for r in results[("larson-1t", a)])
+            two = statistics.median(r[2] / r[0] for r in results[("larson-2t", a)])
+            lines.append(f"- {a}: {two / one:.2f}x")
+
+    if not opts.no_callgrind and shutil.which("valgrind"):
+        lines += ["", "Fast path: instructions per malloc(32)/free pair (callgrind, (Ir(400k)-Ir(200k))/200k):", ""]
+        for a, preload in allocators:
+            try:
+                lo = callgrind_ir(opts.build, preload, 200000)
+                hi = callgrind_ir(opts.build, preload, 400000)
+                lines.append(f"- {a}: {(hi - lo) / 200000:.1f}")
+            except (subprocess.SubprocessError, RuntimeError) as e:
+                lines.append(f"- {a}: failed ({e})")
+
+    text = "\n".join(lines)
+    print(text)
+    os.makedirs(os.path.join("bench", "results"), exist_ok=True)
+    out = os.path.join("bench", "results", f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.md")
+    with open(out, "w") as f:
+        f.write(text + "\n")
+    print(f"\n(saved to {out})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
