@@ -13,8 +13,40 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+
+/* One closed region kept for reuse (see "Warm reuse" in mem.h). */
+static struct {
+    pthread_mutex_t lock;
+    uint8_t        *base;
+    size_t          reserve;
+} warm = {PTHREAD_MUTEX_INITIALIZER, NULL, 0};
+
+static uint8_t *warm_take(size_t reserve)
+{
+    pthread_mutex_lock(&warm.lock);
+    uint8_t *base = warm.base && warm.reserve == reserve ? warm.base : NULL;
+    if (base)
+        warm.base = NULL;
+    pthread_mutex_unlock(&warm.lock);
+    return base;
+}
+
+/* Keeps the region for the next heap, zeroed like fresh mmap memory; false if one is kept already. */
+static bool warm_keep(uint8_t *base, size_t reserve, size_t touched)
+{
+    pthread_mutex_lock(&warm.lock);
+    bool keep = warm.base == NULL;
+    if (keep) {
+        memset(base, 0, touched);
+        warm.base = base;
+        warm.reserve = reserve;
+    }
+    pthread_mutex_unlock(&warm.lock);
+    return keep;
+}
 
 static void footprint_changed(lab_mem_t *m)
 {
@@ -28,6 +60,9 @@ int lab_mem_init(lab_mem_t *m, size_t limit)
     memset(m, 0, sizeof *m);
     m->limit = limit ? limit : LAB_DEFAULT_LIMIT;
     m->reserve = lab_mem_round_page(m->limit);
+    m->base = warm_take(m->reserve);
+    if (m->base)
+        return 0;
     void *p = mmap(NULL, m->reserve, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
@@ -38,7 +73,7 @@ int lab_mem_init(lab_mem_t *m, size_t limit)
 
 void lab_mem_fini(lab_mem_t *m)
 {
-    if (m->base)
+    if (m->base && !warm_keep(m->base, m->reserve, m->brk_high))
         munmap(m->base, m->reserve);
     for (size_t i = 0; i < m->map_count; i++)
         munmap((void *)m->maps[i].addr, m->maps[i].size);
@@ -54,6 +89,8 @@ void *lab_mem_sbrk(lab_mem_t *m, size_t incr)
     void *old = m->base + m->brk;
     if (incr) {
         m->brk += incr;
+        if (m->brk > m->brk_high)
+            m->brk_high = m->brk;
         m->grow_calls++;
         footprint_changed(m);
     }

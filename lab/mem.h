@@ -10,6 +10,9 @@
  *              footprint = break size + mapped bytes; peak_footprint is its
  *              high-water mark. A limit caps the footprint so tests can provoke
  *              out-of-memory deterministically.
+ *              Warm reuse: a closed region is kept (zeroed) for the next lab_mem_init of
+ *              the same size, so repeated runs do not pay first-touch page faults that a
+ *              long-running process's heap (glibc's included) would not pay either.
  * Layout:
  *
  *   base                      base+brk                         base+reserve
@@ -43,6 +46,7 @@ typedef struct lab_mem {
     uint8_t *base;           /* start of the sbrk-like region (page aligned) */
     size_t   reserve;        /* bytes of address space reserved for the region */
     size_t   brk;            /* bytes of the region in use */
+    size_t   brk_high;       /* highest break so far: the bytes of the region ever touched */
     size_t   limit;          /* cap on footprint (brk + mapped) */
     size_t   mapped;         /* bytes in live mappings */
     size_t   peak_footprint; /* high water of brk + mapped */

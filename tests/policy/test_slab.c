@@ -1,0 +1,140 @@
+/*
+ * test_slab.c -- focused tests of the slab policy through dispatch.c: objects of one
+ * class share a slab, a freed object is the next one handed out, empty slabs go to the
+ * pool and serve another class, large requests get mappings, bad frees are refused.
+ */
+#include "dispatch.h"
+#include "harness.h"
+
+#include <stdint.h>
+#include <string.h>
+
+extern const lab_policy_t lab_policy_slab;
+
+#define SLAB ((size_t)64 << 10)
+
+static int clean(lab_heap_t *h)
+{
+    lab_report_t r = {0};
+    int n = lab_check(h, &r);
+    if (n)
+        fprintf(stderr, "  check: %s\n", r.first);
+    return n == 0;
+}
+
+static size_t slab_index(lab_heap_t *h, const void *p)
+{
+    return (size_t)((const uint8_t *)p - h->mem.base) / SLAB;
+}
+
+static void one_class_one_slab(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    uint8_t *p[10];
+    for (int i = 0; i < 10; i++)
+        p[i] = lab_malloc(&h, 40); /* class 48 */
+    REQUIRE("malloc", p[0] && p[9]);
+    for (int i = 1; i < 10; i++) {
+        CHECK("same slab", slab_index(&h, p[i]) == slab_index(&h, p[0]));
+        CHECK("consecutive objects", p[i] == p[i - 1] + 48);
+    }
+    CHECK("usable is the class size", lab_usable_size(&h, p[3]) == 48);
+    uint8_t *q = lab_malloc(&h, 100); /* class 112: its own slab */
+    CHECK("another class, another slab", q && slab_index(&h, q) != slab_index(&h, p[0]));
+    CHECK("free p[4]", lab_free(&h, p[4]) == LAB_OK);
+    CHECK("freed object reused first", lab_malloc(&h, 33) == p[4]);
+    CHECK("clean", clean(&h));
+    lab_heap_close(&h);
+}
+
+static void empty_slabs_are_pooled(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    enum { N = 3000 }; /* class 64: about 1000 per slab, so three slabs */
+    static void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = lab_malloc(&h, 64);
+    REQUIRE("malloc", p[N - 1] != NULL);
+    size_t footprint = lab_footprint(&h);
+    for (int i = 0; i < N; i++)
+        lab_free(&h, p[i]);
+    lab_stats_t s;
+    lab_stats(&h, &s);
+    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("pooled slabs are whole free blocks", s.largest_free > 60000);
+    CHECK("clean", clean(&h));
+    void *big = lab_malloc(&h, 4000); /* class 4096 takes a pooled slab */
+    CHECK("pool reused by another class", big && lab_footprint(&h) == footprint);
+    lab_heap_close(&h);
+}
+
+static void large_blocks_are_mappings(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    uint8_t *p = lab_malloc(&h, 100000);
+    REQUIRE("malloc", p != NULL);
+    CHECK("own mapping", h.mem.map_count == 1 && h.mem.brk == 0);
+    CHECK("page rounded", lab_usable_size(&h, p) == 102400);
+    memset(p, 7, 100000);
+    uint8_t *q = lab_realloc(&h, p, 300000);
+    CHECK("remapped with content", q && q[99999] == 7);
+    CHECK("remapped size", lab_usable_size(&h, q) == lab_mem_round_page(300000));
+    CHECK("shrink in place", lab_realloc(&h, q, 200000) == q);
+    CHECK("interior of large", lab_free(&h, q + 4096) == LAB_ERR_MISALIGNED);
+    CHECK("clean", clean(&h));
+    uint8_t *r = lab_realloc(&h, q, 100); /* back to a slab object */
+    CHECK("moved to a slab", r && r[99] == 7 && h.mem.map_count == 0);
+    CHECK("free", lab_free(&h, r) == LAB_OK);
+    lab_stats_t s;
+    lab_stats(&h, &s);
+    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
+    lab_heap_close(&h);
+}
+
+static void bad_frees(void)
+{
+    lab_heap_t h;
+    lab_cfg_t cfg = {.align = 8};
+    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, &cfg, 0) == 0);
+    uint8_t *a = lab_malloc(&h, 24), *b = lab_malloc(&h, 24);
+    REQUIRE("malloc", a && b);
+    CHECK("align 8 classes", b == a + 24 && (uintptr_t)a % 8 == 0);
+    CHECK("interior", lab_free(&h, a + 8) == LAB_ERR_MISALIGNED);
+    CHECK("slab header", lab_free(&h, h.mem.base + 64) == LAB_ERR_MISALIGNED);
+    CHECK("free a", lab_free(&h, a) == LAB_OK);
+    CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
+    CHECK("free b", lab_free(&h, b) == LAB_OK);
+    CHECK("double free, slab empty", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
+    CHECK("clean", clean(&h));
+    lab_heap_close(&h);
+}
+
+/* The checker notices a wrong used count (white box: `used` is the 32-bit field at byte
+ * 28 of the slab header drawn in slab.c). */
+static void checker_catches_corruption(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    REQUIRE("malloc", lab_malloc(&h, 10) != NULL);
+    uint32_t *used = (uint32_t *)(void *)(h.mem.base + 28);
+    CHECK("used is 1", *used == 1);
+    (*used)++;
+    lab_report_t r = {0};
+    CHECK("bitmap mismatch reported", lab_check(&h, &r) > 0 && strncmp(r.first, "S2", 2) == 0);
+    (*used)--;
+    CHECK("clean again", clean(&h));
+    lab_heap_close(&h);
+}
+
+int main(void)
+{
+    one_class_one_slab();
+    empty_slabs_are_pooled();
+    large_blocks_are_mappings();
+    bad_frees();
+    checker_catches_corruption();
+    return hk_test_summary();
+}
