@@ -45,7 +45,7 @@ static inline size_t lab_blk_size(void *bp) { return lab_tag_size(*lab_hdr(bp));
 static inline bool lab_blk_is_alloc(void *bp) { return lab_tag_is_alloc(*lab_hdr(bp)); }
 static inline size_t *lab_ftr(void *bp)
 {
-    return (size_t *)((char *)bp + lab_blk_size(bp) - 2 * LAB_WORD);
+    return (size_t *)(void *)((char *)bp + lab_blk_size(bp) - 2 * LAB_WORD);
 }
 static inline void *lab_next_blk(void *bp) { return (char *)bp + lab_blk_size(bp); }
 /* Valid only when the block below has a footer (it is free, or the policy keeps footers). */
@@ -57,7 +57,7 @@ static inline void *lab_prev_blk(void *bp)
 static inline void lab_set_tags(void *bp, size_t size, size_t flags)
 {
     *lab_hdr(bp) = lab_tag(size, flags);
-    *(size_t *)((char *)bp + size - 2 * LAB_WORD) = lab_tag(size, flags);
+    *(size_t *)(void *)((char *)bp + size - 2 * LAB_WORD) = lab_tag(size, flags);
 }
 static inline size_t lab_round_up(size_t n, size_t align)
 {

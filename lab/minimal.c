@@ -104,7 +104,7 @@ static int minimal_check(void *st, lab_report_t *r)
     size_t live = 0;
     uint8_t *at = lab_mem_lo(h->mem), *end = lab_mem_hi(h->mem);
     while (at < end) {
-        hdr_t *b = (hdr_t *)at;
+        hdr_t *b = (hdr_t *)(void *)at;
         uintptr_t p = (uintptr_t)(b + 1);
         if (b->size < 2 * HDR_SIZE || b->size % 16 || b->size > (size_t)(end - at)) {
             lab_report_add(r, "N1: block at %p has bad size %zu", (void *)at, b->size);
