@@ -1,4 +1,75 @@
-# src/src.mk -- libheapkit (issue 3). Defines `lib` (part of `all`) and `test-lib`.
-.PHONY: lib test-lib
-lib:
-test-lib:
+# src/src.mk -- libheapkit (issue 3). Defines `lib` (part of `all`), `test-lib` and
+# `install-lib` (part of `install`).
+#
+#   build/libheapkit.so, build/libheapkit.a   the library (with the malloc overrides)
+#   make test-lib                             API, stress (+TSan), fail and LD_PRELOAD tests
+.PHONY: lib test-lib install-lib test-lib-tsan
+
+LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/heap.c src/alloc.c src/free.c \
+                 src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
+                 src/heapcheck.c src/os/posix.c
+LIB_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_OBJS      := $(LIB_CORE_OBJS) $(BUILD)/obj/src/override.o
+LIB_SO        := $(BUILD)/libheapkit.so
+LIB_A         := $(BUILD)/libheapkit.a
+LIB_CFLAGS    := -fPIC -fvisibility=hidden -ftls-model=initial-exec -pthread \
+                 -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
+
+$(LIB_OBJS): CPPFLAGS += -Iinclude -Isrc
+$(LIB_OBJS): CFLAGS += $(LIB_CFLAGS)
+
+$(LIB_SO): $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libheapkit.so -Wl,-Bsymbolic-functions -o $@ $^
+$(LIB_A): $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+lib: $(LIB_SO) $(LIB_A)
+all: lib
+
+# ---- tests ----
+LIB_TDIR  := $(BUILD)/tests/lib
+LIB_TOBJS := $(BUILD)/obj/tests/api/test_api.o $(BUILD)/obj/tests/api/test_api_libc.o \
+             $(BUILD)/obj/tests/stress/test_stress.o $(BUILD)/obj/tests/fail/fail_prog.o
+$(LIB_TOBJS): CPPFLAGS += -Iinclude -Itests
+$(LIB_TOBJS): CFLAGS += -pthread -fno-builtin-malloc -fno-builtin-free
+
+$(BUILD)/obj/tests/api/test_api_libc.o: tests/api/test_api.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DHK_TEST_LIBC $(CFLAGS) -c $< -o $@
+
+$(LIB_TDIR)/test_api: $(BUILD)/obj/tests/api/test_api.o $(LIB_CORE_OBJS)
+$(LIB_TDIR)/test_stress: $(BUILD)/obj/tests/stress/test_stress.o $(LIB_CORE_OBJS)
+$(LIB_TDIR)/fail_prog: $(BUILD)/obj/tests/fail/fail_prog.o $(LIB_CORE_OBJS)
+$(LIB_TDIR)/test_api_libc: $(BUILD)/obj/tests/api/test_api_libc.o
+$(LIB_TDIR)/%:
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ -ldl
+
+LIB_TESTS := $(LIB_TDIR)/test_api $(LIB_TDIR)/test_api_libc $(LIB_TDIR)/test_stress \
+             $(LIB_TDIR)/fail_prog
+
+# The stress test again under ThreadSanitizer (its own build tree, build/tsan).
+test-lib-tsan:
+	$(MAKE) --no-print-directory VARIANT=tsan build/tsan/tests/lib/test_stress
+
+test-lib: lib $(LIB_TESTS) test-lib-tsan
+	sh tests/run.sh "$(LIB_TDIR)/test_api" \
+	    "LD_PRELOAD=$(abspath $(LIB_SO)) $(LIB_TDIR)/test_api_libc" \
+	    "$(LIB_TDIR)/test_stress" \
+	    "setarch $$(uname -m) -R build/tsan/tests/lib/test_stress --threads 4 --rounds 3" \
+	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
+	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
+	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))"
+
+# ---- install ----
+install: install-lib
+install-lib: lib
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libheapkit.so
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libheapkit.a
+	install -m 644 include/heapkit.h $(DESTDIR)$(PREFIX)/include/heapkit.h
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: heapkit' 'Description: heapkit production memory allocator' \
+	    'Version: 0.1.0' 'Libs: -L$${libdir} -lheapkit' 'Libs.private: -pthread' \
+	    'Cflags: -I$${includedir}' > $(DESTDIR)$(PREFIX)/lib/pkgconfig/heapkit.pc

@@ -1,0 +1,82 @@
+/*
+ * alloc.c -- the malloc fast path: hk_malloc, hk_calloc, hk_usable_size.
+ *
+ * Design:      page = heap->direct[(n+15)/16] for n <= 1 KiB, heap->current[class] up to
+ *              1 MiB; pop page->free. No lock, no atomic, no call on the fast path; the
+ *              slow path (heap.c) runs when the page's free list is empty, and huge sizes
+ *              go to huge.c. Edge cases (0, overflow) are normalized here, once.
+ * Complexity:  O(1).
+ */
+#include "config.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+static inline void *heap_malloc(size_t n)
+{
+    hk_heap_t *heap = hki_tls_heap;
+    hk_page_t *page;
+    if (hk_likely(n <= HK_DIRECT_MAX))
+        page = heap->direct[(n + 15) >> 4];
+    else if (hk_likely(n <= HK_LARGE_MAX))
+        page = heap->current[hki_size_class(n)];
+    else
+        return hki_huge_malloc(n, 0, false);
+    hk_block_t *b = page->free;
+    if (hk_unlikely(b == NULL))
+        return hki_malloc_slow(heap, hki_size_class(n));
+    return hki_page_pop(heap, page, b);
+}
+
+void *hki_malloc_class(unsigned c)
+{
+    hk_heap_t *heap = hki_tls_heap;
+    hk_page_t *page = heap->current[c];
+    hk_block_t *b = page->free;
+    if (hk_unlikely(b == NULL))
+        return hki_malloc_slow(heap, c);
+    return hki_page_pop(heap, page, b);
+}
+
+void *hk_malloc(size_t size)
+{
+    return heap_malloc(size);
+}
+
+void *hk_calloc(size_t count, size_t size)
+{
+    size_t n;
+    if (hk_unlikely(__builtin_mul_overflow(count, size, &n))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (n > HK_LARGE_MAX)
+        return hki_huge_malloc(n, 0, true);
+    void *p = heap_malloc(n);
+    if (p != NULL)
+        memset(p, 0, n);
+    return p;
+}
+
+size_t hk_usable_size(const void *p)
+{
+    if (p == NULL)
+        return 0;
+    hk_page_t *page;
+    hk_segment_t *seg = hki_block_lookup(p, "malloc_usable_size", &page);
+    if (seg == NULL)
+        return 0;
+    if (seg->kind == HK_KIND_HUGE)
+        return hki_huge_usable(seg, p);
+    return page->block_size;
+}
+
+int hk_is_owned(const void *p)
+{
+    if (p == NULL || !hki_registry_has((uintptr_t)p))
+        return 0;
+    hk_segment_t *seg = hki_segment_of(p);
+    hk_page_t *page = hki_page_of(seg, p);
+    return hki_page_is_block_start(page, p) ? 1 : 0;
+}

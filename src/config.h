@@ -1,0 +1,54 @@
+/*
+ * config.h -- compile-time knobs of libheapkit, with their defaults.
+ *
+ * Tested with `#if HK_X` (never #ifdef) under -Wundef. Changing a size knob changes the
+ * layout documented in types.h; the static assertions there keep them consistent.
+ *
+ *   knob                 default   meaning
+ *   HK_DEBUG             0         0 release (always-on free validation), 1 hk_assert,
+ *                                  2 hk_assert_internal, 3 hk_assert_expensive + periodic
+ *                                  hk_heap_check in the slow path
+ *   HK_STATS             1         per-heap counters (plain owner-thread stores, no RMW)
+ *   HK_SEG_SHIFT         22        segment = 4 MiB, aligned to its size
+ *   HK_SEG_HDR_SIZE      64 KiB    start of the segment reserved for its header
+ *   HK_ADDR_BITS         48        user address bits covered by the segment registry
+ *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
+ *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
+ *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
+ */
+#ifndef HK_CONFIG_H
+#define HK_CONFIG_H
+
+#ifndef HK_DEBUG
+#define HK_DEBUG 0
+#endif
+#ifndef HK_STATS
+#define HK_STATS 1
+#endif
+
+#define HK_SEG_SHIFT        22
+#define HK_SEG_SIZE         ((size_t)1 << HK_SEG_SHIFT)
+#define HK_SEG_MASK         (HK_SEG_SIZE - 1)
+#define HK_SEG_HDR_SIZE     ((size_t)64 * 1024)
+#define HK_ADDR_BITS        48
+#define HK_EXTEND_SIZE      ((size_t)4096)
+#define HK_HUGE_CACHE_COUNT 8
+#define HK_CHECK_EVERY      64
+
+/* Page kinds: page size (shift) and largest block size served from them. */
+#define HK_SMALL_PAGE_SHIFT  16 /* 64 KiB pages, blocks <= 8 KiB */
+#define HK_MEDIUM_PAGE_SHIFT 19 /* 512 KiB pages, blocks <= 64 KiB */
+#define HK_LARGE_PAGE_SHIFT  22 /* one page per segment, blocks <= 1 MiB */
+#define HK_SMALL_MAX         ((size_t)8 * 1024)
+#define HK_MEDIUM_MAX        ((size_t)64 * 1024)
+#define HK_LARGE_MAX         ((size_t)1024 * 1024) /* largest size class; above: huge */
+
+#define HK_DIRECT_MAX   ((size_t)1024) /* sizes served through heap->direct[] */
+#define HK_DIRECT_COUNT 65             /* (HK_DIRECT_MAX / 16) + 1 */
+#define HK_CLASS_COUNT  61             /* class 0 is "no class"; 1..60 */
+
+#define HK_MIN_ALIGN       ((size_t)16)
+#define HK_PAGE_ALIGN_MAX  ((size_t)64 * 1024) /* alignments served from pages */
+#define HK_ALIGN_MAX       (HK_SEG_SIZE / 2)   /* largest supported alignment */
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * free.c -- hk_free: validation, local and remote frees, and the error reports.
+ *
+ * Design:      every free is validated before any write (STYLE §8 level 0):
+ *                1. the segment base (p & ~4MiB) must be in the registry (segment.c);
+ *                   otherwise the pointer is foreign (stack, static, another mmap, libc);
+ *                2. p must be a multiple of the block size from its page start, inside
+ *                   the carved part (one multiply: types.h div_magic); otherwise it is an
+ *                   interior pointer, or lies in a retired page / the header;
+ *                3. double free: a free block's first word decodes (with the secret key) to
+ *                   NULL or an address inside its page; a live block's word never does
+ *                   (zeroed at allocation, see types.h). Only on that rare match the owner
+ *                   walks the page's free lists to confirm (exact: no false report); a
+ *                   thread that is not the owner cannot walk them and reports on the match
+ *                   itself (a false report needs the user to store key ^ an address of the
+ *                   page, about 2^-50 for a random key).
+ *              What is not detected: a double free after the block was allocated again,
+ *              and frees of blocks whose first word a use-after-free overwrote.
+ *              Then: the owner pushes on the page's local_free (no atomics); anyone else
+ *              pushes on the page's thread_free with one CAS.
+ * Concurrency: see page.c.
+ * Complexity:  O(1); confirmation of a suspected double free O(blocks in the page).
+ */
+#include "config.h"
+#include "internal.h"
+
+/* ---- error diagnosis (cold) ---- */
+
+static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const void *p,
+                                     const char *func)
+{
+    if (seg->kind == HK_KIND_HUGE) {
+        if (p == (const void *)page->start && hk_relaxed_load(&page->carved) == 0)
+            hki_usage_error("double free of %p (%s)", p, func);
+        else
+            hki_usage_error("invalid pointer %p passed to %s (not a block start)", p, func);
+        return;
+    }
+    uintptr_t off = (uintptr_t)p - page->start;
+    if (page->class_idx == 0 || off >= page->area_size) {
+        hki_usage_error("invalid pointer %p passed to %s (not an allocated block; double free "
+                        "of a released page or a stray pointer)",
+                        p, func);
+        return;
+    }
+    uintptr_t block = page->start + (off / page->block_size) * page->block_size;
+    if (block == (uintptr_t)p)
+        hki_usage_error("invalid pointer %p passed to %s (never allocated)", p, func);
+    else
+        hki_usage_error("interior pointer %p passed to %s (inside the block at %p)", p, func,
+                        (void *)block);
+}
+
+static HK_COLD void report_foreign(const void *p, const char *func)
+{
+    hki_usage_error("invalid pointer %p passed to %s (not allocated by heapkit)", p, func);
+}
+
+hk_segment_t *hki_block_lookup(const void *p, const char *func, hk_page_t **page_out)
+{
+    if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
+        report_foreign(p, func);
+        return NULL;
+    }
+    hk_segment_t *seg = hki_segment_of(p);
+    hk_page_t *page = hki_page_of(seg, p);
+    if (hk_unlikely(!hki_page_is_block_start(page, p))) {
+        report_bad_block(seg, page, p, func);
+        return NULL;
+    }
+    *page_out = page;
+    return seg;
+}
+
+/* The block's first word looks like a free-list link. Returns true if it is a double
+ * free (reported), false if it was a false alarm. */
+static HK_COLD bool free_suspect(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    if (seg->kind == HK_KIND_HUGE)
+        return false; /* huge blocks are validated by their carved flag */
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap &&
+        !hki_page_has_free_block(page, b))
+        return false;
+    hki_usage_error("double free of %p (free)", (void *)b);
+    return true;
+}
+
+/* ---- the free paths ---- */
+
+static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    if (seg->kind == HK_KIND_HUGE) {
+        hki_huge_free(seg);
+        return;
+    }
+    uintptr_t key = page->key;
+    uintptr_t head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    do {
+        b->next_enc = head ^ key;
+    } while (!atomic_compare_exchange_weak_explicit(&page->thread_free, &head, (uintptr_t)b,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
+{
+    hk_block_t *b = p;
+    uintptr_t dec = b->next_enc ^ page->key;
+    if (hk_unlikely((dec - page->start < page->area_size) | (dec == 0))) {
+        if (free_suspect(seg, page, b))
+            return;
+    }
+    hk_heap_t *heap = hki_tls_heap;
+    if (hk_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
+        b->next_enc = (uintptr_t)page->local_free ^ page->key;
+        page->local_free = b;
+        hki_count(heap->stats.freed[page->class_idx], 1);
+        if (hk_unlikely(--page->used == 0 || page->in_full))
+            hki_page_free_slow(heap, page);
+        return;
+    }
+    free_remote(seg, page, b);
+}
+
+void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p)
+{
+    free_block(seg, page, p);
+}
+
+void hk_free(void *p)
+{
+    if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
+        if (p != NULL)
+            report_foreign(p, "free");
+        return;
+    }
+    hk_segment_t *seg = hki_segment_of(p);
+    hk_page_t *page = hki_page_of(seg, p);
+    if (hk_unlikely(!hki_page_is_block_start(page, p))) {
+        report_bad_block(seg, page, p, "free");
+        return;
+    }
+    free_block(seg, page, p);
+}
+
+void hk_free_sized(void *p, size_t size)
+{
+    (void)size;
+    hk_free(p);
+}
+
+void hk_free_aligned_sized(void *p, size_t alignment, size_t size)
+{
+    (void)alignment;
+    (void)size;
+    hk_free(p);
+}

@@ -1,0 +1,516 @@
+/*
+ * heap.c -- per-thread heaps: process and thread initialization, the malloc slow path,
+ * page retirement, thread exit (abandonment) and adoption, fork safety.
+ *
+ * Design:      each thread owns a heap (hki_tls_heap, initial-exec TLS). Before its first
+ *              allocation a thread's heap is hki_heap_empty, whose page pointers all name
+ *              hki_page_empty (free == NULL), so the fast path falls into the slow path
+ *              here without an extra test. Heap structs come from an internal pool (mmap),
+ *              never from malloc, and are reused after their thread exits.
+ *              Slow path for class c: walk queue[c] from the front, collecting each page's
+ *              local and thread-free lists and extending its bump area; pages with nothing
+ *              left move to the full list. If the queue runs dry: sweep the full list when
+ *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
+ *              an abandoned segment, and finally take a fresh slot.
+ *              An empty page is retired at once unless it is the only page of its class;
+ *              then it stays for HEAPKIT_PURGE_DELAY ms (a malloc/free loop costs nothing).
+ *              Thread exit (pthread key destructor): pages are collected, empty ones
+ *              retired, the rest of the segments go to the abandoned list.
+ * Invariants:  P5, P6 (types.h) are maintained here and in page.c.
+ * Concurrency: lock order: pool_lock -> stats; hki_abandoned_lock and hki_huge_lock are
+ *              leaves. All are spin locks held for O(1) or short walks, and all are taken
+ *              by the fork prepare handler (then released in parent and child).
+ * Complexity:  malloc slow path amortized O(1).
+ */
+#include "config.h"
+#include "internal.h"
+#include "os.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* ---- globals ---- */
+
+// clang-format off
+#define HK_R4(x)  x, x, x, x
+#define HK_R16(x) HK_R4(x), HK_R4(x), HK_R4(x), HK_R4(x)
+#define HK_R60(x) HK_R16(x), HK_R16(x), HK_R16(x), HK_R4(x), HK_R4(x), HK_R4(x)
+// clang-format on
+
+hk_page_t hki_page_empty;
+hk_heap_t hki_heap_empty = {
+    .direct = {HK_R60(&hki_page_empty), HK_R4(&hki_page_empty), &hki_page_empty},
+    .current = {HK_R60(&hki_page_empty), &hki_page_empty},
+};
+hk_heap_t hki_heap_huge;
+_Thread_local hk_heap_t *hki_tls_heap = &hki_heap_empty;
+uintptr_t hki_key = 1;
+
+_Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 61, "update the initializers above");
+
+/* ---- locks ---- */
+
+void hki_lock(hk_lock_t *l)
+{
+    unsigned spins = 0;
+    while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire)) {
+        if (++spins > 64) {
+            hki_os_yield();
+            spins = 0;
+        }
+    }
+}
+
+void hki_unlock(hk_lock_t *l)
+{
+    atomic_flag_clear_explicit(&l->flag, memory_order_release);
+}
+
+static hk_lock_t pool_lock = HK_LOCK_INIT;
+
+static void before_fork(void)
+{
+    hki_lock(&pool_lock);
+    hki_lock(&hki_abandoned_lock);
+    hki_lock(&hki_huge_lock);
+}
+
+static void after_fork(void)
+{
+    hki_unlock(&hki_huge_lock);
+    hki_unlock(&hki_abandoned_lock);
+    hki_unlock(&pool_lock);
+}
+
+/* ---- process initialization ---- */
+
+static _Atomic int init_state; /* 0 not started, 1 running, 2 done */
+static hk_lock_t init_lock = HK_LOCK_INIT;
+static _Thread_local int init_running_here;
+static void thread_done(void *arg);
+
+bool hki_is_initialized(void)
+{
+    return atomic_load_explicit(&init_state, memory_order_acquire) == 2;
+}
+
+void hki_init(void)
+{
+    if (hk_likely(hki_is_initialized()) || init_running_here)
+        return; /* done, or a re-entrant call from inside initialization */
+    hki_lock(&init_lock);
+    if (atomic_load_explicit(&init_state, memory_order_relaxed) == 0) {
+        init_running_here = 1;
+        atomic_store_explicit(&init_state, 1, memory_order_relaxed);
+        uintptr_t key;
+        hki_os_random(&key, sizeof key);
+        hki_key = key | 1u;
+        hki_options_init();
+        if (hki_os_process_init(thread_done, before_fork, after_fork, after_fork) != 0)
+            hki_verbose("thread-exit or fork hooks unavailable");
+        atomic_store_explicit(&init_state, 2, memory_order_release);
+        init_running_here = 0;
+        hki_verbose("initialized (purge delay %ld ms)", hki_option(HK_OPT_PURGE_DELAY));
+    }
+    hki_unlock(&init_lock);
+}
+
+__attribute__((constructor)) static void heapkit_constructor(void)
+{
+    hki_init();
+}
+
+/* ---- heap pool ---- */
+
+static hk_heap_t *pool_all;
+static char *meta_cur;
+static size_t meta_left;
+
+static hk_heap_t *pool_take(void)
+{
+    hki_lock(&pool_lock);
+    hk_heap_t *heap;
+    for (heap = pool_all; heap != NULL; heap = heap->pool_next) {
+        if (!atomic_load_explicit(&heap->in_use, memory_order_relaxed))
+            break;
+    }
+    if (heap == NULL) {
+        size_t sz = (sizeof(hk_heap_t) + 63) & ~(size_t)63;
+        if (meta_left < sz) {
+            size_t chunk = 64 * 1024;
+            void *mem;
+            if (hki_os_map_aligned(chunk, hki_os_page_size(), &mem) != 0) {
+                hki_unlock(&pool_lock);
+                return NULL;
+            }
+            hki_stat_mapped((ptrdiff_t)chunk);
+            hki_stat_committed((ptrdiff_t)chunk);
+            meta_cur = mem;
+            meta_left = chunk;
+        }
+        heap = (hk_heap_t *)(void *)meta_cur;
+        meta_cur += sz;
+        meta_left -= sz;
+        heap->pool_next = pool_all;
+        pool_all = heap;
+    }
+    atomic_store_explicit(&heap->in_use, 1, memory_order_relaxed);
+    hki_unlock(&pool_lock);
+    return heap;
+}
+
+void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg)
+{
+    hki_lock(&pool_lock);
+    for (hk_heap_t *heap = pool_all; heap != NULL; heap = heap->pool_next)
+        fn(heap, arg);
+    hki_unlock(&pool_lock);
+}
+
+static void heap_reset(hk_heap_t *heap)
+{
+    for (size_t i = 0; i < HK_DIRECT_COUNT; i++)
+        heap->direct[i] = &hki_page_empty;
+    for (size_t c = 0; c < HK_CLASS_COUNT; c++) {
+        heap->current[c] = &hki_page_empty;
+        heap->queue[c].first = heap->queue[c].last = NULL;
+    }
+    heap->full.first = heap->full.last = NULL;
+    heap->full_count = heap->fresh_since_sweep = 0;
+    for (size_t k = 0; k < HK_KIND_COUNT; k++)
+        heap->segs[k] = NULL;
+    heap->segs_full = NULL;
+    heap->seg_count = heap->empty_segs = heap->purge_pending = 0;
+    heap->next_purge_ms = UINT64_MAX;
+    heap->slow_count = 0;
+    /* stats were zeroed by hki_stats_merge (or are zero in fresh memory) */
+}
+
+static hk_heap_t *heap_init_thread(void)
+{
+    hki_init();
+    hk_heap_t *heap = pool_take();
+    if (heap == NULL)
+        return NULL;
+    heap_reset(heap);
+    hki_tls_heap = heap;
+    hki_os_thread_register(heap);
+    return heap;
+}
+
+/* ---- retiring pages ---- */
+
+static void page_retire(hk_heap_t *heap, hk_page_t *page)
+{
+    if (page->in_full)
+        hki_full_remove(heap, page);
+    else
+        hki_queue_remove(heap, page);
+    hki_segment_page_free(heap, page, false);
+}
+
+/* A page of the owner became empty. The only page of its class is kept (a malloc/free
+ * loop must not retire and re-create it each time); the periodic check retires it once
+ * it was seen empty twice, HEAPKIT_PURGE_DELAY ms apart (retire_kept_pages). */
+static void page_empty(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->queue[page->class_idx];
+    if (q->first == page && page->next == NULL && hki_option(HK_OPT_PURGE_DELAY) != 0) {
+        if (page->expire_ms == 0 && heap->next_purge_ms == UINT64_MAX)
+            heap->next_purge_ms = 0; /* have the next slow path stamp it */
+        return;
+    }
+    page_retire(heap, page);
+}
+
+void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page)
+{
+    if (page->in_full) {
+        hki_full_remove(heap, page);
+        hki_queue_push_back(heap, page);
+    }
+    if (page->used == 0)
+        page_empty(heap, page);
+}
+
+/* Retires kept empty pages: a page found empty is stamped with a deadline; if it is
+ * empty again at the deadline it is retired (with force: every empty first page). */
+static void retire_kept_pages(hk_heap_t *heap, uint64_t now, bool force)
+{
+    long delay = hki_option(HK_OPT_PURGE_DELAY);
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        hk_page_t *page = heap->queue[c].first;
+        if (page == NULL)
+            continue;
+        if (force)
+            hki_page_collect(heap, page);
+        if (page->used != 0) {
+            page->expire_ms = 0;
+            continue;
+        }
+        if (force || (page->expire_ms != 0 && page->expire_ms <= now)) {
+            page_retire(heap, page);
+            continue;
+        }
+        if (page->expire_ms == 0)
+            page->expire_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
+        if (page->expire_ms < heap->next_purge_ms)
+            heap->next_purge_ms = page->expire_ms;
+    }
+}
+
+/* Collects the full pages: pages that received frees go back to their queue. */
+static void sweep_full(hk_heap_t *heap)
+{
+    hk_page_t *page = heap->full.first;
+    while (page != NULL) {
+        hk_page_t *next = page->next;
+        if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) != 0) {
+            hki_page_collect(heap, page);
+            hki_full_remove(heap, page);
+            if (page->used == 0)
+                hki_segment_page_free(heap, page, false);
+            else
+                hki_queue_push_back(heap, page);
+        }
+        page = next;
+    }
+    heap->fresh_since_sweep = 0;
+}
+
+/* ---- adoption ---- */
+
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg)
+{
+    atomic_store_explicit(&seg->heap, heap, memory_order_release);
+    if (seg->free_mask == 0)
+        hki_segment_list_push(&heap->segs_full, seg);
+    else
+        hki_segment_list_push(&heap->segs[seg->kind], seg);
+    heap->seg_count++;
+    heap->purge_pending += (size_t)__builtin_popcountll(seg->purge_mask);
+    if (seg->purge_mask)
+        heap->next_purge_ms = 0;
+    uint64_t in_use = seg->valid_mask & ~seg->free_mask;
+    uint64_t empty = 0;
+    for (uint64_t m = in_use; m; m &= m - 1) {
+        unsigned slot = (unsigned)__builtin_ctzll(m);
+        hk_page_t *page = &seg->pages[slot];
+        page->next = page->prev = NULL;
+        page->in_full = 0;
+        hki_page_collect(heap, page);
+        if (page->used == 0)
+            empty |= (uint64_t)1 << slot;
+        else if (page->free || page->local_free || page->capacity < page->reserved)
+            hki_queue_push_back(heap, page);
+        else
+            hki_full_push(heap, page);
+    }
+    /* free the empty pages last: the last one may release the segment */
+    for (uint64_t m = empty; m; m &= m - 1)
+        hki_segment_page_free(heap, &seg->pages[__builtin_ctzll(m)], false);
+}
+
+/* ---- thread exit ---- */
+
+static void heap_abandon(hk_heap_t *heap)
+{
+    /* 1. collect every page; retire the empty ones */
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        hk_page_t *page = heap->queue[c].first;
+        while (page != NULL) {
+            hk_page_t *next = page->next;
+            hki_page_collect(heap, page);
+            if (page->used == 0)
+                page_retire(heap, page);
+            page = next;
+        }
+    }
+    hk_page_t *page = heap->full.first;
+    while (page != NULL) {
+        hk_page_t *next = page->next;
+        hki_page_collect(heap, page);
+        if (page->used == 0)
+            page_retire(heap, page);
+        page = next;
+    }
+    /* 2. return pending slots now; empty segments are released */
+    hki_heap_purge(heap, 0, true);
+    /* 3. the remaining segments hold live blocks: abandon them */
+    hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
+                                               &heap->segs_full};
+    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
+        while (*lists[k] != NULL) {
+            hk_segment_t *seg = *lists[k];
+            hki_segment_list_remove(lists[k], seg);
+            heap->seg_count--;
+            hki_abandoned_push(seg);
+        }
+    }
+    heap_reset(heap);
+}
+
+static void thread_done(void *arg)
+{
+    hk_heap_t *heap = arg;
+    if (heap == NULL || heap == &hki_heap_empty)
+        return;
+    heap_abandon(heap);
+    hki_tls_heap = &hki_heap_empty;
+    hki_lock(&pool_lock);
+    hki_stats_merge(heap);
+    atomic_store_explicit(&heap->in_use, 0, memory_order_relaxed);
+    hki_unlock(&pool_lock);
+}
+
+/* ---- the slow path ---- */
+
+static void heap_periodic(hk_heap_t *heap)
+{
+    /* reading the clock costs ~20 ns: look at it every 16th slow path only */
+    if (heap->next_purge_ms != UINT64_MAX && (heap->slow_count & 15) == 0) {
+        uint64_t now = hki_os_now_ms();
+        if (now >= heap->next_purge_ms) {
+            hki_heap_purge(heap, now, false); /* recomputes next_purge_ms */
+            retire_kept_pages(heap, now, false);
+        }
+    }
+    if (heap->slow_count % 64 == 0)
+        hki_huge_trim(false); /* expire cached huge blocks (cheap when the cache is empty) */
+#if HK_DEBUG >= 3
+    if (heap->slow_count % HK_CHECK_EVERY == 0) {
+        hk_report_t r;
+        if (hki_heap_check(heap, &r) != 0)
+            hki_fatal("heap check failed: %s at %p: %s", r.invariant, r.addr, r.message);
+    }
+#endif
+}
+
+static hk_page_t *fresh_page(hk_heap_t *heap, unsigned c)
+{
+    hk_page_t *page = hki_segment_page_alloc(heap, hki_class_kind(c));
+    if (page == NULL)
+        return NULL;
+    hki_page_init(page, hki_page_segment(page), c);
+    hki_page_extend(page);
+    hki_queue_push_front(heap, page);
+    heap->fresh_since_sweep++;
+    return page;
+}
+
+static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
+{
+    bool swept = false, adopted = false;
+    for (;;) {
+        hk_page_t *page = heap->queue[c].first;
+        while (page != NULL) {
+            hk_page_t *next = page->next;
+            hki_page_collect(heap, page);
+            if (page->free == NULL && page->capacity < page->reserved)
+                hki_page_extend(page);
+            if (page->free != NULL) {
+                if (page != heap->queue[c].first) {
+                    hki_queue_remove(heap, page);
+                    hki_queue_push_front(heap, page);
+                }
+                return page;
+            }
+            hki_queue_remove(heap, page);
+            hki_full_push(heap, page);
+            page = next;
+        }
+        if (!swept && heap->full_count > 0 && heap->fresh_since_sweep * 8 >= heap->full_count) {
+            swept = true;
+            sweep_full(heap);
+            continue;
+        }
+        if (!adopted && hki_abandoned_count() > 0) {
+            adopted = true;
+            hk_segment_t *seg = hki_abandoned_pop();
+            if (seg != NULL) {
+                hki_heap_adopt(heap, seg);
+                continue;
+            }
+        }
+        break;
+    }
+    hk_page_t *page = fresh_page(heap, c);
+    if (page == NULL && !swept) { /* out of memory: reclaim what we can and retry once */
+        sweep_full(heap);
+        hki_heap_collect(heap, true);
+        page = heap->queue[c].first ? heap->queue[c].first : fresh_page(heap, c);
+        if (page != NULL && page->free == NULL) {
+            hki_page_collect(heap, page);
+            if (page->free == NULL && page->capacity < page->reserved)
+                hki_page_extend(page);
+            if (page->free == NULL)
+                page = NULL;
+        }
+    }
+    return page;
+}
+
+void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
+{
+    if (hk_unlikely(heap == &hki_heap_empty)) {
+        heap = heap_init_thread();
+        if (heap == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    heap->slow_count++;
+    heap_periodic(heap);
+    hk_page_t *page = find_page(heap, c);
+    if (hk_unlikely(page == NULL)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hki_page_pop(heap, page, page->free);
+}
+
+/* Collects everything of the heap (and adopts every abandoned segment); with force,
+ * returns all free memory to the OS now. */
+void hki_heap_collect(hk_heap_t *heap, bool force)
+{
+    if (heap == &hki_heap_empty)
+        return;
+    hk_segment_t *seg;
+    while ((seg = hki_abandoned_pop()) != NULL)
+        hki_heap_adopt(heap, seg);
+    sweep_full(heap);
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        hk_page_t *page = heap->queue[c].first;
+        while (page != NULL) {
+            hk_page_t *next = page->next;
+            hki_page_collect(heap, page);
+            if (page->used == 0 && (force || page != heap->queue[c].first))
+                page_retire(heap, page);
+            page = next;
+        }
+    }
+    uint64_t now = hki_os_now_ms();
+    retire_kept_pages(heap, now, force);
+    hki_heap_purge(heap, now, force);
+}
+
+/* ---- public ---- */
+
+int hk_trim(size_t pad)
+{
+    (void)pad;
+    hki_init();
+    hk_heap_t *heap = hki_tls_heap;
+    size_t before = 0, after = 0;
+    hk_stats_t st;
+    hk_stats_get(&st);
+    before = st.committed;
+    if (heap == &hki_heap_empty)
+        heap = heap_init_thread();
+    if (heap != NULL)
+        hki_heap_collect(heap, true);
+    hki_huge_trim(true);
+    hk_stats_get(&st);
+    after = st.committed;
+    return after < before ? 1 : 0;
+}

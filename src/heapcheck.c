@@ -1,0 +1,167 @@
+/*
+ * heapcheck.c -- hk_heap_check: walks the calling thread's heap and verifies the
+ * invariants of types.h (P1..P6, S1..S3) and size_class.c (C1).
+ *
+ * Design:      only the owner can walk its heap (other heaps change under our feet), so
+ *              the check covers the calling thread's heap; thread_free lists are read
+ *              with an acquire load of the head (nodes are immutable until collected).
+ *              Debug builds (HK_DEBUG >= 3) call it every HK_CHECK_EVERY slow paths and
+ *              abort on the first violation.
+ * Complexity:  O(blocks + pages + segments).
+ */
+#include "config.h"
+#include "internal.h"
+
+#include <string.h>
+
+typedef struct ctx_s {
+    int errors;
+    hk_report_t *report;
+} ctx_t;
+
+static void fail(ctx_t *x, const void *addr, const char *inv, const char *msg)
+{
+    if (x->errors++ == 0 && x->report != NULL) {
+        x->report->addr = addr;
+        x->report->invariant = inv;
+        x->report->message = msg;
+    }
+    hki_verbose("heap check: %s at %p: %s", inv, addr, msg);
+}
+
+#define MAX_BLOCKS 4096 /* 64 KiB / 16 */
+
+/* P1: walks one encoded list, marking blocks in `seen`; returns its length. */
+static uint32_t walk_list(ctx_t *x, const hk_page_t *page, uintptr_t head, uint8_t *seen)
+{
+    uint32_t n = 0;
+    while (head != 0) {
+        uintptr_t off = head - page->start;
+        if (off >= (uintptr_t)page->capacity * page->block_size || off % page->block_size != 0) {
+            fail(x, (void *)head, "P1", "free-list block outside the carved blocks or misaligned");
+            return n;
+        }
+        size_t i = off / page->block_size;
+        if (i < MAX_BLOCKS) {
+            if (seen[i >> 3] & (1u << (i & 7))) {
+                fail(x, (void *)head, "P1", "block twice on the free lists (cycle or double free)");
+                return n;
+            }
+            seen[i >> 3] = (uint8_t)(seen[i >> 3] | (1u << (i & 7)));
+        }
+        n++;
+        head = ((const hk_block_t *)head)->next_enc ^ page->key;
+    }
+    return n;
+}
+
+static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
+{
+    hk_segment_t *seg = hki_page_segment(page);
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)
+        fail(x, seg, "S1", "page of a segment owned by another heap");
+    if (page->class_idx == 0 || page->block_size != hki_class_size[page->class_idx]) {
+        fail(x, (void *)page->start, "P4", "block size does not match the class");
+        return;
+    }
+    if (page->capacity > page->reserved ||
+        (size_t)page->reserved * page->block_size > page->area_size ||
+        hk_relaxed_load(&page->carved) != (size_t)page->capacity * page->block_size)
+        fail(x, (void *)page->start, "P3", "capacity/reserved/carved inconsistent");
+    uint8_t seen[MAX_BLOCKS / 8];
+    memset(seen, 0, sizeof seen);
+    uint32_t n = walk_list(x, page, (uintptr_t)page->free, seen);
+    n += walk_list(x, page, (uintptr_t)page->local_free, seen);
+    uint32_t t = walk_list(x, page, atomic_load_explicit(&page->thread_free, memory_order_acquire),
+                           seen);
+    if (page->used + n != page->capacity || t > page->used)
+        fail(x, (void *)page->start, "P2", "used + free + local_free != capacity");
+}
+
+static size_t segment_check(ctx_t *x, hk_heap_t *heap, hk_segment_t *seg, bool want_full)
+{
+    if (!hki_registry_has((uintptr_t)seg))
+        fail(x, seg, "S1", "segment not in the registry");
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)
+        fail(x, seg, "S1", "segment owner differs from the heap listing it");
+    if ((seg->free_mask == 0) != want_full)
+        fail(x, seg, "S1", "segment on the wrong list (full/available)");
+    uint64_t in_use = seg->valid_mask & ~seg->free_mask;
+    if ((size_t)__builtin_popcountll(in_use) != seg->used_pages)
+        fail(x, seg, "S2", "used_pages differs from the slot masks");
+    if ((seg->purge_mask & ~seg->free_mask) != 0)
+        fail(x, seg, "S3", "purge_mask not a subset of free_mask");
+    for (unsigned i = 0; i < seg->page_count; i++) {
+        const hk_page_t *page = &seg->pages[i];
+        bool used = (in_use >> i) & 1u;
+        if (used != (page->class_idx != 0))
+            fail(x, (void *)page->start, "S2", "slot state and page class disagree");
+        if (!used && hk_relaxed_load(&page->carved) != 0)
+            fail(x, (void *)page->start, "S3", "free slot with carved blocks");
+    }
+    return seg->used_pages;
+}
+
+static size_t queue_check(ctx_t *x, hk_heap_t *heap, hk_page_queue_t *q, unsigned c, bool full)
+{
+    size_t n = 0;
+    hk_page_t *prev = NULL;
+    for (hk_page_t *page = q->first; page != NULL; page = page->next) {
+        if (page->prev != prev)
+            fail(x, page, "P5", "broken queue links");
+        if (!full && page->class_idx != c)
+            fail(x, (void *)page->start, "P5", "page in the queue of another class");
+        if (page->in_full != full)
+            fail(x, (void *)page->start, "P5", "in_full flag does not match the list");
+        page_check(x, heap, page);
+        prev = page;
+        if (++n > ((size_t)1 << 32))
+            break;
+    }
+    if (q->last != prev)
+        fail(x, q, "P5", "queue last pointer wrong");
+    return n;
+}
+
+int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
+{
+    ctx_t x = {0, report};
+    for (unsigned c = 2; c < HK_CLASS_COUNT; c++) {
+        if (hki_class_size[c] <= hki_class_size[c - 1])
+            fail(&x, &hki_class_size[c], "C1", "class sizes not increasing");
+    }
+    if (heap == &hki_heap_empty)
+        return x.errors;
+    size_t pages = 0, used_pages = 0;
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        pages += queue_check(&x, heap, &heap->queue[c], c, false);
+        hk_page_t *cur = heap->queue[c].first ? heap->queue[c].first : &hki_page_empty;
+        if (heap->current[c] != cur)
+            fail(&x, heap->current[c], "P5", "current[c] is not the first page of queue[c]");
+    }
+    pages += queue_check(&x, heap, &heap->full, 0, true);
+    for (unsigned i = 0; i < HK_DIRECT_COUNT; i++) {
+        if (heap->direct[i] != heap->current[hki_direct_class[i]])
+            fail(&x, heap->direct[i], "P6", "direct[i] differs from current[class]");
+    }
+    size_t segs = 0;
+    for (unsigned k = 0; k < HK_KIND_COUNT; k++) {
+        for (hk_segment_t *seg = heap->segs[k]; seg != NULL; seg = seg->next, segs++) {
+            if (seg->kind != k)
+                fail(&x, seg, "S1", "segment on the list of another kind");
+            used_pages += segment_check(&x, heap, seg, false);
+        }
+    }
+    for (hk_segment_t *seg = heap->segs_full; seg != NULL; seg = seg->next, segs++)
+        used_pages += segment_check(&x, heap, seg, true);
+    if (segs != heap->seg_count)
+        fail(&x, heap, "S1", "seg_count differs from the segment lists");
+    if (pages != used_pages)
+        fail(&x, heap, "P5", "pages on the queues differ from the slots in use");
+    return x.errors;
+}
+
+int hk_heap_check(hk_report_t *report)
+{
+    return hki_heap_check(hki_tls_heap, report);
+}

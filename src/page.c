@@ -1,0 +1,207 @@
+/*
+ * page.c -- small-object pages: carving blocks, the three free lists, the page queues.
+ *
+ * Design:      a page serves one size class from one slot of a segment. Blocks are carved
+ *              lazily from a bump area (HK_EXTEND_SIZE bytes at a time) so untouched
+ *              memory is never committed. Three free lists, as in mimalloc's sharding:
+ *                free        malloc pops here (owner)
+ *                local_free  the owner's frees; swapped into free when free runs dry
+ *                thread_free other threads' frees, pushed with CAS; the owner takes the
+ *                            whole list with one exchange
+ *              Links are encoded (next ^ key), see types.h "Block layout".
+ * Layout:      types.h "Segment layout", "Block layout".
+ * Invariants:  P1..P6 (types.h), checked by heapcheck.c.
+ * Concurrency: owner thread only, except thread_free (CAS by anyone, exchange by owner).
+ * Complexity:  O(1) except collect (O(length of thread_free)) and the checker walks.
+ */
+#include "config.h"
+#include "internal.h"
+
+/* ---- init and carving ---- */
+
+void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
+{
+    uintptr_t base = (uintptr_t)seg;
+    uintptr_t start = base + ((uintptr_t)page->slot << seg->page_shift);
+    if (start < base + HK_SEG_HDR_SIZE)
+        start = base + HK_SEG_HDR_SIZE;
+    uintptr_t end = base + ((uintptr_t)(page->slot + 1u) << seg->page_shift);
+    size_t bs = hki_class_size[class_idx];
+    hk_assert_internal(end > start && bs > 0);
+    page->free = NULL;
+    page->local_free = NULL;
+    page->used = 0;
+    page->capacity = 0;
+    page->key = hki_key;
+    page->start = start;
+    page->block_size = bs;
+    page->div_magic = UINT64_MAX / bs + 1;
+    hk_relaxed_store(&page->carved, 0);
+    page->area_size = end - start;
+    page->reserved = (uint32_t)((end - start) / bs);
+    page->class_idx = (uint8_t)class_idx;
+    page->in_full = 0;
+    page->next = page->prev = NULL;
+    page->expire_ms = 0;
+    atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
+}
+
+void hki_page_extend(hk_page_t *page)
+{
+    uint32_t avail = page->reserved - page->capacity;
+    size_t bs = page->block_size;
+    size_t want = HK_EXTEND_SIZE / bs;
+    uint32_t n = want < 1 ? 1u : want > avail ? avail : (uint32_t)want;
+    if (n == 0)
+        return;
+    uintptr_t first = page->start + (uintptr_t)page->capacity * bs;
+    uintptr_t key = page->key;
+    uintptr_t b = first;
+    for (uint32_t k = 1; k < n; k++, b += bs)
+        ((hk_block_t *)b)->next_enc = (b + bs) ^ key;
+    ((hk_block_t *)b)->next_enc = (uintptr_t)page->free ^ key;
+    page->free = (hk_block_t *)first;
+    page->capacity += n;
+    hk_relaxed_store(&page->carved, (size_t)page->capacity * bs);
+}
+
+/* ---- collecting frees ---- */
+
+void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
+{
+    if (page->free == NULL && page->local_free != NULL) {
+        page->free = page->local_free;
+        page->local_free = NULL;
+    }
+    if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) == 0)
+        return;
+    uintptr_t head = atomic_exchange_explicit(&page->thread_free, 0, memory_order_acquire);
+    if (head == 0)
+        return;
+    uintptr_t key = page->key;
+    hk_block_t *tail = (hk_block_t *)head;
+    uint32_t n = 1;
+    for (;;) {
+        uintptr_t next = tail->next_enc ^ key;
+        if (next == 0)
+            break;
+        if (hk_unlikely(n > page->capacity || next - page->start >= page->area_size))
+            hki_fatal("corrupted thread-free list in page %p (block %p)", (void *)page->start,
+                      (void *)tail);
+        tail = (hk_block_t *)next;
+        n++;
+    }
+    tail->next_enc = (uintptr_t)page->free ^ key;
+    page->free = (hk_block_t *)head;
+    if (hk_unlikely(n > page->used))
+        hki_fatal("page %p: more frees than allocations", (void *)page->start);
+    page->used -= n;
+    hki_count(heap->stats.freed[page->class_idx], n);
+}
+
+static bool list_contains(const hk_page_t *page, uintptr_t head, const hk_block_t *b)
+{
+    uint32_t steps = 0;
+    while (head != 0 && steps <= page->capacity) {
+        if (head == (uintptr_t)b)
+            return true;
+        if (head - page->start >= page->area_size)
+            return false; /* corrupted: stop */
+        head = ((const hk_block_t *)head)->next_enc ^ page->key;
+        steps++;
+    }
+    return false;
+}
+
+bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b)
+{
+    return list_contains(page, (uintptr_t)page->free, b) ||
+           list_contains(page, (uintptr_t)page->local_free, b) ||
+           list_contains(page, atomic_load_explicit(&((hk_page_t *)page)->thread_free,
+                                                    memory_order_acquire),
+                         b);
+}
+
+/* ---- queues: one per class, first page is heap->current[c] ---- */
+
+void hki_heap_set_current(hk_heap_t *heap, unsigned c)
+{
+    hk_page_t *page = heap->queue[c].first ? heap->queue[c].first : &hki_page_empty;
+    heap->current[c] = page;
+    size_t bs = hki_class_size[c];
+    if (bs > HK_DIRECT_MAX)
+        return;
+    size_t lo = c == 1 ? 0 : hki_class_size[c - 1] / 16 + 1;
+    for (size_t i = lo; i <= bs / 16; i++)
+        heap->direct[i] = page;
+}
+
+void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->queue[page->class_idx];
+    page->prev = NULL;
+    page->next = q->first;
+    if (q->first)
+        q->first->prev = page;
+    else
+        q->last = page;
+    q->first = page;
+    hki_heap_set_current(heap, page->class_idx);
+}
+
+void hki_queue_push_back(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->queue[page->class_idx];
+    page->next = NULL;
+    page->prev = q->last;
+    if (q->last)
+        q->last->next = page;
+    else
+        q->first = page;
+    q->last = page;
+    if (q->first == page)
+        hki_heap_set_current(heap, page->class_idx);
+}
+
+static void list_unlink(hk_page_queue_t *q, hk_page_t *page)
+{
+    if (page->prev)
+        page->prev->next = page->next;
+    else
+        q->first = page->next;
+    if (page->next)
+        page->next->prev = page->prev;
+    else
+        q->last = page->prev;
+    page->next = page->prev = NULL;
+}
+
+void hki_queue_remove(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->queue[page->class_idx];
+    bool was_first = q->first == page;
+    list_unlink(q, page);
+    if (was_first)
+        hki_heap_set_current(heap, page->class_idx);
+}
+
+void hki_full_push(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->full;
+    page->prev = NULL;
+    page->next = q->first;
+    if (q->first)
+        q->first->prev = page;
+    else
+        q->last = page;
+    q->first = page;
+    page->in_full = 1;
+    heap->full_count++;
+}
+
+void hki_full_remove(hk_heap_t *heap, hk_page_t *page)
+{
+    list_unlink(&heap->full, page);
+    page->in_full = 0;
+    heap->full_count--;
+}

@@ -1,0 +1,59 @@
+/*
+ * realloc.c -- hk_realloc and hk_reallocarray.
+ *
+ * Design:      a block keeps its place if the new size still fits and is at least half
+ *              of the block (no copy); huge blocks grow and shrink with mremap (huge.c);
+ *              otherwise allocate, copy, free. realloc(p, 0) frees p and returns NULL
+ *              (glibc's behaviour); realloc(NULL, n) is malloc(n). On failure p is intact,
+ *              errno = ENOMEM.
+ */
+#include "config.h"
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+void *hk_realloc(void *p, size_t size)
+{
+    if (p == NULL)
+        return hk_malloc(size);
+    if (size == 0) {
+        hk_free(p);
+        return NULL;
+    }
+    hk_page_t *page;
+    hk_segment_t *seg = hki_block_lookup(p, "realloc", &page);
+    if (seg == NULL) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t usable;
+    if (seg->kind == HK_KIND_HUGE) {
+        usable = hki_huge_usable(seg, p);
+        if (size > HK_LARGE_MAX) {
+            void *q = hki_huge_realloc(seg, p, size);
+            if (q != NULL)
+                return q;
+        }
+    } else {
+        usable = page->block_size;
+        if (size <= usable && size >= usable / 2)
+            return p;
+    }
+    void *q = hk_malloc(size);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, size < usable ? size : usable);
+    hk_free(p);
+    return q;
+}
+
+void *hk_reallocarray(void *p, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return hk_realloc(p, n);
+}

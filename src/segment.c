@@ -1,0 +1,315 @@
+/*
+ * segment.c -- segments: the registry, slots, purging, and the abandoned list.
+ *
+ * Design:      a segment is 4 MiB aligned to 4 MiB, so any block address finds its
+ *              segment header by masking. Before free() touches a header it checks the
+ *              registry: one bit per 4 MiB of the 48-bit address space (8 MiB of .bss,
+ *              touched only where segments live). A segment is cut into slots of one
+ *              kind (types.h table); a heap takes slots for pages and gives them back.
+ *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
+ *              madvise(DONTNEED) returns it. A heap keeps at most one empty segment;
+ *              further empty segments are unmapped at once.
+ *              Segments of exited threads go on the abandoned list; live heaps adopt them.
+ * Layout:      types.h "Segment layout".
+ * Invariants:  S1..S3 (types.h), checked by heapcheck.c.
+ * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
+ *              it is unmapped). Abandoned list: hki_abandoned_lock. The rest: owner heap.
+ * Complexity:  O(1) slot alloc/free; purge O(segments) every HEAPKIT_PURGE_DELAY ms.
+ */
+#include "config.h"
+#include "internal.h"
+#include "os.h"
+
+_Atomic uint64_t hki_registry[HK_REGISTRY_WORDS];
+
+/* ---- registry ---- */
+
+void hki_registry_set(hk_segment_t *seg, bool on)
+{
+    uintptr_t i = (uintptr_t)seg >> HK_SEG_SHIFT;
+    if (i >= HK_REGISTRY_BITS)
+        hki_fatal("segment %p outside the registry range", (void *)seg);
+    uint64_t bit = (uint64_t)1 << (i & 63);
+    if (on)
+        atomic_fetch_or_explicit(&hki_registry[i >> 6], bit, memory_order_release);
+    else
+        atomic_fetch_and_explicit(&hki_registry[i >> 6], ~bit, memory_order_release);
+}
+
+/* ---- segment lists (doubly linked, head pointer) ---- */
+
+void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg)
+{
+    seg->prev = NULL;
+    seg->next = *list;
+    if (*list)
+        (*list)->prev = seg;
+    *list = seg;
+}
+
+void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg)
+{
+    if (seg->prev)
+        seg->prev->next = seg->next;
+    else
+        *list = seg->next;
+    if (seg->next)
+        seg->next->prev = seg->prev;
+    seg->next = seg->prev = NULL;
+}
+
+hk_segment_t *hki_page_segment(const hk_page_t *page)
+{
+    return (hk_segment_t *)((uintptr_t)page & ~(uintptr_t)HK_SEG_MASK);
+}
+
+static const uint8_t kind_shift[HK_KIND_COUNT] = {HK_SMALL_PAGE_SHIFT, HK_MEDIUM_PAGE_SHIFT,
+                                                  HK_LARGE_PAGE_SHIFT};
+
+static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, size_t *size)
+{
+    uintptr_t base = (uintptr_t)seg;
+    uintptr_t s = base + ((uintptr_t)slot << seg->page_shift);
+    if (s < base + HK_SEG_HDR_SIZE)
+        s = base + HK_SEG_HDR_SIZE;
+    uintptr_t e = base + ((uintptr_t)(slot + 1u) << seg->page_shift);
+    *start = s;
+    *size = e > s ? e - s : 0;
+}
+
+static size_t header_commit_size(const hk_segment_t *seg)
+{
+    size_t ps = hki_os_page_size();
+    size_t h = sizeof(hk_segment_t) + seg->page_count * sizeof(hk_page_t);
+    return (h + ps - 1) & ~(ps - 1);
+}
+
+/* ---- creation and release ---- */
+
+hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
+{
+    void *mem;
+    if (hki_os_map_aligned(HK_SEG_SIZE, HK_SEG_SIZE, &mem) != 0)
+        return NULL;
+    hk_segment_t *seg = mem;
+    seg->kind = (uint8_t)kind;
+    seg->page_shift = kind_shift[kind];
+    seg->page_count = (uint8_t)(HK_SEG_SIZE >> seg->page_shift);
+    seg->used_pages = 0;
+    seg->valid_mask = 0;
+    for (unsigned i = 0; i < seg->page_count; i++) {
+        uintptr_t s;
+        size_t sz;
+        slot_area(seg, i, &s, &sz);
+        if (sz > 0)
+            seg->valid_mask |= (uint64_t)1 << i;
+        seg->pages[i].slot = (uint8_t)i;
+        seg->pages[i].class_idx = 0;
+        hk_relaxed_store(&seg->pages[i].carved, 0);
+        seg->pages[i].start = s;
+        seg->pages[i].area_size = sz;
+        seg->pages[i].div_magic = 1;
+        atomic_store_explicit(&seg->pages[i].thread_free, 0, memory_order_relaxed);
+    }
+    seg->free_mask = seg->valid_mask;
+    seg->purge_mask = 0;
+    seg->map_size = HK_SEG_SIZE;
+    seg->cached_ms = 0;
+    atomic_store_explicit(&seg->heap, heap, memory_order_release);
+    hki_registry_set(seg, true);
+    hki_stat_mapped((ptrdiff_t)HK_SEG_SIZE);
+    hki_stat_committed((ptrdiff_t)header_commit_size(seg));
+    hki_segment_list_push(&heap->segs[kind], seg);
+    heap->seg_count++;
+    heap->empty_segs++;
+    hki_verbose("new %s segment %p", kind == HK_KIND_SMALL ? "small" : kind == HK_KIND_MEDIUM ? "medium" : "large",
+                (void *)seg);
+    return seg;
+}
+
+/* Unmaps a segment that is in no list. */
+void hki_segment_release(hk_segment_t *seg)
+{
+    size_t committed = header_commit_size(seg);
+    for (unsigned i = 0; i < seg->page_count; i++) {
+        if (seg->purge_mask & ((uint64_t)1 << i))
+            committed += seg->pages[i].area_size;
+    }
+    hki_registry_set(seg, false);
+    hki_stat_committed(-(ptrdiff_t)committed);
+    hki_stat_mapped(-(ptrdiff_t)seg->map_size);
+    hki_verbose("release segment %p", (void *)seg);
+    hki_os_unmap(seg, seg->map_size);
+}
+
+/* Removes a segment from its heap's lists. */
+static void heap_unlink_segment(hk_heap_t *heap, hk_segment_t *seg)
+{
+    if (seg->free_mask == 0)
+        hki_segment_list_remove(&heap->segs_full, seg);
+    else
+        hki_segment_list_remove(&heap->segs[seg->kind], seg);
+    heap->seg_count--;
+    if (seg->used_pages == 0)
+        heap->empty_segs--;
+    heap->purge_pending -= (size_t)__builtin_popcountll(seg->purge_mask);
+}
+
+/* ---- slots ---- */
+
+hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
+{
+    hk_segment_t *seg = heap->segs[kind];
+    if (seg == NULL) {
+        seg = hki_segment_new(heap, kind);
+        if (seg == NULL)
+            return NULL;
+    }
+    hk_assert_internal(seg->free_mask != 0);
+    uint64_t warm = seg->free_mask & seg->purge_mask;
+    unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
+    uint64_t bit = (uint64_t)1 << slot;
+    hk_page_t *page = &seg->pages[slot];
+    seg->free_mask &= ~bit;
+    if (seg->purge_mask & bit) {
+        seg->purge_mask &= ~bit;
+        heap->purge_pending--;
+    } else {
+        hki_stat_committed((ptrdiff_t)page->area_size);
+    }
+    if (seg->used_pages++ == 0)
+        heap->empty_segs--;
+    if (seg->free_mask == 0) {
+        hki_segment_list_remove(&heap->segs[kind], seg);
+        hki_segment_list_push(&heap->segs_full, seg);
+    }
+    return page;
+}
+
+static void purge_slot(hk_segment_t *seg, hk_page_t *page)
+{
+    hki_os_purge((void *)page->start, page->area_size);
+    hki_stat_committed(-(ptrdiff_t)page->area_size);
+    (void)seg;
+}
+
+void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
+{
+    hk_segment_t *seg = hki_page_segment(page);
+    uint64_t bit = (uint64_t)1 << page->slot;
+    hk_assert_internal((seg->free_mask & bit) == 0);
+    bool was_full = seg->free_mask == 0;
+    /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
+    page->class_idx = 0;
+    hk_relaxed_store(&page->carved, 0);
+    page->free = page->local_free = NULL;
+    page->used = page->capacity = 0;
+    page->in_full = 0;
+    page->div_magic = 1;
+    page->start = 0;
+    uintptr_t s;
+    size_t sz;
+    slot_area(seg, page->slot, &s, &sz);
+    page->start = s;
+    seg->free_mask |= bit;
+    long delay = hki_option(HK_OPT_PURGE_DELAY);
+    if (purge_now || delay == 0) {
+        purge_slot(seg, page);
+    } else {
+        seg->purge_mask |= bit;
+        uint64_t now = hki_os_now_ms();
+        page->expire_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
+        heap->purge_pending++;
+        if (page->expire_ms < heap->next_purge_ms)
+            heap->next_purge_ms = page->expire_ms;
+    }
+    if (was_full) {
+        hki_segment_list_remove(&heap->segs_full, seg);
+        hki_segment_list_push(&heap->segs[seg->kind], seg);
+    }
+    if (--seg->used_pages == 0) {
+        heap->empty_segs++;
+        if (heap->empty_segs > 1) { /* keep one empty segment per heap, unmap the rest */
+            heap_unlink_segment(heap, seg);
+            hki_segment_release(seg);
+        }
+    }
+}
+
+/* ---- purging ---- */
+
+static size_t purge_list(hk_heap_t *heap, hk_segment_t *seg, uint64_t now, bool force,
+                         uint64_t *next)
+{
+    size_t purged = 0;
+    while (seg != NULL) {
+        hk_segment_t *nxt = seg->next;
+        uint64_t m = seg->purge_mask;
+        while (m) {
+            unsigned slot = (unsigned)__builtin_ctzll(m);
+            m &= m - 1;
+            hk_page_t *page = &seg->pages[slot];
+            if (force || page->expire_ms <= now) {
+                purge_slot(seg, page);
+                seg->purge_mask &= ~((uint64_t)1 << slot);
+                heap->purge_pending--;
+                purged += page->area_size;
+            } else if (page->expire_ms < *next) {
+                *next = page->expire_ms;
+            }
+        }
+        if (force && seg->used_pages == 0) {
+            heap_unlink_segment(heap, seg);
+            hki_segment_release(seg);
+        }
+        seg = nxt;
+    }
+    return purged;
+}
+
+size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force)
+{
+    uint64_t next = UINT64_MAX;
+    size_t purged = 0;
+    for (unsigned k = 0; k < HK_KIND_COUNT; k++)
+        purged += purge_list(heap, heap->segs[k], now, force, &next);
+    heap->next_purge_ms = next;
+    return purged;
+}
+
+/* ---- abandoned segments ---- */
+
+hk_lock_t hki_abandoned_lock = HK_LOCK_INIT;
+static hk_segment_t *abandoned_head;
+static _Atomic size_t abandoned_count;
+
+void hki_abandoned_push(hk_segment_t *seg)
+{
+    atomic_store_explicit(&seg->heap, NULL, memory_order_release);
+    hki_lock(&hki_abandoned_lock);
+    seg->prev = NULL;
+    seg->next = abandoned_head;
+    abandoned_head = seg;
+    atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
+    hki_unlock(&hki_abandoned_lock);
+}
+
+hk_segment_t *hki_abandoned_pop(void)
+{
+    if (atomic_load_explicit(&abandoned_count, memory_order_relaxed) == 0)
+        return NULL;
+    hki_lock(&hki_abandoned_lock);
+    hk_segment_t *seg = abandoned_head;
+    if (seg) {
+        abandoned_head = seg->next;
+        seg->next = NULL;
+        atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+    }
+    hki_unlock(&hki_abandoned_lock);
+    return seg;
+}
+
+size_t hki_abandoned_count(void)
+{
+    return atomic_load_explicit(&abandoned_count, memory_order_relaxed);
+}

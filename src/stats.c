@@ -1,0 +1,133 @@
+/*
+ * stats.c -- statistics: per-class counters, committed/mapped bytes, the exit report.
+ *
+ * Design:      the fast paths count with owner-only stores into their heap
+ *              (hki_count, no atomic read-modify-write). A free by another thread is
+ *              counted by the owner when it collects the block. Totals = sum over live
+ *              heaps + the merged counters of exited threads (dead_stats). Byte counters
+ *              (mapped, committed) change only on slow paths and use atomics.
+ *              Definitions: mapped = address space from the OS; committed = segment
+ *              headers + slots in use or awaiting purge + huge mappings (an upper bound
+ *              of the resident memory we are responsible for).
+ * Concurrency: summing reads other threads' counters with relaxed loads: a snapshot
+ *              that may be slightly behind, never torn.
+ */
+#include "config.h"
+#include "internal.h"
+#include "os.h"
+
+static hk_class_stats_t dead_stats;
+static _Atomic size_t stat_mapped, stat_committed, stat_peak;
+
+void hki_stat_mapped(ptrdiff_t delta)
+{
+    atomic_fetch_add_explicit(&stat_mapped, (size_t)delta, memory_order_relaxed);
+}
+
+void hki_stat_committed(ptrdiff_t delta)
+{
+    size_t now = atomic_fetch_add_explicit(&stat_committed, (size_t)delta, memory_order_relaxed) +
+                 (size_t)delta;
+    if (delta > 0) {
+        size_t peak = atomic_load_explicit(&stat_peak, memory_order_relaxed);
+        while (now > peak && !atomic_compare_exchange_weak_explicit(
+                                 &stat_peak, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
+        }
+    }
+}
+
+void hki_stats_merge(hk_heap_t *heap)
+{
+    for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
+        hki_count(dead_stats.alloc[c], hk_relaxed_load(&heap->stats.alloc[c]));
+        hki_count(dead_stats.freed[c], hk_relaxed_load(&heap->stats.freed[c]));
+        hk_relaxed_store(&heap->stats.alloc[c], 0);
+        hk_relaxed_store(&heap->stats.freed[c], 0);
+    }
+}
+
+typedef struct totals_s {
+    size_t alloc[HK_CLASS_COUNT];
+    size_t freed[HK_CLASS_COUNT];
+    size_t heaps;
+} totals_t;
+
+static void add_heap(hk_heap_t *heap, void *arg)
+{
+    totals_t *t = arg;
+    for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
+        t->alloc[c] += hk_relaxed_load(&heap->stats.alloc[c]);
+        t->freed[c] += hk_relaxed_load(&heap->stats.freed[c]);
+    }
+    if (atomic_load_explicit(&heap->in_use, memory_order_relaxed))
+        t->heaps++;
+}
+
+static void totals_get(totals_t *t)
+{
+    *t = (totals_t){{0}, {0}, 0};
+    hki_heaps_foreach(add_heap, t); /* under the pool lock: merges cannot race */
+    for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
+        t->alloc[c] += hk_relaxed_load(&dead_stats.alloc[c]);
+        t->freed[c] += hk_relaxed_load(&dead_stats.freed[c]);
+    }
+}
+
+void hk_stats_get(hk_stats_t *out)
+{
+    totals_t t;
+    totals_get(&t);
+    *out = (hk_stats_t){0};
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        size_t live = t.alloc[c] >= t.freed[c] ? t.alloc[c] - t.freed[c] : 0;
+        out->live_blocks += live;
+        out->allocated += live * hki_class_size[c];
+    }
+    hki_huge_stats(&out->huge_blocks, &out->huge_bytes);
+    out->live_blocks += out->huge_blocks;
+    out->allocated += out->huge_bytes;
+    out->committed = atomic_load_explicit(&stat_committed, memory_order_relaxed);
+    out->peak_committed = atomic_load_explicit(&stat_peak, memory_order_relaxed);
+    out->mapped = atomic_load_explicit(&stat_mapped, memory_order_relaxed);
+}
+
+static void print_bytes(const char *label, size_t v)
+{
+    if (v >= ((size_t)10 << 20))
+        hki_printf("  %-16s %zu MiB (%zu bytes)\n", label, v >> 20, v);
+    else if (v >= ((size_t)10 << 10))
+        hki_printf("  %-16s %zu KiB (%zu bytes)\n", label, v >> 10, v);
+    else
+        hki_printf("  %-16s %zu bytes\n", label, v);
+}
+
+void hk_stats_print(void)
+{
+    totals_t t;
+    totals_get(&t);
+    hk_stats_t s;
+    hk_stats_get(&s);
+    hki_printf("heapkit: statistics\n");
+    hki_printf("  %5s %9s %14s %14s %12s %14s\n", "class", "size", "allocs", "frees", "live",
+               "live bytes");
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        if (t.alloc[c] == 0 && t.freed[c] == 0)
+            continue;
+        size_t live = t.alloc[c] >= t.freed[c] ? t.alloc[c] - t.freed[c] : 0;
+        hki_printf("  %5u %9u %14zu %14zu %12zu %14zu\n", c, (unsigned)hki_class_size[c],
+                   t.alloc[c], t.freed[c], live, live * hki_class_size[c]);
+    }
+    hki_printf("  huge: %zu live blocks, %zu bytes mapped\n", s.huge_blocks, s.huge_bytes);
+    print_bytes("allocated:", s.allocated);
+    print_bytes("committed:", s.committed);
+    print_bytes("peak committed:", s.peak_committed);
+    print_bytes("mapped:", s.mapped);
+    hki_printf("  threads: %zu live heaps, %zu abandoned segments\n", t.heaps,
+               hki_abandoned_count());
+}
+
+__attribute__((destructor)) static void heapkit_exit_stats(void)
+{
+    if (hki_is_initialized() && hki_option(HK_OPT_STATS))
+        hk_stats_print();
+}

@@ -1,0 +1,194 @@
+/*
+ * types.h -- every data structure of libheapkit, with its layout and invariants.
+ *
+ * Glossary (one word, one meaning):
+ *   OS page   the kernel's page (4 KiB); only os/posix.c and purging care about it.
+ *   segment   a 4 MiB region aligned to 4 MiB, obtained from the OS; starts with its header
+ *             (hk_segment_t); owned by one heap (thread). A huge segment holds one huge block
+ *             and may be larger than 4 MiB.
+ *   slot      the i-th 1/page_count of a segment; a page occupies one slot.
+ *   page      a run of blocks of ONE size class inside a slot (hk_page_t describes it; the
+ *             descriptor lives in the segment header, never inside the page).
+ *   block     what malloc returns. Blocks carry no header.
+ *   class     a size class 1..60 (class 0 = none): 16..128 in steps of 16, then four
+ *             classes per power of two up to 1 MiB (rounding waste < 20%, ~10% average).
+ *   heap      per-thread state: page queues per class, its segments, counters.
+ *
+ * Variants (config.h): HK_DEBUG 0..3, HK_STATS.
+ *
+ * ---- Segment layout (normal kinds) ------------------------------------------------------
+ *
+ *   seg = addr & ~(4 MiB - 1)
+ *   seg ->  +---------------------------------------------+  0
+ *           | hk_segment_t: owner heap, kind, masks,       |
+ *           | pages[0..page_count-1] (descriptors)         |
+ *           | ... unused (never touched)                   |
+ *           +---------------------------------------------+  HK_SEG_HDR_SIZE (64 KiB)
+ *           | slot 0 area (small kind: none, slot 0 is the |
+ *           |   header; medium/large: shortened slot 0)    |
+ *           +---------------------------------------------+  1 << page_shift
+ *           | slot 1 area  [block][block][block]...[bump] |
+ *           +---------------------------------------------+
+ *           | ...                                          |
+ *           +---------------------------------------------+  4 MiB
+ *
+ *   kind    page_shift  slots  block sizes      blocks per page
+ *   small   16 (64K)    64     16 .. 8 KiB      >= 8 (slot 0 unusable)
+ *   medium  19 (512K)   8      10 KiB .. 64 KiB >= 7
+ *   large   22 (4M)     1      80 KiB .. 1 MiB  >= 3
+ *
+ *   Every page area starts at a multiple of 64 KiB, so a class whose block size is a
+ *   multiple of A (A <= 64 KiB) yields A-aligned blocks: that is how aligned allocation
+ *   works without interior pointers.
+ *
+ * ---- Huge segment layout ----------------------------------------------------------------
+ *
+ *   seg ->  +------------------------------+  4 MiB aligned
+ *           | hk_segment_t with pages[1]   |
+ *   p   ->  +------------------------------+  seg + 256 rounded up to the alignment (< 4 MiB)
+ *           | block (usable = end - p)     |
+ *           +------------------------------+  seg + map_size
+ *   pages[0] describes the block as a page of capacity 1 (start = p), page_shift = 63 so
+ *   the page lookup of free() always lands on pages[0]. heap = &hki_heap_huge (a marker
+ *   that no thread owns), so free() takes its "not mine" path, which routes to huge.c.
+ *
+ * ---- Block layout -----------------------------------------------------------------------
+ *
+ *   live block:   | user data ... (block_size bytes)           |   first word set to 0 on
+ *                                                                   allocation
+ *   free block:   | next ^ key | stale user data ...            |   next = following free
+ *                                                                   block or NULL
+ *   key is a random odd secret (one per process). A free block's first word therefore
+ *   decodes to NULL or to an address inside its own page; any other value marks a block
+ *   that is not on a free list. Odd key: the zero word of a live block decodes to an odd,
+ *   hence invalid, address.
+ *
+ * ---- Page invariants (checked by page_check() in heapcheck.c) --------------------------
+ *
+ *   P1  every block on free, local_free and thread_free lies in [start, start+capacity*bs),
+ *       is a multiple of block_size from start, and the lists are acyclic and disjoint.
+ *   P2  used + |free| + |local_free| == capacity, and |thread_free| <= used (a block
+ *       freed by another thread stays counted in used until the owner collects it).
+ *   P3  capacity <= reserved, reserved * block_size <= area size, carved == capacity*bs.
+ *   P4  block_size == hki_class_size[class_idx], class_idx != 0 for a page in use.
+ *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0) or the heap's
+ *       full list (in_full = 1); the first page of queue[c] is heap->current[c].
+ *   P6  heap->direct[i] == heap->current[class of size 16*i] (or the empty page).
+ *
+ * ---- Segment invariants (checked by segment_check()) ----------------------------------
+ *
+ *   S1  the segment is in the registry; its owner is the heap that lists it (or NULL when
+ *       it is on the abandoned list).
+ *   S2  used_pages == number of slots with class_idx != 0 == popcount(~free_mask & valid).
+ *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0.
+ *
+ * ---- Concurrency ------------------------------------------------------------------------
+ *
+ *   The owner thread alone touches its heap and every page field except thread_free
+ *   (any thread pushes with CAS) and carved (read by any freeing thread, relaxed atomic).
+ *   seg->heap is an atomic pointer: it changes only on abandonment (owner -> NULL) and
+ *   adoption (NULL -> adopter, under the abandoned-list lock).
+ */
+#ifndef HK_TYPES_H
+#define HK_TYPES_H
+
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hk_block_s {
+    uintptr_t next_enc; /* (next free block) ^ page key */
+} hk_block_t;
+
+typedef struct hk_heap_s hk_heap_t;
+
+typedef struct hk_page_s {
+    /* hot owner fields */
+    hk_block_t *free;       /* blocks ready for malloc */
+    hk_block_t *local_free; /* blocks freed by the owner, merged into free when it runs out */
+    uint32_t used;          /* blocks handed out and not yet returned to the owner */
+    uint32_t capacity;      /* blocks carved so far */
+    uintptr_t key;          /* free-list encoding key (hki_key) */
+    uintptr_t start;        /* address of block 0 */
+    uint64_t div_magic;     /* ceil(2^64 / block_size): offset % bs == 0 iff off*m <= m-1 */
+    _Atomic size_t carved;  /* capacity * block_size (read by freeing threads) */
+    size_t block_size;
+    /* colder fields */
+    uint32_t reserved;      /* blocks that fit in the area */
+    uint8_t class_idx;      /* 0: slot not in use */
+    uint8_t in_full;        /* on the heap's full list */
+    uint8_t slot;           /* index in the segment */
+    uint8_t pad_;
+    size_t area_size;       /* bytes from start to the end of the slot */
+    struct hk_page_s *next, *prev; /* queue links */
+    uint64_t expire_ms;     /* free slot: purge deadline; empty page: retire deadline */
+    _Atomic uintptr_t thread_free; /* blocks freed by other threads (encoded list) */
+} hk_page_t;
+
+enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_LARGE = 2, HK_KIND_HUGE = 3 };
+#define HK_KIND_COUNT 3 /* kinds with pages (not huge) */
+
+typedef struct hk_segment_s {
+    hk_heap_t *_Atomic heap; /* owner; NULL while abandoned; &hki_heap_huge for huge */
+    uint8_t kind;
+    uint8_t page_shift;
+    uint8_t page_count;
+    uint8_t pad_;
+    uint32_t used_pages;
+    uint64_t valid_mask;     /* slots that can hold a page */
+    uint64_t free_mask;      /* slots not in use */
+    uint64_t purge_mask;     /* free slots still committed (awaiting purge) */
+    size_t map_size;         /* bytes mapped at the segment base */
+    uint64_t cached_ms;      /* huge: when it entered the cache */
+    struct hk_segment_s *next, *prev; /* heap's list per kind / abandoned list / huge cache */
+    hk_page_t pages[];       /* page_count descriptors (1 for huge) */
+} hk_segment_t;
+
+#define HK_SEG_PAGES_MAX 64
+#define HK_HUGE_HDR_SIZE 256
+
+_Static_assert(sizeof(hk_segment_t) + HK_SEG_PAGES_MAX * sizeof(hk_page_t) <= HK_SEG_HDR_SIZE,
+               "segment header must fit in HK_SEG_HDR_SIZE");
+_Static_assert(sizeof(hk_segment_t) + sizeof(hk_page_t) <= HK_HUGE_HDR_SIZE,
+               "huge header must fit in HK_HUGE_HDR_SIZE");
+_Static_assert((HK_SEG_SIZE >> HK_SMALL_PAGE_SHIFT) <= HK_SEG_PAGES_MAX, "too many slots");
+
+typedef struct hk_page_queue_s {
+    hk_page_t *first, *last;
+} hk_page_queue_t;
+
+/* A statistics counter: written only by its owner thread with plain (relaxed) load+store,
+ * read by anyone with a relaxed load. */
+typedef _Atomic size_t hk_counter_t;
+
+typedef struct hk_class_stats_s {
+    hk_counter_t alloc[HK_CLASS_COUNT];
+    hk_counter_t freed[HK_CLASS_COUNT];
+} hk_class_stats_t;
+
+/*
+ * Heap: one per thread. direct[] and current[] are caches of the queue heads, so the
+ * malloc fast path is: page = direct[(n+15)/16]; pop page->free.
+ */
+struct hk_heap_s {
+    hk_page_t *direct[HK_DIRECT_COUNT];
+    hk_page_t *current[HK_CLASS_COUNT];
+    hk_page_queue_t queue[HK_CLASS_COUNT];
+    hk_page_queue_t full;
+    size_t full_count;
+    size_t fresh_since_sweep;
+    hk_segment_t *segs[HK_KIND_COUNT]; /* per kind: segments with a free slot */
+    hk_segment_t *segs_full;           /* segments without a free slot (any kind) */
+    size_t seg_count;
+    size_t empty_segs;                 /* segments with used_pages == 0 */
+    size_t purge_pending;              /* free slots awaiting purge + empty kept pages */
+    uint64_t next_purge_ms;
+    size_t slow_count;
+    hk_heap_t *pool_next; /* all heaps ever created (never unlinked) */
+    _Atomic int in_use;
+    hk_class_stats_t stats;
+};
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * fail_prog.c -- programs that must abort: `fail_prog CASE` performs one invalid
+ * operation through the hk_* API (or, for the libc-* cases, through malloc/free, run
+ * under LD_PRELOAD). tests/fail/run.sh expects SIGABRT and the message on stderr.
+ */
+#include <heapkit.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+static char static_buf[64];
+
+static void *launder(void *p)
+{
+    void *volatile v = p;
+    return v;
+}
+
+static void *free_twice(void *p)
+{
+    hk_free(p);
+    hk_free(launder(p));
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    const char *c = argv[1];
+    int local = 0;
+    if (strcmp(c, "double-small") == 0) {
+        void *keep = hk_malloc(32); /* the page stays in use */
+        void *p = hk_malloc(32);
+        hk_free(p);
+        hk_free(launder(p));
+        hk_free(keep);
+    } else if (strcmp(c, "double-medium") == 0) {
+        void *keep = hk_malloc(20000);
+        void *p = hk_malloc(20000);
+        hk_free(p);
+        hk_free(launder(p));
+        hk_free(keep);
+    } else if (strcmp(c, "double-huge") == 0) {
+        void *p = hk_malloc((size_t)3 << 20);
+        hk_free(p);
+        hk_free(launder(p));
+    } else if (strcmp(c, "double-remote") == 0) {
+        void *keep = hk_malloc(48);
+        void *p = hk_malloc(48);
+        pthread_t t;
+        pthread_create(&t, NULL, free_twice, p); /* freed twice by a non-owner */
+        pthread_join(t, NULL);
+        hk_free(keep);
+    } else if (strcmp(c, "foreign-stack") == 0) {
+        hk_free(&local);
+    } else if (strcmp(c, "foreign-static") == 0) {
+        hk_free(static_buf);
+    } else if (strcmp(c, "foreign-mmap") == 0) {
+        char *m = mmap(NULL, (size_t)8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        uintptr_t a = ((uintptr_t)m + ((4u << 20) - 1)) & ~(uintptr_t)((4u << 20) - 1);
+        hk_free((void *)(a + 256)); /* looks like a huge block, but is not ours */
+    } else if (strcmp(c, "interior") == 0) {
+        char *p = hk_malloc(64);
+        hk_free(p + 16);
+    } else if (strcmp(c, "interior-huge") == 0) {
+        char *p = hk_malloc((size_t)3 << 20);
+        hk_free(p + 4096);
+    } else if (strcmp(c, "never-allocated") == 0) {
+        char *p = hk_malloc(64);
+        hk_free(p + 64 * 100); /* a block start of the page that was never carved */
+    } else if (strcmp(c, "realloc-foreign") == 0) {
+        void *q = hk_realloc(&local, 100);
+        printf("%p\n", q);
+    } else if (strcmp(c, "libc-double") == 0) {
+        void *keep = malloc(32);
+        void *p = malloc(32);
+        free(p);
+        free(launder(p));
+        free(keep);
+    } else if (strcmp(c, "libc-foreign") == 0) {
+        free(&local);
+    } else {
+        return 2;
+    }
+    printf("survived %s\n", c);
+    return 0;
+}

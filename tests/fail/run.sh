@@ -1,0 +1,49 @@
+#!/bin/sh
+# run.sh -- runs the cases of fail_prog; each must die of SIGABRT (status 134) with the
+# expected "heapkit: error: ..." line on stderr. Then checks HEAPKIT_ON_ERROR=warn and
+# ignore (the program survives). Usage: run.sh path/to/fail_prog path/to/libheapkit.so
+prog=$1
+lib=$2
+passed=0
+failed=0
+tmp=$(mktemp)
+expect() { # expect STATUS REGEX|NONE CASE [ENV...]   (NONE: stderr has no message)
+    want=$1 re=$2 case=$3
+    shift 3
+    env "$@" "$prog" "$case" >/dev/null 2>"$tmp"
+    st=$?
+    if [ "$re" = NONE ]; then
+        grep -q heapkit "$tmp" && ok=1 || ok=0  # ok=1 means a message was printed: wrong
+        ok=$((1 - ok))
+    else
+        grep -Eq "$re" "$tmp" && ok=1 || ok=0
+    fi
+    if [ "$st" -eq "$want" ] && [ "$ok" -eq 1 ] && [ "$(grep -c 'heapkit: error' "$tmp")" -le 1 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: $case $*: status $st (want $want), stderr:"
+        cat "$tmp"
+    fi
+}
+A=134
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-small
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-medium
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-huge
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-remote
+expect $A '^heapkit: error: invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' foreign-stack
+expect $A 'not allocated by heapkit' foreign-static
+expect $A 'not allocated by heapkit' foreign-mmap
+expect $A '^heapkit: error: interior pointer 0x[0-9a-f]+ passed to free \(inside the block at 0x' interior
+expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-huge
+expect $A 'invalid pointer 0x[0-9a-f]+ passed to free' never-allocated
+expect $A 'passed to realloc \(not allocated by heapkit\)' realloc-foreign
+expect $A '^heapkit: error: double free of' libc-double LD_PRELOAD="$lib"
+expect $A 'not allocated by heapkit' libc-foreign LD_PRELOAD="$lib"
+# the action can be changed
+expect 0 '^heapkit: error: double free of' double-small HEAPKIT_ON_ERROR=warn
+expect 0 'interior pointer' interior HEAPKIT_ON_ERROR=warn
+expect 0 NONE double-small HEAPKIT_ON_ERROR=ignore
+rm -f "$tmp"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,71 @@
+#!/bin/sh
+# smoke.sh -- LD_PRELOAD smoke test: real programs give the same output with and without
+# libheapkit. Usage: smoke.sh /abs/path/libheapkit.so
+lib=$1
+passed=0
+failed=0
+tmpd=$(mktemp -d)
+seq 1 20000 | awk '{ print ($1 * 7919) % 10007, $1 }' > "$tmpd/input"
+same() { # same NAME CMD...: compares stdout and exit status
+    name=$1
+    shift
+    "$@" > "$tmpd/a" 2>/dev/null
+    sa=$?
+    LD_PRELOAD="$lib" "$@" > "$tmpd/b" 2>"$tmpd/err"
+    sb=$?
+    if [ "$sa" -eq "$sb" ] && cmp -s "$tmpd/a" "$tmpd/b" && ! grep -q 'heapkit: ' "$tmpd/err"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: $name (status $sa vs $sb)"
+        head -5 "$tmpd/err"
+    fi
+}
+same ls ls -la /usr/bin
+same sort sort -n "$tmpd/input"
+same sort-parallel sort --parallel=4 -S 10M -k2,2 "$tmpd/input"
+same sh sh -c 'for i in 1 2 3; do echo $i; done | tr 1 x; x=$(echo abc | rev); echo $x'
+same awk awk '{ a[$1] += $2 } END { n = 0; for (k in a) n += a[k]; print n }' "$tmpd/input"
+same grep grep -c 7 "$tmpd/input"
+if command -v python3 >/dev/null 2>&1; then
+    same python3 python3 -c 'import json, threading
+d = {str(i): [i] * (i % 50) for i in range(20000)}
+s = json.dumps(d); print(len(s), len(json.loads(s)))
+out = []
+def work(k): out.append(sum(len(str(x)) for x in range(k * 10000)))
+ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(sorted(out))'
+fi
+if command -v c++ >/dev/null 2>&1; then
+    cat > "$tmpd/t.cc" <<'CC'
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+int main() {
+    std::map<std::string, std::vector<int>> m;
+    for (int i = 0; i < 20000; i++) m[std::to_string(i % 997)].push_back(i);
+    auto p = std::make_unique<long[]>(1 << 20);
+    p[12345] = 7;
+    size_t n = 0;
+    for (auto &kv : m) n += kv.second.size();
+    std::cout << n << " " << p[12345] << std::endl;
+}
+CC
+    if c++ -O1 -o "$tmpd/t" "$tmpd/t.cc" 2>/dev/null; then
+        same c++new "$tmpd/t"
+    fi
+fi
+# statistics at exit go to stderr and do not disturb the program
+HEAPKIT_STATS=1 LD_PRELOAD="$lib" sort -n "$tmpd/input" 2>"$tmpd/err" >/dev/null
+if grep -q 'heapkit: statistics' "$tmpd/err" && grep -q 'peak committed' "$tmpd/err"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL: HEAPKIT_STATS=1 printed no statistics"
+fi
+rm -rf "$tmpd"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
