@@ -1,5 +1,7 @@
 # tests/tests.mk -- every test program; `make test` runs them all through tests/run.sh.
-LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies
+POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu libc hkfit
+LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies \
+             $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
 $(BUILD)/tests/test_policies: $(BUILD)/obj/tests/policy/test_policies.o $(LAB_LIB)
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
