@@ -14,12 +14,27 @@ $(LAB_TESTS):
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
 
 tests: $(LAB_TESTS)
+.PHONY: tests test-lab test-clang
+
+# Every trace we have, replayed on every policy with full checking (check() every 50 ops,
+# contents, overlap, alignment); the CS:APP traces only where ../shared/traces exists.
+TEST_TRACES := $(wildcard ../shared/traces/*.rep) $(wildcard traces/*.rep)
 
 # The lab and its tools, under whatever VARIANT this make runs with.
 test-lab: $(LAB_TESTS) $(HEAPKIT)
-	sh tests/run.sh $(LAB_TESTS)
+	sh tests/run.sh $(LAB_TESTS) \
+	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
+	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
+	    "$(HEAPKIT) replay --policy all --check-every 50 --repeat 1 $(TEST_TRACES)"
+
+# Warning-free under clang too (a separate build tree; compile and link only).
+test-clang:
+	@if command -v clang >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory CC=clang BUILD=build/clang all; \
+	else echo "clang not installed: skipping the clang build"; fi
 
 test: all
 	$(MAKE) --no-print-directory test-lab
 	$(MAKE) --no-print-directory VARIANT=sanitize test-lab
 	$(MAKE) --no-print-directory test-lib
+	$(MAKE) --no-print-directory test-clang
