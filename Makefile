@@ -2,7 +2,8 @@
 # in its fragment (lab/lab.mk, tools/tools.mk, tests/tests.mk, ...).
 #
 #   make                      release build into build/
-#   make test                 every test (release, then the lab under ASan+UBSan)
+#   make compare              the main job: every policy replays the bundled traces (table)
+#   make test                 every test (release, the lab under ASan+UBSan, the library, clang)
 #   make bench-lab            the policy comparison table (the lab's answer to the seeds)
 #   make install PREFIX=...   installs the CLI (and the library)
 #   make VARIANT=sanitize     ASan+UBSan build into build/sanitize/ (lab, tools, tests)
@@ -35,7 +36,7 @@ CPPFLAGS += -D_GNU_SOURCE -MMD -MP
 CFLAGS   += $(WARN) $(OPT)
 LDFLAGS  += $(filter -fsanitize=%,$(OPT))
 
-.PHONY: all test bench-lab install clean deps
+.PHONY: all test bench-lab install clean compare
 all:
 
 include lab/lab.mk
@@ -44,6 +45,11 @@ include tests/tests.mk
 include src/src.mk
 include bench/bench.mk
 include bench/progs/progs.mk
+
+# The main job: the policy comparison over the traces we ship, plus the CS:APP traces
+# when ../shared/traces is beside the checkout.
+compare: all
+	$(HEAPKIT) replay --policy all $(wildcard traces/*.rep) $(wildcard ../shared/traces/*.rep)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

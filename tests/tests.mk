@@ -3,11 +3,9 @@ POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu l
 LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies \
              $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
-$(BUILD)/tests/test_policies: $(BUILD)/obj/tests/policy/test_policies.o $(LAB_LIB)
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+$(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
+    $(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
 $(LAB_TESTS):
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
