@@ -145,6 +145,30 @@ static void bad_frees(void)
     lab_heap_close(&h);
 }
 
+/* The checker names the invariant it finds broken: S1 for a free block the classes
+ * does not link both ways, T3 (tagheap.h) for a free block whose footer != header. */
+static void checker_ids(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_segfit(&h, 16));
+    char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48); /* 64-byte blocks */
+    REQUIRE("mallocs", a && b && lab_malloc(&h, 8));
+    CHECK("free a", lab_free(&h, a) == LAB_OK);
+    char **next = (char **)(void *)a; /* a free block's first link */
+    char *saved = *next;
+    *next = b; /* a live block */
+    lab_report_t r = {0};
+    CHECK("damaged link: S1", lab_check(&h, &r) > 0 && strncmp(r.first, "S1", 2) == 0);
+    *next = saved;
+    size_t *footer = (size_t *)(void *)(a + 48);
+    *footer ^= 16;
+    r = (lab_report_t){0};
+    CHECK("damaged free footer: T3", lab_check(&h, &r) > 0 && strncmp(r.first, "T3", 2) == 0);
+    *footer ^= 16;
+    CHECK("clean after repair", clean(&h));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     classes();
@@ -153,5 +177,6 @@ int main(void)
     realloc_in_place();
     capped_search_finds_top();
     bad_frees();
+    checker_ids();
     return hk_test_summary();
 }
