@@ -35,4 +35,5 @@ test: all
 	$(MAKE) --no-print-directory test-lab
 	$(MAKE) --no-print-directory VARIANT=sanitize test-lab
 	$(MAKE) --no-print-directory test-lib
+	sh tests/run.sh "sh tests/tools/test_install.sh"
 	$(MAKE) --no-print-directory test-clang
