@@ -54,16 +54,15 @@ int lab_heap_open(lab_heap_t *h, const lab_policy_t *policy, const lab_cfg_t *cf
     int err = lab_mem_init(&h->mem, limit);
     if (err)
         return err;
-    size_t state_size = policy->state_size ? policy->state_size : 1;
-    h->state = aligned_alloc(16, (state_size + 15) & ~(size_t)15);
+    /* Not malloc: the libc baseline must see only the trace's own allocations. */
+    h->state = lab_mem_scratch_alloc(policy->state_size);
     if (!h->state) {
         lab_mem_fini(&h->mem);
         return ENOMEM;
     }
-    memset(h->state, 0, state_size);
     err = policy->init(h->state, &h->mem, &h->cfg, policy->variant);
     if (err) {
-        free(h->state);
+        lab_mem_scratch_free(h->state, policy->state_size);
         lab_mem_fini(&h->mem);
         h->state = NULL;
     }
@@ -74,7 +73,7 @@ void lab_heap_close(lab_heap_t *h)
 {
     if (h->policy && h->policy->fini)
         h->policy->fini(h->state);
-    free(h->state);
+    lab_mem_scratch_free(h->state, h->policy->state_size);
     lab_mem_fini(&h->mem);
     h->state = NULL;
 }

@@ -7,13 +7,15 @@
  *              alignment) malloc uses aligned_alloc and realloc allocates, copies, frees.
  * Layout:      glibc's own; each block costs its usable size plus one 8-byte size word
  *              (the chunk header), which is what block_bytes counts.
- * Footprint:   footprint = (mallinfo2 arena + hblkhd) - the same sum at init, never
- *              below block_bytes: bytes the process held before the heap opened do not
- *              count, but the live blocks certainly do (they may sit in memory the
- *              process already held). Under AddressSanitizer mallinfo2 describes glibc's
- *              idle heap, not ASan's, so the footprint falls back to block_bytes there.
- *              All libc heaps of one process share the system allocator: with several
- *              open at once, each one's footprint includes the others'.
+ * Footprint:   footprint = what glibc holds now (mallinfo2 arena + hblkhd) minus what it
+ *              held when the heap opened, never below block_bytes. The replay runs the
+ *              libc heap in a thread of its own that has not allocated before init (the
+ *              lab keeps its own state out of malloc), so glibc gives the trace a brand
+ *              new arena: the footprint is that arena (its top pad included, as a fresh
+ *              process would pay it) plus the trace's mappings, and free chunks the
+ *              process left elsewhere cannot serve the trace for nothing.
+ *              Under AddressSanitizer mallinfo2 describes glibc's idle heap, not ASan's,
+ *              so the footprint falls back to block_bytes there.
  * Invariants:  L1 live_blocks == 0 exactly when block_bytes == 0
  *              L2 block_bytes >= live_blocks * (LIBC_HDR + 1): every block has a header
  *                 and at least one usable byte
@@ -41,12 +43,6 @@ typedef struct libc_heap {
 
 /* ---- Helpers ---- */
 
-static size_t system_held(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return mi.arena + mi.hblkhd;
-}
-
 static size_t block_cost(void *p)
 {
     return malloc_usable_size(p) + LIBC_HDR;
@@ -73,7 +69,8 @@ static int libc_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant
     (void)variant;
     libc_heap_t *h = st;
     h->align = cfg->align;
-    h->held_at_init = system_held();
+    struct mallinfo2 mi = mallinfo2();
+    h->held_at_init = mi.arena + mi.hblkhd;
     return 0;
 }
 

@@ -229,6 +229,19 @@ bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n)
     return map && n <= map->size - (a - map->addr);
 }
 
+void *lab_mem_scratch_alloc(size_t size)
+{
+    void *p = mmap(NULL, lab_mem_round_page(size ? size : 1), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void lab_mem_scratch_free(void *p, size_t size)
+{
+    if (p)
+        munmap(p, lab_mem_round_page(size ? size : 1));
+}
+
 int lab_mem_check(const lab_mem_t *m, struct lab_report *r)
 {
     int before = r->count;

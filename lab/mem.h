@@ -92,6 +92,12 @@ static inline size_t lab_mem_round_page(size_t n)
 }
 /* True when [p, p+n) lies inside the region in use or inside one live mapping. */
 bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n);
+/* Memory for the lab's own bookkeeping (policy state): mapped directly, never from the
+ * system malloc (whose numbers the libc baseline reads) and never counted in a footprint.
+ * Zeroed. NULL on failure. */
+void *lab_mem_scratch_alloc(size_t size);
+void lab_mem_scratch_free(void *p, size_t size);
+
 /* Verifies M1-M3; returns the number of violations. */
 struct lab_report;
 int lab_mem_check(const lab_mem_t *m, struct lab_report *r);

@@ -16,6 +16,7 @@
 #include "replay.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,12 +427,35 @@ static void start_result(const trace_t *t, const lab_policy_t *policy, replay_re
     res->ok = true;
 }
 
+typedef struct passes {
+    const trace_t          *trace;
+    const lab_policy_t     *policy;
+    const replay_options_t *opt;
+    replay_scratch_t       *sc;
+    replay_result_t        *res;
+} passes_t;
+
+static void *run_passes_here(void *arg)
+{
+    passes_t *p = arg;
+    checked_pass(p->trace, p->policy, p->opt, p->sc, p->res);
+    if (p->res->ok)
+        timing_pass(p->trace, p->policy, p->opt, p->sc, p->res);
+    return NULL;
+}
+
+/* The system allocator runs in a thread of its own: glibc gives a new thread a new arena,
+ * so free chunks the process left in the main arena (trace parsing, earlier output) cannot
+ * serve the trace and hide part of its footprint. Lab policies run on the calling thread. */
 static void run_passes(const trace_t *t, const lab_policy_t *policy, const replay_options_t *opt,
                        replay_scratch_t *sc, replay_result_t *res)
 {
-    checked_pass(t, policy, opt, sc, res);
-    if (res->ok)
-        timing_pass(t, policy, opt, sc, res);
+    passes_t p = {t, policy, opt, sc, res};
+    pthread_t thread;
+    if ((policy->flags & LAB_USES_SYSTEM) && pthread_create(&thread, NULL, run_passes_here, &p) == 0)
+        pthread_join(thread, NULL);
+    else
+        run_passes_here(&p);
 }
 
 static bool transfer(int fd, void *buf, size_t n, bool writing)

@@ -12,7 +12,7 @@ $(BUILD)/.deps-tools:
 	@touch $@
 $(TOOL_OBJS): | $(BUILD)/.deps-tools
 $(HEAPKIT): $(TOOL_OBJS) $(LAB_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ -lz -lm
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ -lz -lm
 
 all: $(HEAPKIT)
 
