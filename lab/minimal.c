@@ -10,7 +10,7 @@
  *
  *   base                                                       break
  *   | hdr | payload ... pad | hdr | payload ... pad | ... |
- *   hdr = { size_t size; size_t stamp; }   16 bytes, so payloads are 16-aligned
+ *   hdr = the 16-byte stamped header drawn in stamp.h, so payloads are 16-aligned
  *   size  = whole block bytes (header included), multiple of 16
  *   stamp = (address of payload) ^ MAGIC_LIVE while allocated,
  *           (address of payload) ^ MAGIC_FREED after free
@@ -22,26 +22,21 @@
  * Cost:        malloc O(1) but one growth call per request; free O(1).
  * Pathology:   never reuses memory: utilization falls to live/total-ever-allocated.
  */
-#include "policy.h"
+#include "stamp.h"
 
 #include <stdint.h>
 
 #define MAGIC_LIVE  ((uintptr_t)0x6d696e696d616c31u)
 #define MAGIC_FREED ((uintptr_t)0x6672656564626c6bu)
-#define HDR_SIZE    ((size_t)16)
+#define HDR_SIZE    LAB_STAMP_HDR_SIZE
 
-typedef struct hdr {
-    size_t    size;
-    uintptr_t stamp;
-} hdr_t;
+static const lab_stamp_kind_t minimal_stamp = {
+    .live = MAGIC_LIVE, .freed = MAGIC_FREED, .tile_id = "N1", .stamp_id = "N2"};
 
 typedef struct minimal {
     lab_mem_t *mem;
-    size_t     live_blocks;
-    size_t     block_bytes;
+    lab_stamp_tally_t live; /* live blocks and their bytes */
 } minimal_t;
-
-static hdr_t *hdr_of(const void *p) { return (hdr_t *)((uintptr_t)p - HDR_SIZE); }
 
 static int minimal_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant)
 {
@@ -55,76 +50,52 @@ static void *minimal_malloc(void *st, size_t n)
 {
     minimal_t *h = st;
     size_t size = HDR_SIZE + ((n + 15) & ~(size_t)15);
-    hdr_t *b = lab_mem_sbrk(h->mem, size);
-    if (!b)
+    void *at = lab_mem_sbrk(h->mem, size);
+    if (!at)
         return NULL;
-    b->size = size;
-    b->stamp = (uintptr_t)(b + 1) ^ MAGIC_LIVE;
-    h->live_blocks++;
-    h->block_bytes += size;
-    return b + 1;
+    return lab_stamp_make_live(&minimal_stamp, &h->live, at, size);
 }
 
 /* Header of p if p can be a block start: the header must lie inside the region. */
-static hdr_t *header_in_region(minimal_t *h, const void *p)
+static lab_stamp_hdr_t *header_in_region(minimal_t *h, const void *p)
 {
     if ((uintptr_t)p < (uintptr_t)lab_mem_lo(h->mem) + HDR_SIZE)
         return NULL;
-    return hdr_of(p);
+    return lab_stamp_hdr_of(p);
 }
 
 static lab_err_t minimal_free(void *st, void *p)
 {
     minimal_t *h = st;
-    hdr_t *b = header_in_region(h, p);
+    lab_stamp_hdr_t *b = header_in_region(h, p);
     if (!b)
         return LAB_ERR_MISALIGNED;
-    if (b->stamp == ((uintptr_t)p ^ MAGIC_FREED))
-        return LAB_ERR_DOUBLE_FREE;
-    if (b->stamp != ((uintptr_t)p ^ MAGIC_LIVE))
-        return LAB_ERR_CORRUPT;
-    b->stamp = (uintptr_t)p ^ MAGIC_FREED;
-    h->live_blocks--;
-    h->block_bytes -= b->size;
-    return LAB_OK;
+    return lab_stamp_release(&minimal_stamp, &h->live, b);
 }
 
 static size_t minimal_usable_size(void *st, const void *p)
 {
-    hdr_t *b = header_in_region(st, p);
-    if (!b || b->stamp != ((uintptr_t)p ^ MAGIC_LIVE))
-        return 0;
-    return b->size - HDR_SIZE;
+    return lab_stamp_usable_size(&minimal_stamp, header_in_region(st, p));
 }
 
 static int minimal_check(void *st, lab_report_t *r)
 {
     minimal_t *h = st;
     int before = r->count;
-    size_t live = 0;
-    uint8_t *at = lab_mem_lo(h->mem), *end = lab_mem_hi(h->mem);
-    while (at < end) {
-        hdr_t *b = (hdr_t *)(void *)at;
-        uintptr_t p = (uintptr_t)(b + 1);
-        if (b->size < 2 * HDR_SIZE || b->size % 16 || b->size > (size_t)(end - at)) {
-            lab_report_add(r, "N1: block at %p has bad size %zu", (void *)at, b->size);
-            return r->count - before;
-        }
-        LAB_EXPECT(r, b->stamp == (p ^ MAGIC_LIVE) || b->stamp == (p ^ MAGIC_FREED),
-                   "N2: block at %p has a bad stamp", (void *)at);
-        live += b->stamp == (p ^ MAGIC_LIVE);
-        at += b->size;
-    }
-    LAB_EXPECT(r, live == h->live_blocks, "N3: %zu live stamps, counter says %zu", live,
-               h->live_blocks);
+    lab_stamp_tally_t t;
+    if (!lab_stamp_walk(&minimal_stamp, lab_mem_lo(h->mem), lab_mem_hi(h->mem), 2 * HDR_SIZE,
+                        16, r, &t))
+        return r->count - before;
+    LAB_EXPECT(r, t.blocks == h->live.blocks, "N3: %zu live stamps, counter says %zu", t.blocks,
+               h->live.blocks);
     return r->count - before;
 }
 
 static void minimal_stats(void *st, lab_stats_t *s)
 {
     minimal_t *h = st;
-    s->live_blocks = h->live_blocks;
-    s->block_bytes = h->block_bytes;
+    s->live_blocks = h->live.blocks;
+    s->block_bytes = h->live.bytes;
 }
 
 const lab_policy_t lab_policy_minimal = {

@@ -14,7 +14,7 @@
  *   base   first                                      pad                    break
  *   | lead | hdr | payload ... | hdr | payload ... | ... |<------- pad -------->|
  *   lead = round_up(16, align) - 16 bytes (0 for align 8 and 16) so payloads are aligned
- *   hdr = { size_t size; size_t stamp; }   16 bytes, so payloads keep the block's alignment
+ *   hdr = the 16-byte stamped header drawn in stamp.h, so payloads keep the block's alignment
  *   size  = whole block bytes (header included), multiple of align
  *   stamp = (address of payload) ^ MAGIC_LIVE while allocated,
  *           (address of payload) ^ MAGIC_FREED after free
@@ -23,13 +23,13 @@
  *                 one aligned byte) and size % align == 0 (so every payload is aligned)
  *              D2 first <= pad <= break and pad + HDR_SIZE is align aligned
  *              D3 every stamp is LIVE or FREED for its own address
- *              D4 the LIVE blocks number live_blocks and their sizes sum to block_bytes
+ *              D4 the LIVE blocks number live.blocks and their sizes sum to live.bytes
  *              pad_check() verifies D1-D4.
  * Cost:        malloc O(1), one growth call per PAD_GROWTH bytes at most; free O(1).
  * Pathology:   never reuses memory: utilization falls to live / total ever allocated,
  *              and the pad left at the top is up to PAD_GROWTH bytes of footprint nobody uses.
  */
-#include "policy.h"
+#include "stamp.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -37,15 +37,13 @@
 
 #define MAGIC_LIVE  ((uintptr_t)0x7061646c69766531u)
 #define MAGIC_FREED ((uintptr_t)0x7061646672656564u)
-#define HDR_SIZE    ((size_t)16)
+#define HDR_SIZE    LAB_STAMP_HDR_SIZE
 #define PAD_GROWTH  ((size_t)8 << 10) /* the break moves by at least this much */
 
 /* ---- Types and helpers ---- */
 
-typedef struct hdr {
-    size_t    size;
-    uintptr_t stamp;
-} hdr_t;
+static const lab_stamp_kind_t pad_stamp = {
+    .live = MAGIC_LIVE, .freed = MAGIC_FREED, .tile_id = "D1", .stamp_id = "D3"};
 
 typedef struct pad {
     lab_mem_t *mem;
@@ -53,23 +51,20 @@ typedef struct pad {
     size_t     min_block; /* the block of a 1-byte request */
     uint8_t   *first; /* first block: base + lead, so payloads (first + HDR_SIZE) are aligned */
     uint8_t   *pad; /* first byte not yet handed out; the pad is [pad, break) */
-    size_t     live_blocks;
-    size_t     block_bytes;
+    lab_stamp_tally_t live; /* live blocks and their bytes */
 } pad_t;
-
-static hdr_t *hdr_of(const void *p) { return (hdr_t *)((uintptr_t)p - HDR_SIZE); }
 
 static size_t round_up(size_t n, size_t align) { return (n + align - 1) & ~(align - 1); }
 
 static size_t pad_room(const pad_t *h) { return (size_t)(lab_mem_hi(h->mem) - h->pad); }
 
 /* Header of p if p can be a handed-out block: header and smallest payload lie in [base, pad). */
-static hdr_t *header_in_use(const pad_t *h, const void *p)
+static lab_stamp_hdr_t *header_in_use(const pad_t *h, const void *p)
 {
     uintptr_t at = (uintptr_t)p;
     if (at < (uintptr_t)h->first + HDR_SIZE || at - HDR_SIZE + h->min_block > (uintptr_t)h->pad)
         return NULL;
-    return hdr_of(p);
+    return lab_stamp_hdr_of(p);
 }
 
 /* ---- Operations ---- */
@@ -102,37 +97,23 @@ static void *pad_malloc(void *st, size_t n)
     size_t size = round_up(HDR_SIZE + n, h->align);
     if (size > pad_room(h) && !pad_grow(h, size))
         return NULL;
-    hdr_t *b = (hdr_t *)(void *)h->pad;
+    void *at = h->pad;
     h->pad += size;
-    b->size = size;
-    b->stamp = (uintptr_t)(b + 1) ^ MAGIC_LIVE;
-    h->live_blocks++;
-    h->block_bytes += size;
-    return b + 1;
+    return lab_stamp_make_live(&pad_stamp, &h->live, at, size);
 }
 
 static lab_err_t pad_free(void *st, void *p)
 {
     pad_t *h = st;
-    hdr_t *b = header_in_use(h, p);
+    lab_stamp_hdr_t *b = header_in_use(h, p);
     if (!b)
         return LAB_ERR_MISALIGNED;
-    if (b->stamp == ((uintptr_t)p ^ MAGIC_FREED))
-        return LAB_ERR_DOUBLE_FREE;
-    if (b->stamp != ((uintptr_t)p ^ MAGIC_LIVE))
-        return LAB_ERR_CORRUPT;
-    b->stamp = (uintptr_t)p ^ MAGIC_FREED;
-    h->live_blocks--;
-    h->block_bytes -= b->size;
-    return LAB_OK;
+    return lab_stamp_release(&pad_stamp, &h->live, b);
 }
 
 static size_t pad_usable_size(void *st, const void *p)
 {
-    hdr_t *b = header_in_use(st, p);
-    if (!b || b->stamp != ((uintptr_t)p ^ MAGIC_LIVE))
-        return 0;
-    return b->size - HDR_SIZE;
+    return lab_stamp_usable_size(&pad_stamp, header_in_use(st, p));
 }
 
 /* ---- Checker and statistics ---- */
@@ -147,26 +128,12 @@ static int pad_check(void *st, lab_report_t *r)
                "D2: pad %p outside [first, break] or misaligned", (void *)end);
     if (end > lab_mem_hi(h->mem))
         return r->count - before; /* walking to `pad` would leave the region */
-    size_t live = 0, live_bytes = 0;
-    while (at < end) {
-        hdr_t *b = (hdr_t *)(void *)at;
-        uintptr_t p = (uintptr_t)(b + 1);
-        if (b->size < h->min_block || b->size % h->align ||
-            b->size > (size_t)(end - at)) {
-            lab_report_add(r, "D1: block at %p has bad size %zu", (void *)at, b->size);
-            return r->count - before;
-        }
-        LAB_EXPECT(r, b->stamp == (p ^ MAGIC_LIVE) || b->stamp == (p ^ MAGIC_FREED),
-                   "D3: block at %p has a bad stamp", (void *)at);
-        if (b->stamp == (p ^ MAGIC_LIVE)) {
-            live++;
-            live_bytes += b->size;
-        }
-        at += b->size;
-    }
-    LAB_EXPECT(r, live == h->live_blocks && live_bytes == h->block_bytes,
-               "D4: walk finds %zu live blocks / %zu bytes, counters say %zu / %zu", live,
-               live_bytes, h->live_blocks, h->block_bytes);
+    lab_stamp_tally_t t;
+    if (!lab_stamp_walk(&pad_stamp, at, end, h->min_block, h->align, r, &t))
+        return r->count - before;
+    LAB_EXPECT(r, t.blocks == h->live.blocks && t.bytes == h->live.bytes,
+               "D4: walk finds %zu live blocks / %zu bytes, counters say %zu / %zu", t.blocks,
+               t.bytes, h->live.blocks, h->live.bytes);
     return r->count - before;
 }
 
@@ -174,8 +141,8 @@ static int pad_check(void *st, lab_report_t *r)
 static void pad_stats(void *st, lab_stats_t *s)
 {
     pad_t *h = st;
-    s->live_blocks = h->live_blocks;
-    s->block_bytes = h->block_bytes;
+    s->live_blocks = h->live.blocks;
+    s->block_bytes = h->live.bytes;
     s->free_blocks = pad_room(h) ? 1 : 0;
     s->free_bytes = pad_room(h);
     s->largest_free = pad_room(h);

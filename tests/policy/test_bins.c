@@ -2,33 +2,16 @@
  * test_bins.c -- focused tests of bins.c (DMMgr 5): exact-size reuse, best fit in the
  * range bins, coalescing, in-place realloc, bad frees, and a long range bin.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
-#include <stdint.h>
 #include <string.h>
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
-
-static int open_bins(lab_heap_t *h, size_t align)
-{
-    lab_cfg_t cfg = {.align = align};
-    return lab_heap_open(h, lab_policy_find("bins"), &cfg, 0) == 0;
-}
 
 /* A freed small block comes back for the same size, even when a larger one was freed
  * after it (a LIFO list would hand out the larger one). */
 static void exact_reuse(size_t align)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, align));
+    REQUIRE("open", pt_open(&h, "bins", align));
     char *p[6];
     for (int i = 0; i < 6; i++)
         p[i] = lab_malloc(&h, i % 2 ? 8 : (size_t)(100 + 200 * i)); /* odd: guards */
@@ -39,7 +22,7 @@ static void exact_reuse(size_t align)
     CHECK("same size, same block", lab_malloc(&h, 100) == p[0]);
     CHECK("500 back", lab_malloc(&h, 500) == p[2]);
     CHECK("no exact block: the next bin up", lab_malloc(&h, 600) == p[4]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -47,44 +30,38 @@ static void exact_reuse(size_t align)
 static void best_fit_in_range_bin(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
+    REQUIRE("open", pt_open(&h, "bins", 16));
     static const size_t sizes[4] = {2400, 2100, 2900, 2200};
     char *f[4];
-    for (int i = 0; i < 4; i++) {
-        f[i] = lab_malloc(&h, sizes[i]);
-        REQUIRE("guard", f[i] && lab_malloc(&h, 8));
-    }
-    for (int i = 0; i < 4; i++)
-        CHECK("free", lab_free(&h, f[i]) == LAB_OK);
+    REQUIRE("holes", pt_make_holes(&h, sizes, 4, 8, f, NULL, false));
     CHECK("best fit", lab_malloc(&h, 2050) == f[1]);
     CHECK("next best", lab_malloc(&h, 2050) == f[3]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void coalesce_three(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
+    REQUIRE("open", pt_open(&h, "bins", 16));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 2000), *c = lab_malloc(&h, 30);
     char *guard = lab_malloc(&h, 10);
     REQUIRE("mallocs", a && b && c && guard);
     CHECK("free c", lab_free(&h, c) == LAB_OK);
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("one free block", s.free_blocks == 1 && s.free_bytes == (size_t)(guard - a));
     CHECK("largest free", s.largest_free == s.free_bytes);
     CHECK("it is reused whole", lab_malloc(&h, (size_t)(guard - a) - 16) == a);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
+    REQUIRE("open", pt_open(&h, "bins", 16));
     char *a = lab_malloc(&h, 200), *b = lab_malloc(&h, 3000), *c = lab_malloc(&h, 8);
     REQUIRE("mallocs", a && b && c);
     memset(a, 'x', 200);
@@ -94,24 +71,20 @@ static void realloc_in_place(void)
     size_t before = lab_footprint(&h);
     CHECK("grow the top block", lab_realloc(&h, c, 10000) == c);
     CHECK("by the difference", lab_footprint(&h) - before == 10016 - 32);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
+    REQUIRE("open", pt_open(&h, "bins", 16));
     char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48);
     REQUIRE("mallocs", a && b);
-    size_t *footer = (size_t *)(void *)(a + 48);
-    size_t saved = *footer;
-    *footer = 0;
-    CHECK("damaged footer", lab_free(&h, a) == LAB_ERR_CORRUPT);
-    *footer = saved;
+    CHECK("damaged footer", pt_free_damaged(&h, a, pt_word_at(a, 48), 0) == LAB_ERR_CORRUPT);
     CHECK("free", lab_free(&h, a) == LAB_OK);
     CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -120,7 +93,7 @@ static void bad_frees(void)
 static void long_range_bin(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
+    REQUIRE("open", pt_open(&h, "bins", 16));
     enum { N = 5000 };
     static char *p[N];
     for (int i = 0; i < N; i++)
@@ -128,14 +101,13 @@ static void long_range_bin(void)
     int freed = 0, served = 0;
     for (int i = 0; i < N; i++)
         freed += lab_free(&h, p[i]) == LAB_OK;
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("all in the lists", freed == N && s.free_blocks == N);
     for (int i = 0; i < 1000; i++)
         served += lab_malloc(&h, 1200) != NULL;
     CHECK("larger requests", served == 1000);
     CHECK("exact request reuses", lab_malloc(&h, 1100) == p[N - 1]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -144,22 +116,8 @@ static void long_range_bin(void)
 static void checker_ids(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_bins(&h, 16));
-    char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48); /* 64-byte blocks */
-    REQUIRE("mallocs", a && b && lab_malloc(&h, 8));
-    CHECK("free a", lab_free(&h, a) == LAB_OK);
-    char **next = (char **)(void *)a; /* a free block's first link */
-    char *saved = *next;
-    *next = b; /* a live block */
-    lab_report_t r = {0};
-    CHECK("damaged link: B1", lab_check(&h, &r) > 0 && strncmp(r.first, "B1", 2) == 0);
-    *next = saved;
-    size_t *footer = (size_t *)(void *)(a + 48);
-    *footer ^= 16;
-    r = (lab_report_t){0};
-    CHECK("damaged free footer: T3", lab_check(&h, &r) > 0 && strncmp(r.first, "T3", 2) == 0);
-    *footer ^= 16;
-    CHECK("clean after repair", clean(&h));
+    REQUIRE("open", pt_open(&h, "bins", 16));
+    pt_free_list_checker_ids(&h, "B1");
     lab_heap_close(&h);
 }
 

@@ -3,34 +3,21 @@
  * powers of two at buddy-aligned offsets, freed buddies merge back into their parent,
  * blocks grow in place into a free upper buddy, and bad frees are refused.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
-
-extern const lab_policy_t lab_policy_buddy;
 
 static bool is_power_of_two(size_t n)
 {
     return n && !(n & (n - 1));
 }
 
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
-
 /* usable + header is a power of two, and the block sits at a multiple of its size. */
 static void sizes_are_powers_of_two(size_t align)
 {
     lab_heap_t h;
-    lab_cfg_t cfg = {.align = align};
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, &cfg, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", align));
     for (size_t n = 1; n <= 5000; n += 37) {
         uint8_t *p = lab_malloc(&h, n);
         REQUIRE("malloc", p != NULL);
@@ -42,7 +29,7 @@ static void sizes_are_powers_of_two(size_t align)
         CHECK("payload aligned", (uintptr_t)p % align == 0);
         lab_free(&h, p);
     }
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -50,7 +37,7 @@ static void buddies_coalesce(void)
 {
     lab_heap_t h;
     lab_stats_t s0, s1, s2;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", 16));
     uint8_t *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 100); /* two order-7 blocks */
     REQUIRE("malloc", a && b);
     CHECK("b is a's buddy", b == a + 128);
@@ -65,14 +52,14 @@ static void buddies_coalesce(void)
           s2.free_blocks == 1 && s2.free_bytes == 4096 && s2.largest_free == 4096);
     CHECK("no live bytes", s2.live_blocks == 0 && s2.block_bytes == 0);
     CHECK("double free of a merged buddy", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", 16));
     uint8_t *a = lab_malloc(&h, 100);
     REQUIRE("malloc", a != NULL);
     memset(a, 0x5a, 100);
@@ -84,24 +71,23 @@ static void realloc_in_place(void)
     CHECK("buddy taken", b == a + 32);
     uint8_t *c = lab_realloc(&h, a, 100);
     CHECK("moves when the buddy is live", c && c != a && c[0] == 0x5a);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void growth_and_large(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", 16));
     uint8_t *small = lab_malloc(&h, 5000); /* 8 KiB at 0 */
     uint8_t *big = lab_malloc(&h, 300000); /* 512 KiB: region padded to 512 KiB first */
     REQUIRE("malloc", small && big);
     CHECK("large block aligned to its size", (size_t)(big - 16 - h.mem.base) % (512 << 10) == 0);
     CHECK("footprint is the sum of blocks", h.mem.brk == (size_t)1 << 20);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_free(&h, small);
     lab_free(&h, big);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("all merged back", s.free_blocks == 1 && s.largest_free == (size_t)1 << 20);
     lab_heap_close(&h);
 }
@@ -109,7 +95,7 @@ static void growth_and_large(void)
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", 16));
     uint8_t *a = lab_malloc(&h, 200), *b = lab_malloc(&h, 40);
     REQUIRE("malloc", a && b);
     CHECK("interior, off the grid", lab_free(&h, a + 16) == LAB_ERR_MISALIGNED);
@@ -118,7 +104,7 @@ static void bad_frees(void)
     CHECK("free b", lab_free(&h, b) == LAB_OK);
     CHECK("double free", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
     CHECK("usable of freed", lab_usable_size(&h, b) == 0);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     lab_heap_close(&h);
 }
@@ -128,15 +114,14 @@ static void bad_frees(void)
 static void checker_catches_corruption(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_buddy, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "buddy", 16));
     uint8_t *a = lab_malloc(&h, 100);
     REQUIRE("malloc", a != NULL);
     uint64_t *tag = (uint64_t *)(void *)(a - 16);
     *tag ^= 1; /* order 7 -> 6: the walk finds no block at offset 64 */
-    lab_report_t r = {0};
-    CHECK("damaged order reported", lab_check(&h, &r) > 0 && strncmp(r.first, "D1", 2) == 0);
+    CHECK("damaged order reported", pt_check_finds(&h, "D1") > 0);
     *tag ^= 1;
-    CHECK("clean again", clean(&h));
+    CHECK("clean again", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 

@@ -2,52 +2,33 @@
  * test_dlist.c -- focused tests of dlist.c (DMMgr 4): coalescing, the four fits on a
  * crafted heap, the next-fit rover, in-place realloc, and bad-free detection.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
 
 static const char *const fits[] = {"dlist-first", "dlist-next", "dlist-best", "dlist-worst"};
 
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
-
-static int open_heap(lab_heap_t *h, const char *name, size_t align)
-{
-    lab_cfg_t cfg = {.align = align};
-    const lab_policy_t *pol = lab_policy_find(name);
-    return pol && lab_heap_open(h, pol, &cfg, 0) == 0;
-}
-
 /* Freeing three adjacent blocks, middle last, leaves one free block. */
 static void coalesce_three(const char *name)
 {
     lab_heap_t h;
-    REQUIRE(name, open_heap(&h, name, 16));
+    REQUIRE(name, pt_open(&h, name, 16));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 200), *c = lab_malloc(&h, 300);
     char *guard = lab_malloc(&h, 10);
     REQUIRE("mallocs", a && b && c && guard);
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     CHECK("free c", lab_free(&h, c) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("two free blocks", s.free_blocks == 2);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
     lab_stats(&h, &s);
     CHECK("one free block", s.free_blocks == 1 && s.largest_free == s.free_bytes);
     CHECK("it spans all three", s.free_bytes == (size_t)(guard - a));
     CHECK("one live block", s.live_blocks == 1);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     CHECK("free guard", lab_free(&h, guard) == LAB_OK);
-    lab_stats(&h, &s);
-    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("nothing live", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -64,18 +45,7 @@ typedef struct crafted {
 static int craft(crafted_t *c, const char *name)
 {
     static const size_t payload[4] = {192, 96, 304, 112}; /* blocks 208, 112, 320, 128 */
-    if (!open_heap(&c->h, name, 16))
-        return 0;
-    for (int i = 0; i < 4; i++) {
-        c->f[i] = lab_malloc(&c->h, payload[i]);
-        c->guard[i] = lab_malloc(&c->h, 16);
-        if (!c->f[i] || !c->guard[i])
-            return 0;
-    }
-    for (int i = 3; i >= 0; i--)
-        if (lab_free(&c->h, c->f[i]) != LAB_OK)
-            return 0;
-    return 1;
+    return pt_open(&c->h, name, 16) && pt_make_holes(&c->h, payload, 4, 16, c->f, c->guard, true);
 }
 
 /* A 112-byte request: first and next take F1, best takes F2 (exact), worst F3. */
@@ -87,7 +57,7 @@ static void fits_pick(void)
         REQUIRE(fits[v], craft(&c, fits[v]));
         char *p = lab_malloc(&c.h, 96);
         CHECK(fits[v], p == c.f[expect[v]]);
-        CHECK("clean after fit", clean(&c.h));
+        CHECK("clean after fit", pt_heap_is_clean(&c.h));
         lab_heap_close(&c.h);
     }
 }
@@ -112,12 +82,12 @@ static void rover_survives_merges(void)
     REQUIRE("craft", craft(&c, "dlist-next"));
     CHECK("take F3", lab_malloc(&c.h, 304) == c.f[2]); /* rover -> F4 */
     CHECK("merge F3's guard into F4", lab_free(&c.h, c.guard[2]) == LAB_OK);
-    CHECK("clean after merge", clean(&c.h));
+    CHECK("clean after merge", pt_heap_is_clean(&c.h));
     CHECK("merge F4 and its guard", lab_free(&c.h, c.guard[3]) == LAB_OK);
-    CHECK("clean after second merge", clean(&c.h));
+    CHECK("clean after second merge", pt_heap_is_clean(&c.h));
     for (int i = 0; i < 8; i++)
         CHECK("malloc after merges", lab_malloc(&c.h, 40) != NULL);
-    CHECK("clean at the end", clean(&c.h));
+    CHECK("clean at the end", pt_heap_is_clean(&c.h));
     lab_heap_close(&c.h);
 }
 
@@ -125,20 +95,19 @@ static void rover_survives_merges(void)
 static void realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_heap(&h, "dlist-best", 16));
+    REQUIRE("open", pt_open(&h, "dlist-best", 16));
     char *a = lab_malloc(&h, 500), *b = lab_malloc(&h, 500), *top = lab_malloc(&h, 100);
     REQUIRE("mallocs", a && b && top);
     memset(a, 'a', 500);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
     CHECK("grow into b", lab_realloc(&h, a, 900) == a && a[499] == 'a');
     CHECK("shrink", lab_realloc(&h, a, 100) == a && a[99] == 'a');
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("shrink freed the tail", s.free_blocks == 1 && s.free_bytes >= 800);
     size_t before = lab_footprint(&h);
     CHECK("grow at the top", lab_realloc(&h, top, 4000) == top);
     CHECK("by the difference", lab_footprint(&h) - before == 4016 - 128);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     CHECK("free top", lab_free(&h, top) == LAB_OK); /* merges with a's free tail */
     lab_stats(&h, &s);
     CHECK("one free block at the top", s.free_blocks == 1);
@@ -152,24 +121,19 @@ static void realloc_in_place(void)
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_heap(&h, "dlist-first", 16));
+    REQUIRE("open", pt_open(&h, "dlist-first", 16));
     char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64), *c = lab_malloc(&h, 64);
     REQUIRE("mallocs", a && b && c);
     memset(b, 0, 64);
     CHECK("interior", lab_free(&h, b + 32) == LAB_ERR_MISALIGNED);
-    size_t *footer = (size_t *)(void *)(b + 64);
-    size_t saved = *footer;
-    *footer ^= 0x100;
-    CHECK("damaged footer", lab_free(&h, b) == LAB_ERR_CORRUPT);
-    *footer = saved;
-    size_t *header = (size_t *)(void *)(b - 8);
-    *header = saved + 0x1000000;
-    CHECK("damaged header", lab_free(&h, b) == LAB_ERR_CORRUPT);
-    *header = saved;
-    CHECK("clean after rejected frees", clean(&h));
+    size_t *footer = pt_word_at(b, 64), *header = pt_word_at(b, -8);
+    CHECK("damaged footer", pt_free_damaged(&h, b, footer, *footer ^ 0x100) == LAB_ERR_CORRUPT);
+    CHECK("damaged header",
+          pt_free_damaged(&h, b, header, *header + 0x1000000) == LAB_ERR_CORRUPT);
+    CHECK("clean after rejected frees", pt_heap_is_clean(&h));
     CHECK("free a", lab_free(&h, a) == LAB_OK);
-    size_t *below = (size_t *)(void *)(b - 16); /* a's footer, now a free tag */
-    saved = *below;
+    size_t *below = pt_word_at(b, -16); /* a's footer, now a free tag */
+    size_t saved = *below;
     *below = saved + 4096;
     CHECK("damaged free neighbour", lab_free(&h, b) == LAB_ERR_CORRUPT);
     CHECK("realloc refuses too", lab_realloc(&h, b, 200) == NULL);
@@ -178,7 +142,7 @@ static void bad_frees(void)
     CHECK("double free", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
     CHECK("double free of a merged block", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
     CHECK("usable_size of freed", lab_usable_size(&h, a) == 0);
-    CHECK("clean at the end", clean(&h));
+    CHECK("clean at the end", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -186,12 +150,12 @@ static void bad_frees(void)
 static void align_8(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_heap(&h, "dlist-first", 8));
+    REQUIRE("open", pt_open(&h, "dlist-first", 8));
     char *p = lab_malloc(&h, 20), *q = lab_malloc(&h, 20);
     REQUIRE("mallocs", p && q);
     CHECK("aligned", (uintptr_t)p % 8 == 0 && (uintptr_t)q % 8 == 0);
     CHECK("8-byte rounding", q - p == 40 && lab_usable_size(&h, p) == 24);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -200,22 +164,8 @@ static void align_8(void)
 static void checker_ids(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_heap(&h, "dlist-first", 16));
-    char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48); /* 64-byte blocks */
-    REQUIRE("mallocs", a && b && lab_malloc(&h, 8));
-    CHECK("free a", lab_free(&h, a) == LAB_OK);
-    char **next = (char **)(void *)a; /* a free block's first link */
-    char *saved = *next;
-    *next = b; /* a live block */
-    lab_report_t r = {0};
-    CHECK("damaged link: D1", lab_check(&h, &r) > 0 && strncmp(r.first, "D1", 2) == 0);
-    *next = saved;
-    size_t *footer = (size_t *)(void *)(a + 48);
-    *footer ^= 16;
-    r = (lab_report_t){0};
-    CHECK("damaged free footer: T3", lab_check(&h, &r) > 0 && strncmp(r.first, "T3", 2) == 0);
-    *footer ^= 16;
-    CHECK("clean after repair", clean(&h));
+    REQUIRE("open", pt_open(&h, "dlist-first", 16));
+    pt_free_list_checker_ids(&h, "D1");
     lab_heap_close(&h);
 }
 

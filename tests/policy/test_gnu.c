@@ -2,32 +2,16 @@
  * test_gnu.c -- the gnu policy (lab/gnu.c): the mmap threshold, coalescing, best fit,
  * realloc in place, trimming the top, and the validation of bad frees.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
+#include <stdint.h>
 #include <string.h>
-
-/* The heap is opened in place: its state points at h->mem, so it must not be copied. */
-static int open_gnu(lab_heap_t *h, size_t align, size_t threshold)
-{
-    lab_cfg_t cfg = {.align = align, .mmap_threshold = threshold};
-    return lab_heap_open(h, lab_policy_find("gnu"), &cfg, 0) == 0;
-}
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
 
 /* Requests at or above the threshold get a mapping; below it they come from the region. */
 static void test_threshold(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 16, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 16));
     size_t threshold = h.cfg.mmap_threshold;
     char *below = lab_malloc(&h, threshold - 1);
     CHECK("below: region",
@@ -35,12 +19,10 @@ static void test_threshold(void)
     char *at = lab_malloc(&h, threshold);
     CHECK("at: mapped", at && h.mem.map_calls == 1 && lab_mem_find_mapping(&h.mem, at) != NULL);
     CHECK("mapped chunk is aligned", ((uintptr_t)at & 15) == 0);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     CHECK("free mapped unmaps", lab_free(&h, at) == LAB_OK && h.mem.mapped == 0);
     CHECK("free region chunk", lab_free(&h, below) == LAB_OK && h.mem.unmap_calls == 1);
-    lab_stats_t s;
-    lab_stats(&h, &s);
-    CHECK("counters back to 0", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("counters back to 0", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -48,19 +30,18 @@ static void test_threshold(void)
 static void test_coalesce(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 16, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 16));
     char *a = lab_malloc(&h, 1000), *b = lab_malloc(&h, 1000), *c = lab_malloc(&h, 1000);
     char *guard = lab_malloc(&h, 10); /* keeps c from melting into the top */
     REQUIRE("mallocs", a && b && c && guard);
     lab_free(&h, a);
     lab_free(&h, c);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("two holes and the top", s.free_blocks == 3);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
     lab_stats(&h, &s);
     CHECK("one hole and the top", s.free_blocks == 2);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     /* The hole runs from a's chunk to guard's: exactly guard - a bytes, 8 of them header. */
     CHECK("reused whole", lab_malloc(&h, (size_t)(guard - a) - 8) == a);
     lab_stats(&h, &s);
@@ -72,7 +53,7 @@ static void test_coalesce(void)
 static void test_best_fit(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 16, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 16));
     char *big = lab_malloc(&h, 3000), *g1 = lab_malloc(&h, 8);
     char *mid = lab_malloc(&h, 2000), *g2 = lab_malloc(&h, 8);
     char *small = lab_malloc(&h, 1500), *g3 = lab_malloc(&h, 8);
@@ -84,7 +65,7 @@ static void test_best_fit(void)
     CHECK("1490 goes to the 1500 hole", lab_malloc(&h, 1490) == small);
     CHECK("1990 goes to the 2000 hole", lab_malloc(&h, 1990) == mid);
     CHECK("40 splits the 3000 hole", lab_malloc(&h, 40) == big);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -92,7 +73,7 @@ static void test_best_fit(void)
 static void test_realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 8, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 8));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 500), *c = lab_malloc(&h, 100);
     REQUIRE("mallocs", a && b && c);
     memset(a, 'a', 100);
@@ -103,7 +84,7 @@ static void test_realloc_in_place(void)
     size_t grows = h.mem.grow_calls;
     CHECK("grow into the top, growing the region",
           lab_realloc(&h, c, 100000) == c && c[99] == 'c' && h.mem.grow_calls > grows);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     char *m = lab_malloc(&h, 200000);
     REQUIRE("mapped", m != NULL);
     m[0] = 'm';
@@ -111,7 +92,7 @@ static void test_realloc_in_place(void)
     m = lab_realloc(&h, m, 400000);
     CHECK("mapped chunks grow by remap",
           m && m[0] == 'm' && h.mem.remap_calls == remaps + 1 && h.mem.map_count == 1);
-    CHECK("checks clean after remap", clean(&h));
+    CHECK("checks clean after remap", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -119,7 +100,7 @@ static void test_realloc_in_place(void)
 static void test_trim(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 16, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 16));
     size_t empty = lab_footprint(&h);
     char *p[100];
     for (int i = 0; i < 100; i++)
@@ -128,7 +109,7 @@ static void test_trim(void)
     for (int i = 0; i < 100; i++)
         lab_free(&h, p[i]);
     CHECK("trimmed back", lab_footprint(&h) < empty + 2 * LAB_PAGE_SIZE);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -136,7 +117,7 @@ static void test_trim(void)
 static void test_bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_gnu(&h, 16, 0));
+    REQUIRE("open", pt_open(&h, "gnu", 16));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 100), *c = lab_malloc(&h, 100);
     REQUIRE("mallocs", a && b && c);
     memset(b, 0x5a, 100);
@@ -147,16 +128,14 @@ static void test_bad_frees(void)
     CHECK("free b coalesces with a", lab_free(&h, b) == LAB_OK);
     CHECK("double free after coalescing", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
     CHECK("double free of the merged chunk", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
-    size_t *hdr = (size_t *)(void *)c - 1, saved = *hdr;
+    size_t *hdr = pt_word_at(c, -8), saved = *hdr;
     *hdr = saved + 4096; /* damaged size: runs past the top */
     CHECK("damaged header", lab_free(&h, c) == LAB_ERR_CORRUPT);
-    lab_report_t r = {0};
-    CHECK("check reports G1", lab_check(&h, &r) > 0 && strncmp(r.first, "G1:", 3) == 0);
+    CHECK("check reports G1", pt_check_finds(&h, "G1:") > 0);
     *hdr = saved;
-    CHECK("heap intact", clean(&h));
+    CHECK("heap intact", pt_heap_is_clean(&h));
     CHECK("free c", lab_free(&h, c) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("empty", s.live_blocks == 0 && s.block_bytes == 0 && s.free_blocks == 1);
     lab_heap_close(&h);
 }

@@ -3,8 +3,7 @@
  * fits on a crafted heap, immediate coalescing, the rover across merges, in-place
  * realloc and the header checks of free.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -17,21 +16,6 @@ static const lab_policy_t *const variants[3] = {
 
 #define WORD sizeof(size_t)
 
-static int heap_is_clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    if (lab_check(h, &r) != 0)
-        fprintf(stderr, "  %s: check: %s\n", h->policy->name, r.first);
-    return r.count == 0;
-}
-
-static lab_stats_t stats_of(lab_heap_t *h)
-{
-    lab_stats_t s;
-    lab_stats(h, &s);
-    return s;
-}
-
 static size_t header_of(const char *p) { return *((const size_t *)(const void *)p - 1); }
 static size_t block_size_of(const char *p) { return header_of(p) & ~(size_t)7; }
 
@@ -42,8 +26,7 @@ static void coalesces_three(const lab_policy_t *pol, size_t align)
                                      {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     for (int o = 0; o < 6; o++) {
         lab_heap_t h;
-        lab_cfg_t cfg = {.align = align};
-        REQUIRE("open", lab_heap_open(&h, pol, &cfg, 0) == 0);
+        REQUIRE("open", pt_open_policy(&h, pol, align));
         char *p[3];
         size_t sum = 0;
         for (int i = 0; i < 3; i++) {
@@ -53,15 +36,15 @@ static void coalesces_three(const lab_policy_t *pol, size_t align)
         }
         CHECK("adjacent", p[1] == p[0] + block_size_of(p[0]) && p[2] == p[1] + block_size_of(p[1]));
         REQUIRE("guard above", lab_malloc(&h, 8) != NULL);
-        lab_stats_t before = stats_of(&h);
+        lab_stats_t before = pt_stats(&h);
         for (int i = 0; i < 3; i++)
             CHECK("free", lab_free(&h, p[orders[o][i]]) == LAB_OK);
-        lab_stats_t after = stats_of(&h);
+        lab_stats_t after = pt_stats(&h);
         CHECK("one more free block", after.free_blocks == before.free_blocks + 1);
         CHECK("holding all three", after.free_bytes == before.free_bytes + sum);
         CHECK("one live block", after.live_blocks == 1);
         CHECK("block bytes", after.block_bytes == before.block_bytes - sum);
-        CHECK("clean", heap_is_clean(&h));
+        CHECK("clean", pt_heap_is_clean(&h));
         lab_heap_close(&h);
     }
 }
@@ -77,18 +60,12 @@ typedef struct crafted {
 static int craft(crafted_t *c, const lab_policy_t *pol)
 {
     static const size_t sizes[3] = {300, 100, 200};
-    if (lab_heap_open(&c->h, pol, NULL, 0) != 0)
+    char *guard[3];
+    if (!pt_open_policy(&c->h, pol, 16) ||
+        !pt_make_holes(&c->h, sizes, 3, 8, c->hole, guard, false))
         return 0;
-    for (int i = 0; i < 3; i++) {
-        c->hole[i] = lab_malloc(&c->h, sizes[i]);
-        c->last_guard = lab_malloc(&c->h, 8);
-        if (!c->hole[i] || !c->last_guard)
-            return 0;
-    }
-    for (int i = 0; i < 3; i++)
-        if (lab_free(&c->h, c->hole[i]) != LAB_OK)
-            return 0;
-    return stats_of(&c->h).free_blocks == 4;
+    c->last_guard = guard[2];
+    return pt_stats(&c->h).free_blocks == 4;
 }
 
 static void fits(void)
@@ -107,12 +84,12 @@ static void fits(void)
     REQUIRE("craft next", craft(&c, &lab_policy_implicit_next));
     char *top = c.last_guard + block_size_of(c.last_guard);
     CHECK("next fit: from the rover on", lab_malloc(&c.h, 90) == top);
-    size_t rest = stats_of(&c.h).largest_free; /* the top remainder */
+    size_t rest = pt_stats(&c.h).largest_free; /* the top remainder */
     REQUIRE("top remainder", rest > 320);
     CHECK("next fit: all of the top", lab_malloc(&c.h, rest - WORD) == top + 112);
     CHECK("next fit: wraps to the lowest hole", lab_malloc(&c.h, 90) == c.hole[0]);
     CHECK("next fit: continues there", lab_malloc(&c.h, 90) == c.hole[0] + 112);
-    CHECK("clean", heap_is_clean(&c.h));
+    CHECK("clean", pt_heap_is_clean(&c.h));
     lab_heap_close(&c.h);
 }
 
@@ -120,25 +97,25 @@ static void fits(void)
 static void rover_survives_coalescing(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_implicit_next, NULL, 0) == 0);
+    REQUIRE("open", pt_open_policy(&h, &lab_policy_implicit_next, 16));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 100); /* rover: b */
     REQUIRE("mallocs", a && b);
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     CHECK("free b (merges into a and the top)", lab_free(&h, b) == LAB_OK);
-    CHECK("clean (I7)", heap_is_clean(&h));
+    CHECK("clean (I7)", pt_heap_is_clean(&h));
     CHECK("next fit restarts at the merged block", lab_malloc(&h, 50) == a);
     char *c = lab_malloc(&h, 100), *d = lab_malloc(&h, 30); /* rover: d */
     REQUIRE("mallocs", c && d);
     CHECK("free d (merges with the top)", lab_free(&h, d) == LAB_OK);
     CHECK("realloc c over d", lab_realloc(&h, c, 200) == c);
-    CHECK("clean after realloc", heap_is_clean(&h));
+    CHECK("clean after realloc", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void realloc_in_place(const lab_policy_t *pol)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, pol, NULL, 0) == 0);
+    REQUIRE("open", pt_open_policy(&h, pol, 16));
     char *a = lab_malloc(&h, 200), *b = lab_malloc(&h, 200), *guard = lab_malloc(&h, 8);
     REQUIRE("mallocs", a && b && guard);
     memset(a, 'a', 200);
@@ -150,26 +127,22 @@ static void realloc_in_place(const lab_policy_t *pol)
     size_t brk = h.mem.brk;
     CHECK("grow at the top", lab_realloc(&h, a, 100000) == a);
     CHECK("break moved by the shortfall", h.mem.brk - brk < 100000);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     CHECK("free", lab_free(&h, a) == LAB_OK);
-    lab_stats_t s = stats_of(&h);
-    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
-    CHECK("one free block", s.free_blocks == 1);
+    CHECK("nothing live", pt_nothing_live(&h));
+    CHECK("one free block", pt_stats(&h).free_blocks == 1);
     lab_heap_close(&h);
 }
 
 static void bad_frees(const lab_policy_t *pol)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, pol, NULL, 0) == 0);
+    REQUIRE("open", pt_open_policy(&h, pol, 16));
     char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64), *c = lab_malloc(&h, 64);
     REQUIRE("mallocs", a && b && c);
-    size_t *hdr = (size_t *)(void *)b - 1, saved = *hdr;
-    *hdr = 0;
-    CHECK("zero header", lab_free(&h, b) == LAB_ERR_CORRUPT);
-    *hdr = saved + 16;
-    CHECK("wrong size", lab_free(&h, b) == LAB_ERR_CORRUPT);
-    *hdr = saved;
+    size_t *hdr = pt_word_at(b, -8);
+    CHECK("zero header", pt_free_damaged(&h, b, hdr, 0) == LAB_ERR_CORRUPT);
+    CHECK("wrong size", pt_free_damaged(&h, b, hdr, *hdr + 16) == LAB_ERR_CORRUPT);
     CHECK("interior", lab_free(&h, b + 16) != LAB_OK);
     CHECK("prologue", lab_free(&h, (char *)lab_mem_lo(&h.mem) + 16) != LAB_OK);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
@@ -177,7 +150,7 @@ static void bad_frees(const lab_policy_t *pol)
     CHECK("free c (merges with b)", lab_free(&h, c) == LAB_OK);
     CHECK("double free after merge", lab_free(&h, c) == LAB_ERR_DOUBLE_FREE);
     CHECK("usable of freed", lab_usable_size(&h, c) == 0);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     lab_heap_close(&h);
 }

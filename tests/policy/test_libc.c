@@ -2,25 +2,18 @@
  * test_libc.c -- the libc baseline (lab/libc.c): footprint from mallinfo2 (or the live
  * block bytes when mallinfo2 cannot see the allocator, as under ASan) and block counters.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
 
 #define MB ((size_t)1 << 20)
 
-static int open_libc(lab_heap_t *h, size_t align)
-{
-    lab_cfg_t cfg = {.align = align};
-    return lab_heap_open(h, lab_policy_find("libc"), &cfg, 0) == 0;
-}
-
 /* 10 MB of blocks show in the footprint; freeing them returns the counters to 0. */
 static void test_footprint_and_counters(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_libc(&h, 16));
+    REQUIRE("open", pt_open(&h, "libc", 16));
     CHECK("flagged as the system allocator", h.policy->flags & LAB_USES_SYSTEM);
     size_t before = lab_footprint(&h);
     enum { COUNT = 1000 };
@@ -31,17 +24,14 @@ static void test_footprint_and_counters(void)
         if (p[i])
             memset(p[i], i, each);
     }
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("footprint grew by 10 MB", lab_footprint(&h) >= before + total);
     CHECK("live blocks counted", s.live_blocks == COUNT);
     CHECK("block bytes cover payloads and headers", s.block_bytes >= total + COUNT * 8);
-    lab_report_t r = {0};
-    CHECK("checks clean", lab_check(&h, &r) == 0);
+    CHECK("checks clean", pt_heap_is_clean(&h));
     for (int i = 0; i < COUNT; i++)
         CHECK("free", lab_free(&h, p[i]) == LAB_OK);
-    lab_stats(&h, &s);
-    CHECK("counters back to 0", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("counters back to 0", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -49,18 +39,16 @@ static void test_footprint_and_counters(void)
 static void test_realloc_accounting(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_libc(&h, 16));
+    REQUIRE("open", pt_open(&h, "libc", 16));
     char *p = lab_malloc(&h, 10);
     REQUIRE("malloc", p != NULL);
     strcpy(p, "baseline");
     p = lab_realloc(&h, p, 100000);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("contents kept", p && strcmp(p, "baseline") == 0);
     CHECK("block bytes follow", s.block_bytes == lab_usable_size(&h, p) + 8);
     CHECK("free", lab_free(&h, p) == LAB_OK);
-    lab_stats(&h, &s);
-    CHECK("counters back to 0", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("counters back to 0", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -68,7 +56,7 @@ static void test_realloc_accounting(void)
 static void test_over_alignment(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_libc(&h, 256));
+    REQUIRE("open", pt_open(&h, "libc", 256));
     char *p = lab_malloc(&h, 100);
     CHECK("aligned", p && ((uintptr_t)p & 255) == 0);
     p = lab_realloc(&h, p, 5000);

@@ -2,30 +2,12 @@
  * test_list.c -- focused tests of the list policy (lab/list.c): tail splitting, first
  * fit, coalescing on both sides, growth at the top, in-place realloc, magic checks.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
 
-extern const lab_policy_t lab_policy_list;
-
 #define HDR 16 /* list.c's header: size and stamp */
-
-static int heap_is_clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    if (lab_check(h, &r) != 0)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return r.count == 0;
-}
-
-static lab_stats_t stats_of(lab_heap_t *h)
-{
-    lab_stats_t s;
-    lab_stats(h, &s);
-    return s;
-}
 
 /* End of the block whose payload is p: where the next block starts. */
 static char *block_end(lab_heap_t *h, char *p) { return p + lab_usable_size(h, p); }
@@ -35,16 +17,15 @@ static char *block_end(lab_heap_t *h, char *p) { return p + lab_usable_size(h, p
 static void split_returns_tail(size_t align)
 {
     lab_heap_t h;
-    lab_cfg_t cfg = {.align = align};
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_list, &cfg, 0) == 0);
+    REQUIRE("open", pt_open(&h, "list", align));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 50);
     REQUIRE("mallocs", a && b);
     CHECK("aligned", (uintptr_t)a % align == 0 && (uintptr_t)b % align == 0);
     CHECK("a is the tail of the heap", block_end(&h, a) == (char *)lab_mem_hi(&h.mem));
     CHECK("b just below a", block_end(&h, b) == a - HDR);
-    lab_stats_t s = stats_of(&h);
+    lab_stats_t s = pt_stats(&h);
     CHECK("one free block below b", s.free_blocks == 1 && s.largest_free == s.free_bytes);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -55,17 +36,17 @@ static void coalesces_three(void)
                                      {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     for (int o = 0; o < 6; o++) {
         lab_heap_t h;
-        REQUIRE("open", lab_heap_open(&h, &lab_policy_list, NULL, 0) == 0);
+        REQUIRE("open", pt_open(&h, "list", 16));
         char *p[3];
         for (int i = 0; i < 3; i++)
             REQUIRE("malloc", (p[i] = lab_malloc(&h, 64 + 32 * (size_t)i)) != NULL);
         for (int i = 0; i < 3; i++)
             CHECK("free", lab_free(&h, p[orders[o][i]]) == LAB_OK);
-        lab_stats_t s = stats_of(&h);
+        lab_stats_t s = pt_stats(&h);
         size_t heap = (size_t)(lab_mem_hi(&h.mem) - lab_mem_lo(&h.mem));
         CHECK("one free block", s.free_blocks == 1 && s.free_bytes == heap);
-        CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
-        CHECK("clean", heap_is_clean(&h));
+        CHECK("nothing live", pt_nothing_live(&h));
+        CHECK("clean", pt_heap_is_clean(&h));
         lab_heap_close(&h);
     }
 }
@@ -76,7 +57,7 @@ static void coalesces_three(void)
 static void first_fit(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_list, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "list", 16));
     size_t sizes[3] = {200, 100, 300}; /* allocated downwards: the 300 ends lowest */
     char *hole[3], *end[3];
     for (int i = 0; i < 3; i++) {
@@ -84,18 +65,18 @@ static void first_fit(void)
         end[i] = block_end(&h, hole[i]);
         REQUIRE("guard", lab_malloc(&h, 16) != NULL);
     }
-    lab_stats_t s = stats_of(&h);
+    lab_stats_t s = pt_stats(&h);
     REQUIRE("one free block left below", s.free_blocks == 1);
     REQUIRE("filler takes it all", lab_malloc(&h, s.free_bytes - HDR) != NULL);
-    CHECK("no free block left", stats_of(&h).free_blocks == 0);
+    CHECK("no free block left", pt_stats(&h).free_blocks == 0);
     for (int i = 0; i < 3; i++)
         CHECK("free hole", lab_free(&h, hole[i]) == LAB_OK);
     char *p = lab_malloc(&h, 90);
     CHECK("tail of the lowest hole that fits", p > hole[2] && block_end(&h, p) == end[2]);
     char *q = lab_malloc(&h, 150);
     CHECK("rest of that hole next", q > hole[2] && block_end(&h, q) == p - HDR);
-    CHECK("three holes left", stats_of(&h).free_blocks == 3);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("three holes left", pt_stats(&h).free_blocks == 3);
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -103,7 +84,7 @@ static void first_fit(void)
 static void grows_top_block(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_list, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "list", 16));
     char *a = lab_malloc(&h, 100);
     REQUIRE("malloc", a != NULL);
     CHECK("free", lab_free(&h, a) == LAB_OK); /* the whole heap is one free block */
@@ -112,14 +93,14 @@ static void grows_top_block(void)
     REQUIRE("big", big != NULL);
     CHECK("big starts at the bottom", big - HDR == (char *)lab_mem_lo(&h.mem));
     CHECK("break moved by the shortfall only", h.mem.brk <= HDR + 3 * before + 16);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_list, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "list", 16));
     char *a = lab_malloc(&h, 200), *b = lab_malloc(&h, 200); /* b just below a */
     REQUIRE("mallocs", a && b);
     memset(b, 'b', 200);
@@ -130,35 +111,32 @@ static void realloc_in_place(void)
     char *top = b;
     CHECK("grow at the top of the heap", (top = lab_realloc(&h, b, 100000)) == b);
     CHECK("content kept", top && top[0] == 'b' && top[39] == 'b');
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     char *c = lab_malloc(&h, 16);
     CHECK("free top", lab_free(&h, top) == LAB_OK && lab_free(&h, c) == LAB_OK);
-    CHECK("nothing live", stats_of(&h).live_blocks == 0 && stats_of(&h).block_bytes == 0);
+    CHECK("nothing live", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
 static void magic_checks(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_list, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "list", 16));
     char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64);
     REQUIRE("mallocs", a && b);
-    size_t *stamp = (size_t *)(void *)a - 1;
+    size_t *stamp = pt_word_at(a, -8);
     *stamp ^= 0x40;
     CHECK("bad magic is corrupt", lab_free(&h, a) == LAB_ERR_CORRUPT);
-    lab_report_t r = {0};
-    CHECK("check sees it", lab_check(&h, &r) > 0 && strncmp(r.first, "L2:", 3) == 0);
+    CHECK("check sees it", pt_check_finds(&h, "L2:") > 0);
     *stamp ^= 0x40;
-    size_t *size = (size_t *)(void *)a - 2;
-    *size += 3;
-    CHECK("bad size is corrupt", lab_free(&h, a) == LAB_ERR_CORRUPT);
-    *size -= 3;
+    size_t *size = pt_word_at(a, -16);
+    CHECK("bad size is corrupt", pt_free_damaged(&h, a, size, *size + 3) == LAB_ERR_CORRUPT);
     CHECK("interior", lab_free(&h, a + 16) != LAB_OK);
     CHECK("free", lab_free(&h, a) == LAB_OK);
     CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
     CHECK("free b (merges a into it)", lab_free(&h, b) == LAB_OK);
     CHECK("double free after merge", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 

@@ -2,34 +2,22 @@
  * test_pad.c -- focused tests of the pad policy (lab/pad.c): bump allocation, growth of
  * at least 8 KiB per call, no reuse, and bad-free detection through the stamps.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
-
-extern const lab_policy_t lab_policy_pad;
-
-static int heap_is_clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    if (lab_check(h, &r) != 0)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return r.count == 0;
-}
 
 /* Consecutive requests are carved one after the other from the pad. */
 static void bumps(size_t align)
 {
     lab_heap_t h;
-    lab_cfg_t cfg = {.align = align};
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pad, &cfg, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pad", align));
     char *a = lab_malloc(&h, 1), *b = lab_malloc(&h, 40);
     REQUIRE("mallocs", a && b);
     CHECK("aligned", (uintptr_t)a % align == 0 && (uintptr_t)b % align == 0);
     CHECK("b follows a", b == a + lab_usable_size(&h, a) + 16);
     CHECK("usable covers the request", lab_usable_size(&h, b) >= 40);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -37,7 +25,7 @@ static void bumps(size_t align)
 static void grows_by_8k(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pad, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pad", 16));
     REQUIRE("first", lab_malloc(&h, 1) != NULL);
     CHECK("one growth", h.mem.grow_calls == 1);
     CHECK("8 KiB pad", h.mem.brk >= 8192);
@@ -47,10 +35,9 @@ static void grows_by_8k(void)
     size_t calls = h.mem.grow_calls;
     REQUIRE("large", lab_malloc(&h, 100000) != NULL);
     CHECK("one growth for a large block", h.mem.grow_calls == calls + 1);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("pad reported as the free block", s.free_blocks <= 1 && s.free_bytes == s.largest_free);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -58,36 +45,32 @@ static void grows_by_8k(void)
 static void no_reuse(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pad, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pad", 16));
     char *a = lab_malloc(&h, 64);
     REQUIRE("malloc", a != NULL);
     CHECK("free", lab_free(&h, a) == LAB_OK);
     char *b = lab_malloc(&h, 64);
     CHECK("not reused", b > a);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
-    CHECK("no live blocks", s.live_blocks == 0 && s.block_bytes == 0);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("no live blocks", pt_nothing_live(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pad, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pad", 16));
     char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64);
     REQUIRE("mallocs", a && b);
     CHECK("interior", lab_free(&h, a + 32) != LAB_OK);
     CHECK("beyond the pad", lab_free(&h, b + 4096) != LAB_OK);
-    size_t *stamp = (size_t *)(void *)a - 1;
-    *stamp ^= 0x100;
-    CHECK("damaged stamp", lab_free(&h, a) == LAB_ERR_CORRUPT);
-    *stamp ^= 0x100;
+    size_t *stamp = pt_word_at(a, -8);
+    CHECK("damaged stamp", pt_free_damaged(&h, a, stamp, *stamp ^ 0x100) == LAB_ERR_CORRUPT);
     CHECK("free", lab_free(&h, a) == LAB_OK);
     CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
     CHECK("usable of freed", lab_usable_size(&h, a) == 0);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -95,14 +78,14 @@ static void bad_frees(void)
 static void realloc_copies(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pad, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pad", 16));
     char *a = lab_malloc(&h, 10);
     REQUIRE("malloc", a != NULL);
     memcpy(a, "abcdefghi", 10);
     char *b = lab_realloc(&h, a, 5000);
     CHECK("content kept", b && memcmp(b, "abcdefghi", 10) == 0);
     CHECK("old block freed", lab_usable_size(&h, a) == 0);
-    CHECK("clean", heap_is_clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 

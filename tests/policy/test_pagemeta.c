@@ -3,22 +3,10 @@
  * carry no header (usable size is the class size, neighbours are one class apart),
  * bad frees are caught from the page table alone, and page runs merge and grow in place.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
-
-extern const lab_policy_t lab_policy_pagemeta;
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
 
 static void usable_is_class_size(void)
 {
@@ -26,7 +14,7 @@ static void usable_is_class_size(void)
                                      {129, 160},   {1000, 1024}, {1025, 1360}, {1361, 2048},
                                      {2048, 2048}, {2049, 4096}, {9000, 12288}};
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pagemeta, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pagemeta", 16));
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         void *p = lab_malloc(&h, want[i][0]);
         CHECK("class size", p && lab_usable_size(&h, p) == want[i][1]);
@@ -35,25 +23,24 @@ static void usable_is_class_size(void)
     uint8_t *a = lab_malloc(&h, 40), *b = lab_malloc(&h, 40);
     CHECK("no header between neighbours", b == a + 48);
     CHECK("page table mapped from the memory source", h.mem.map_count == 1 && h.mem.mapped > 0);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void align_8_classes(void)
 {
     lab_heap_t h;
-    lab_cfg_t cfg = {.align = 8};
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pagemeta, &cfg, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pagemeta", 8));
     uint8_t *a = lab_malloc(&h, 20), *b = lab_malloc(&h, 20);
     CHECK("24-byte class", a && b == a + 24 && lab_usable_size(&h, a) == 24);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pagemeta, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pagemeta", 16));
     uint8_t *a = lab_malloc(&h, 48), *big = lab_malloc(&h, 3 * 4096);
     uint8_t *gone = lab_malloc(&h, 4096);
     REQUIRE("malloc", a && big && gone);
@@ -66,28 +53,27 @@ static void bad_frees(void)
     CHECK("free gone", lab_free(&h, gone) == LAB_OK);
     CHECK("page that holds no block", lab_free(&h, gone) == LAB_ERR_DOUBLE_FREE);
     CHECK("the page table itself", lab_free(&h, (void *)h.mem.maps[0].addr) == LAB_ERR_FOREIGN);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void runs_merge_and_grow(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pagemeta, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pagemeta", 16));
     uint8_t *a = lab_malloc(&h, 2 * 4096), *b = lab_malloc(&h, 3 * 4096);
     uint8_t *c = lab_malloc(&h, 4096);
     REQUIRE("malloc", a && b == a + 2 * 4096 && c == b + 3 * 4096);
     lab_free(&h, a);
     lab_free(&h, b);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("neighbour runs merged", s.free_blocks == 1 && s.largest_free == 5 * 4096);
     CHECK("first fit reuses the merged run", lab_malloc(&h, 4 * 4096) == a);
     memset(c, 3, 4096);
     uint8_t *d = lab_realloc(&h, c, 10 * 4096);
     CHECK("grows in place at the top", d == c && d[4095] == 3);
     CHECK("shrinks in place", lab_realloc(&h, d, 5000) == d && lab_usable_size(&h, d) == 8192);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -96,16 +82,15 @@ static void runs_merge_and_grow(void)
 static void checker_catches_corruption(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_pagemeta, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "pagemeta", 16));
     uint8_t *p = lab_malloc(&h, 3 * 4096);
     REQUIRE("malloc", p != NULL && h.mem.map_count == 1);
     uint8_t *kind = (uint8_t *)h.mem.maps[0].addr + 56; /* page 1: a LARGE_TAIL page */
     uint8_t saved = *kind;
     *kind = 1; /* SMALL inside a run */
-    lab_report_t r = {0};
-    CHECK("broken run reported", lab_check(&h, &r) > 0 && strncmp(r.first, "P2", 2) == 0);
+    CHECK("broken run reported", pt_check_finds(&h, "P2") > 0);
     *kind = saved;
-    CHECK("clean again", clean(&h));
+    CHECK("clean again", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 

@@ -3,54 +3,25 @@
  * falls in, first fit inside a class, the jump to a higher class, coalescing, in-place
  * realloc, and bad frees.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
-#include <stdint.h>
 #include <string.h>
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
-
-static int open_segfit(lab_heap_t *h, size_t align)
-{
-    lab_cfg_t cfg = {.align = align};
-    return lab_heap_open(h, lab_policy_find("segfit"), &cfg, 0) == 0;
-}
-
-/* Blocks of the given payload sizes, each followed by a live guard, then all freed in
- * order (so each class lists them newest first). */
-static int free_blocks(lab_heap_t *h, const size_t *sizes, int n, char **out)
-{
-    for (int i = 0; i < n; i++)
-        if (!(out[i] = lab_malloc(h, sizes[i])) || !lab_malloc(h, 8))
-            return 0;
-    for (int i = 0; i < n; i++)
-        if (lab_free(h, out[i]) != LAB_OK)
-            return 0;
-    return 1;
-}
 
 /* Class k holds blocks of [2^(k+5), 2^(k+6)) bytes: a request is served from its own
  * class when a block there fits, else from a higher class, never from a lower one. */
 static void classes(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
     static const size_t sizes[3] = {96, 300, 40}; /* blocks 112 [64,128), 320 [256,512), 64 */
     char *f[3];
-    REQUIRE("craft", free_blocks(&h, sizes, 3, f));
+    /* each hole has a live guard above it; freed in order */
+    REQUIRE("craft", pt_make_holes(&h, sizes, 3, 8, f, NULL, false));
     /* class [64,128) lists the 64 and then the 112 (newest first) */
     CHECK("a 64-byte block: its class", lab_malloc(&h, 48) == f[2]);
     CHECK("a 112-byte block: its class", lab_malloc(&h, 96) == f[0]);
     CHECK("a 224-byte block: [128,256) is empty, so [256,512)", lab_malloc(&h, 200) == f[1]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -58,38 +29,37 @@ static void classes(void)
 static void first_fit_in_class(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
     static const size_t sizes[2] = {64, 96}; /* blocks 80 and 112, both [64,128) */
     char *f[2];
-    REQUIRE("craft", free_blocks(&h, sizes, 2, f));
+    REQUIRE("craft", pt_make_holes(&h, sizes, 2, 8, f, NULL, false));
     CHECK("first fit takes the 112 (listed first)", lab_malloc(&h, 64) == f[1]);
     CHECK("then the 80", lab_malloc(&h, 64) == f[0]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void coalesce_three(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 8));
+    REQUIRE("open", pt_open(&h, "segfit", 8));
     char *a = lab_malloc(&h, 20), *b = lab_malloc(&h, 700), *c = lab_malloc(&h, 5000);
     char *guard = lab_malloc(&h, 10);
     REQUIRE("mallocs", a && b && c && guard);
     CHECK("free a", lab_free(&h, a) == LAB_OK);
     CHECK("free c", lab_free(&h, c) == LAB_OK);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("one free block", s.free_blocks == 1 && s.free_bytes == (size_t)(guard - a));
     CHECK("largest free", s.largest_free == s.free_bytes);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void realloc_in_place(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
     char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 100);
     REQUIRE("mallocs", a && b);
     memset(a, 'y', 100);
@@ -98,10 +68,9 @@ static void realloc_in_place(void)
     CHECK("grow into b and the top", lab_realloc(&h, a, 1000) == a && a[99] == 'y');
     CHECK("by the difference", lab_footprint(&h) - before == 1024 - 256);
     CHECK("shrink", lab_realloc(&h, a, 10) == a && a[9] == 'y');
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("tail freed", s.free_blocks == 1 && s.block_bytes == 32);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -110,7 +79,7 @@ static void realloc_in_place(void)
 static void capped_search_finds_top(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
     enum { N = 40 };
     char *small[N];
     for (int i = 0; i < N; i++)
@@ -123,25 +92,22 @@ static void capped_search_finds_top(void)
     size_t before = lab_footprint(&h);
     CHECK("top block reused", lab_malloc(&h, 1800) == top);
     CHECK("heap did not grow", lab_footprint(&h) == before);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
     char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48);
     REQUIRE("mallocs", a && b);
-    size_t *footer = (size_t *)(void *)(a + 48);
-    size_t saved = *footer;
-    *footer += 16;
-    CHECK("damaged footer", lab_free(&h, a) == LAB_ERR_CORRUPT);
-    *footer = saved;
+    size_t *footer = pt_word_at(a, 48);
+    CHECK("damaged footer", pt_free_damaged(&h, a, footer, *footer + 16) == LAB_ERR_CORRUPT);
     CHECK("interior", lab_free(&h, a + 16) != LAB_OK);
     CHECK("free", lab_free(&h, a) == LAB_OK);
     CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -150,22 +116,8 @@ static void bad_frees(void)
 static void checker_ids(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_segfit(&h, 16));
-    char *a = lab_malloc(&h, 48), *b = lab_malloc(&h, 48); /* 64-byte blocks */
-    REQUIRE("mallocs", a && b && lab_malloc(&h, 8));
-    CHECK("free a", lab_free(&h, a) == LAB_OK);
-    char **next = (char **)(void *)a; /* a free block's first link */
-    char *saved = *next;
-    *next = b; /* a live block */
-    lab_report_t r = {0};
-    CHECK("damaged link: S1", lab_check(&h, &r) > 0 && strncmp(r.first, "S1", 2) == 0);
-    *next = saved;
-    size_t *footer = (size_t *)(void *)(a + 48);
-    *footer ^= 16;
-    r = (lab_report_t){0};
-    CHECK("damaged free footer: T3", lab_check(&h, &r) > 0 && strncmp(r.first, "T3", 2) == 0);
-    *footer ^= 16;
-    CHECK("clean after repair", clean(&h));
+    REQUIRE("open", pt_open(&h, "segfit", 16));
+    pt_free_list_checker_ids(&h, "S1");
     lab_heap_close(&h);
 }
 

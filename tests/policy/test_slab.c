@@ -3,24 +3,12 @@
  * class share a slab, a freed object is the next one handed out, empty slabs go to the
  * pool and serve another class, large requests get mappings, bad frees are refused.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
 
-extern const lab_policy_t lab_policy_slab;
-
 #define SLAB ((size_t)64 << 10)
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
 
 static size_t slab_index(lab_heap_t *h, const void *p)
 {
@@ -30,7 +18,7 @@ static size_t slab_index(lab_heap_t *h, const void *p)
 static void one_class_one_slab(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "slab", 16));
     uint8_t *p[10];
     for (int i = 0; i < 10; i++)
         p[i] = lab_malloc(&h, 40); /* class 48 */
@@ -44,14 +32,14 @@ static void one_class_one_slab(void)
     CHECK("another class, another slab", q && slab_index(&h, q) != slab_index(&h, p[0]));
     CHECK("free p[4]", lab_free(&h, p[4]) == LAB_OK);
     CHECK("freed object reused first", lab_malloc(&h, 33) == p[4]);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
 static void empty_slabs_are_pooled(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "slab", 16));
     enum { N = 3000 }; /* class 64: about 1000 per slab, so three slabs */
     static void *p[N];
     for (int i = 0; i < N; i++)
@@ -60,11 +48,10 @@ static void empty_slabs_are_pooled(void)
     size_t footprint = lab_footprint(&h);
     for (int i = 0; i < N; i++)
         lab_free(&h, p[i]);
-    lab_stats_t s;
-    lab_stats(&h, &s);
-    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
+    lab_stats_t s = pt_stats(&h);
+    CHECK("nothing live", pt_nothing_live(&h));
     CHECK("pooled slabs are whole free blocks", s.largest_free > 60000);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     void *big = lab_malloc(&h, 4000); /* class 4096 takes a pooled slab */
     CHECK("pool reused by another class", big && lab_footprint(&h) == footprint);
     lab_heap_close(&h);
@@ -73,7 +60,7 @@ static void empty_slabs_are_pooled(void)
 static void large_blocks_are_mappings(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "slab", 16));
     uint8_t *p = lab_malloc(&h, 100000);
     REQUIRE("malloc", p != NULL);
     CHECK("own mapping", h.mem.map_count == 1 && h.mem.brk == 0);
@@ -84,21 +71,18 @@ static void large_blocks_are_mappings(void)
     CHECK("remapped size", lab_usable_size(&h, q) == lab_mem_round_page(300000));
     CHECK("shrink in place", lab_realloc(&h, q, 200000) == q);
     CHECK("interior of large", lab_free(&h, q + 4096) == LAB_ERR_MISALIGNED);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     uint8_t *r = lab_realloc(&h, q, 100); /* back to a slab object */
     CHECK("moved to a slab", r && r[99] == 7 && h.mem.map_count == 0);
     CHECK("free", lab_free(&h, r) == LAB_OK);
-    lab_stats_t s;
-    lab_stats(&h, &s);
-    CHECK("nothing live", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("nothing live", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
 static void bad_frees(void)
 {
     lab_heap_t h;
-    lab_cfg_t cfg = {.align = 8};
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, &cfg, 0) == 0);
+    REQUIRE("open", pt_open(&h, "slab", 8));
     uint8_t *a = lab_malloc(&h, 24), *b = lab_malloc(&h, 24);
     REQUIRE("malloc", a && b);
     CHECK("align 8 classes", b == a + 24 && (uintptr_t)a % 8 == 0);
@@ -108,7 +92,7 @@ static void bad_frees(void)
     CHECK("double free", lab_free(&h, a) == LAB_ERR_DOUBLE_FREE);
     CHECK("free b", lab_free(&h, b) == LAB_OK);
     CHECK("double free, slab empty", lab_free(&h, b) == LAB_ERR_DOUBLE_FREE);
-    CHECK("clean", clean(&h));
+    CHECK("clean", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 
@@ -117,15 +101,14 @@ static void bad_frees(void)
 static void checker_catches_corruption(void)
 {
     lab_heap_t h;
-    REQUIRE("open", lab_heap_open(&h, &lab_policy_slab, NULL, 0) == 0);
+    REQUIRE("open", pt_open(&h, "slab", 16));
     REQUIRE("malloc", lab_malloc(&h, 10) != NULL);
     uint32_t *used = (uint32_t *)(void *)(h.mem.base + 28);
     CHECK("used is 1", *used == 1);
     (*used)++;
-    lab_report_t r = {0};
-    CHECK("bitmap mismatch reported", lab_check(&h, &r) > 0 && strncmp(r.first, "S2", 2) == 0);
+    CHECK("bitmap mismatch reported", pt_check_finds(&h, "S2") > 0);
     (*used)--;
-    CHECK("clean again", clean(&h));
+    CHECK("clean again", pt_heap_is_clean(&h));
     lab_heap_close(&h);
 }
 

@@ -2,47 +2,28 @@
  * test_vm.c -- the vm policy (lab/vm.c): one mapping per chunk, unmapped by free,
  * resized by remap, pointers validated against the mapping table.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
-#include <string.h>
-
-/* The heap is opened in place: its state points at h->mem, so it must not be copied. */
-static int open_vm(lab_heap_t *h, size_t align)
-{
-    lab_cfg_t cfg = {.align = align};
-    return lab_heap_open(h, lab_policy_find("vm"), &cfg, 0) == 0;
-}
-
-static int clean(lab_heap_t *h)
-{
-    lab_report_t r = {0};
-    int n = lab_check(h, &r);
-    if (n)
-        fprintf(stderr, "  check: %s\n", r.first);
-    return n == 0;
-}
+#include <stdint.h>
 
 /* V: every malloc is one mapping; free gives every byte back. */
 static void test_one_mapping_per_chunk(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_vm(&h, 16));
+    REQUIRE("open", pt_open(&h, "vm", 16));
     char *p[8];
     for (int i = 0; i < 8; i++)
         p[i] = lab_malloc(&h, 1 + (size_t)i * 1000);
     CHECK("8 mappings", h.mem.map_calls == 8 && h.mem.map_count == 8);
     CHECK("small chunk takes a page", lab_mem_find_mapping(&h.mem, p[0])->size == LAB_PAGE_SIZE);
     CHECK("no region", h.mem.brk == 0);
-    lab_stats_t s;
-    lab_stats(&h, &s);
+    lab_stats_t s = pt_stats(&h);
     CHECK("block bytes are the mapped bytes", s.live_blocks == 8 && s.block_bytes == h.mem.mapped);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     for (int i = 0; i < 8; i++)
         CHECK("free", lab_free(&h, p[i]) == LAB_OK);
-    lab_stats(&h, &s);
     CHECK("all unmapped", h.mem.mapped == 0 && h.mem.unmap_calls == 8);
-    CHECK("counters back to 0", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("counters back to 0", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -50,7 +31,7 @@ static void test_one_mapping_per_chunk(void)
 static void test_realloc_remaps(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_vm(&h, 16));
+    REQUIRE("open", pt_open(&h, "vm", 16));
     unsigned char *p = lab_malloc(&h, 100);
     REQUIRE("malloc", p != NULL);
     for (int i = 0; i < 100; i++)
@@ -67,7 +48,7 @@ static void test_realloc_remaps(void)
     q = lab_realloc(&h, q, 10);
     CHECK("shrink keeps contents", q && q[9] == 27);
     CHECK("shrunk to a page", h.mem.mapped == LAB_PAGE_SIZE);
-    CHECK("checks clean", clean(&h));
+    CHECK("checks clean", pt_heap_is_clean(&h));
     CHECK("free", lab_free(&h, q) == LAB_OK && h.mem.mapped == 0);
     lab_heap_close(&h);
 }
@@ -76,21 +57,20 @@ static void test_realloc_remaps(void)
 static void test_bad_frees(void)
 {
     lab_heap_t h;
-    REQUIRE("open", open_vm(&h, 8));
+    REQUIRE("open", pt_open(&h, "vm", 8));
     char *p = lab_malloc(&h, 5000), *q = lab_malloc(&h, 10);
     REQUIRE("malloc", p && q);
     CHECK("payload is 8-aligned", ((uintptr_t)p & 7) == 0);
     CHECK("interior", lab_free(&h, p + 4096) == LAB_ERR_MISALIGNED);
     CHECK("interior near start", lab_free(&h, p + 8) == LAB_ERR_MISALIGNED);
-    size_t saved = ((size_t *)(void *)(q - 16))[1];
-    ((size_t *)(void *)(q - 16))[1] ^= 1; /* damage the stamp */
+    size_t *stamp = pt_word_at(q, -8), saved = *stamp;
+    *stamp ^= 1; /* damage the stamp */
     CHECK("damaged header", lab_free(&h, q) == LAB_ERR_CORRUPT);
-    lab_report_t r = {0};
-    CHECK("check reports V1", lab_check(&h, &r) == 1 && strncmp(r.first, "V1:", 3) == 0);
-    ((size_t *)(void *)(q - 16))[1] = saved;
+    CHECK("check reports V1", pt_check_finds(&h, "V1:") == 1);
+    *stamp = saved;
     CHECK("free", lab_free(&h, p) == LAB_OK);
     CHECK("double free", lab_free(&h, p) == LAB_ERR_FOREIGN);
-    CHECK("heap intact", clean(&h) && h.mem.map_count == 1);
+    CHECK("heap intact", pt_heap_is_clean(&h) && h.mem.map_count == 1);
     CHECK("free q", lab_free(&h, q) == LAB_OK);
     lab_heap_close(&h);
 }
