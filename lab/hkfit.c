@@ -5,14 +5,17 @@
  * Algorithm:   1. malloc(n <= SMALL_MAX): n is rounded to a multiple of the alignment
  *                 (an exact class, no other rounding) and served from a run: a span of
  *                 the region holding equal slots with no per-slot header. The run that
- *                 owns a slot is found by binary search in a sorted index of runs. A new
+ *                 owns a pointer is found from its page: a fixed cache maps a region page
+ *                 to the lowest run overlapping it (filled on a miss by binary search in
+ *                 a sorted index of runs, kept exact when runs come and go), and a walk
+ *                 along the span tiling from that run reaches the pointer. A new
  *                 run holds a quarter as many slots as the class has live blocks (2 to
  *                 RUN_MAX_BYTES worth), and when no free span fits it, any hole that
  *                 holds one slot is filled instead of growing the heap. An empty run is
  *                 released at once, so a size band that dies gives its space back.
  *              2. malloc(n > SMALL_MAX): a span of n + 8 bytes rounded to the alignment,
  *                 best fit over segregated free lists (exact lists below 1 KiB, then 16
- *                 per power of two, found with a bitmap), split, or else the region
+ *                 per power of two, found with a two-level bitmap), split, or else the region
  *                 grows by exactly the span. A request whose page rounding costs no more
  *                 than a header (<= 8 bytes, or 1/256) gets its own header-less mapping,
  *                 unless a freed mapping of that size showed such blocks die young (the
@@ -22,7 +25,9 @@
  *                 the top span is never free.
  *              4. realloc: shrink in place; grow into a free next span, or at the break
  *                 by exactly the difference; otherwise move (a grown small block becomes
- *                 a span, since blocks that grew once tend to grow again).
+ *                 a span, since blocks that grew once tend to grow again). Where a block
+ *                 is that usable_size just found is remembered for the realloc that
+ *                 dispatch.c makes right after it, and forgotten on any free or realloc.
  * Layout:
  *
  *   region: base [pad] | span | span | ... | span | break     (pad = 8 for align 16)
@@ -35,25 +40,34 @@
  *   free span: | tag | next | prev | ...              | size (footer) |
  *   run span:  | tag | run_t (16 bytes) | slot 0 | slot 1 | ... | slot cap-1 | tail |
  *   free slot: first 8 bytes = (mix(slot address) & ~0xffff) | next free index
+ *              (cleared when the slot is handed out, so only freed slots carry marks)
  *   A = allocated, P = span below is allocated, R = run; check = hash of the span
  *   address, size, A and R (not P), so stale or forged tags are recognized.
  *   mapping: a page-aligned range holding one payload, no header (size = mapping size).
  *
- * Invariants:  H1 spans tile [lo, break): size >= MIN_SPAN, size % gran == 0, valid check
+ * Invariants:  H1 spans tile [lo, break): size >= MIN_SPAN, size % gran == 0, valid check;
+ *                 base and top mirror the memory source's region
  *              H2 P of every span equals A of the span below (P = 1 for the first)
  *              H3 a free span has footer == size; no two free spans are adjacent; the
  *                 last span is allocated
  *              H4 every free span is on exactly the list of its bin, the bitmap bit of a
- *                 bin is set iff its list is non-empty, and the free counters match
+ *                 bin is set iff its list is non-empty, the summary bit of a bitmap word
+ *                 is set iff the word is non-zero, and the free counters match
  *              H5 a run has 1 <= used <= cap, used == fresh - |free list|, its free list
  *                 holds distinct marked slots below fresh, and it is on its class's
  *                 partial list iff used < cap
- *              H6 the run index lists exactly the run spans, sorted by address
+ *              H6 the run index lists exactly the run spans, sorted by address; every
+ *                 run span is smaller than RUN_SPAN_MAX; every used page cache entry sits
+ *                 at its page's slot and names that page's lowest run (or none)
  *              H7 every mapping of the memory source is a live block; live_blocks and
  *                 block_bytes equal the slots, spans and mappings found
  *              hkfit_check() verifies H1-H7.
- * Cost:        small malloc O(1); small free O(log runs); large malloc O(1) bitmap
- *              search plus at most FIT_WALK list nodes; large free O(log runs) + O(1).
+ * Cost:        small malloc O(1); free O(1) on a page cache hit plus the spans of the
+ *              pointer's page below it (O(log runs) more on a miss); large malloc O(1)
+ *              bitmap search plus at most FIT_WALK list nodes; slot offsets are divided
+ *              by a multiply with a per-class reciprocal, not a division instruction.
+ *              The page cache (PC_N entries in the policy state) is bookkeeping of
+ *              fixed size, like the bins; the run index it caches is in the footprint.
  * Pathology:   a class with few live blocks still pays a run header and up to one run
  *              of unused slots; a block that was blocked once by a neighbour keeps its
  *              old hole until something fits there; small blocks pinned between freed
@@ -80,6 +94,8 @@
 #define NBINS         (EXACT_BINS + 38u * 16u)
 #define NWORDS        ((NBINS + 63) / 64)
 #define FIT_WALK      32
+#define RUN_SPAN_MAX  ((size_t)1 << 16) /* run spans are smaller: offsets in a run fit 16 bits */
+#define PC_N          1024u /* entries of the page cache, a power of two */
 #define MAP_FLOOR_MAX ((size_t)32 << 20)
 
 #define F_ALLOC   ((uint64_t)1)
@@ -96,25 +112,43 @@ typedef struct run {
     uint32_t prev;
 } run_t;
 
+/* Page cache entry: the lowest run overlapping region page `page - 1` (0 = empty entry). */
+typedef struct pcache {
+    uint32_t page; /* page index + 1, 0 = entry unused */
+    uint32_t run;  /* link of that run (see link_of), 0 = no run overlaps the page */
+} pcache_t;
+
 typedef struct fnode {
     uint64_t tag;
     uint8_t *next;
     uint8_t *prev;
 } fnode_t;
 
+typedef enum kind { K_SLOT, K_SPAN, K_MAP } kind_t;
+typedef struct loc {
+    kind_t   kind;
+    uint8_t *s;   /* run span (K_SLOT) or span (K_SPAN) */
+    size_t   idx; /* slot index (K_SLOT) or mapping size (K_MAP) */
+} loc_t;
+
 typedef struct hkfit {
     lab_mem_t *mem;
+    uint8_t   *base, *top;   /* the region: base and break, mirrored from mem */
     size_t     align, gran, pad;
     size_t     map_floor;     /* smallest request that may get its own mapping */
     uint8_t   *rix_span;      /* span holding the run index (NULL when no runs) */
     uint32_t  *rix;           /* run span offsets / 8, ascending */
     size_t     rix_n, rix_cap;
+    const void *memo_p;       /* live block last located by usable_size, NULL if none */
+    loc_t      memo;          /* where memo_p is; valid until a free or realloc */
+    pcache_t   pc[PC_N];      /* page -> lowest run, a cache of the index (not counted) */
     size_t     live_blocks, block_bytes;
     size_t     map_blocks, map_bytes;
     size_t     free_spans, free_span_bytes;
     size_t     slot_free, slot_free_bytes;
     size_t     class_live[NCLASS]; /* live slots per class */
     uint8_t   *partial[NCLASS]; /* run spans with a free slot */
+    uint64_t   binsum;         /* bit w set iff binmap[w] != 0 */
     uint64_t   binmap[NWORDS];
     uint8_t   *bins[NBINS];
 } hkfit_t;
@@ -149,13 +183,25 @@ static void set_prev_bit(uint8_t *s, bool on)
 {
     st(s, on ? ld(s) | F_PREV : ld(s) & ~F_PREV);
 }
-static uint8_t *hi(const hkfit_t *h) { return lab_mem_hi(h->mem); }
-static uint8_t *lo(const hkfit_t *h) { return lab_mem_lo(h->mem) + h->pad; }
+static uint8_t *hi(const hkfit_t *h) { return h->top; }
+static uint8_t *lo(const hkfit_t *h) { return h->base + h->pad; }
 static fnode_t *node(uint8_t *s) { return (fnode_t *)(void *)s; }
 static run_t *run_of(uint8_t *s) { return (run_t *)(void *)(s + HDR); }
 static uint8_t *slots(uint8_t *s) { return s + HDR + RUN_HDR; }
 static size_t slot_size(const run_t *r) { return (size_t)r->units * 8; }
-static size_t run_cap(uint8_t *s) { return (sz(s) - HDR - RUN_HDR) / slot_size(run_of(s)); }
+/* x / (8 * units) for x < RUN_SPAN_MAX: a multiply by ceil(2^32 / (8 * units)), exact there
+ * because the rounding error x / 2^32 stays below the 1 / 512 gap to the next quotient. */
+#define RECIP(u) ((uint32_t)((((uint64_t)1 << 32) + 8 * (u) - 1) / (8 * (u))))
+#define RECIP8(u) RECIP(u), RECIP(u + 1), RECIP(u + 2), RECIP(u + 3), RECIP(u + 4), RECIP(u + 5), \
+                  RECIP(u + 6), RECIP(u + 7)
+static const uint32_t recip[NCLASS] = {0,          RECIP8(1),  RECIP8(9),  RECIP8(17),
+                                       RECIP8(25), RECIP8(33), RECIP8(41), RECIP8(49),
+                                       RECIP8(57)};
+static size_t div_slot(size_t x, const run_t *r)
+{
+    return (size_t)(((uint64_t)x * recip[r->units]) >> 32);
+}
+static size_t run_cap(uint8_t *s) { return div_slot(sz(s) - HDR - RUN_HDR, run_of(s)); }
 static size_t round_to(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
 static size_t span_for(const hkfit_t *h, size_t n)
@@ -174,14 +220,20 @@ static unsigned bin_of(size_t s)
     return EXACT_BINS + (fl - 10) * 16 + (unsigned)((s >> (fl - 4)) & 15);
 }
 
+/* First non-empty bin >= b, or NBINS: the summary word has bit w set iff binmap[w] != 0. */
 static unsigned next_bin(const hkfit_t *h, unsigned b)
 {
-    for (unsigned w = b / 64; w < NWORDS; w++) {
-        uint64_t m = h->binmap[w] & (w == b / 64 ? ~(uint64_t)0 << (b % 64) : ~(uint64_t)0);
-        if (b < NBINS && m)
-            return w * 64 + (unsigned)__builtin_ctzll(m);
-    }
-    return NBINS;
+    if (b >= NBINS)
+        return NBINS;
+    unsigned w = b / 64;
+    uint64_t m = h->binmap[w] & (~(uint64_t)0 << (b % 64));
+    if (m)
+        return w * 64 + (unsigned)__builtin_ctzll(m);
+    uint64_t words = h->binsum & (~(uint64_t)1 << w); /* words above w */
+    if (!words)
+        return NBINS;
+    w = (unsigned)__builtin_ctzll(words);
+    return w * 64 + (unsigned)__builtin_ctzll(h->binmap[w]);
 }
 
 static void bin_insert(hkfit_t *h, uint8_t *s)
@@ -193,6 +245,7 @@ static void bin_insert(hkfit_t *h, uint8_t *s)
         node(h->bins[b])->prev = s;
     h->bins[b] = s;
     h->binmap[b / 64] |= (uint64_t)1 << (b % 64);
+    h->binsum |= (uint64_t)1 << (b / 64);
     h->free_spans++;
     h->free_span_bytes += sz(s);
 }
@@ -207,8 +260,8 @@ static void bin_remove(hkfit_t *h, uint8_t *s)
         h->bins[b] = f->next;
     if (f->next)
         node(f->next)->prev = f->prev;
-    if (!h->bins[b])
-        h->binmap[b / 64] &= ~((uint64_t)1 << (b % 64));
+    if (!h->bins[b] && !(h->binmap[b / 64] &= ~((uint64_t)1 << (b % 64))))
+        h->binsum &= ~((uint64_t)1 << (b / 64));
     h->free_spans--;
     h->free_span_bytes -= sz(s);
 }
@@ -261,6 +314,7 @@ static uint8_t *grow(hkfit_t *h, size_t s, uint64_t fl)
     if (h->mem->brk < h->pad && !lab_mem_sbrk(h->mem, h->pad - h->mem->brk))
         return NULL;
     uint8_t *s0 = lab_mem_sbrk(h->mem, s);
+    h->top = lab_mem_hi(h->mem);
     if (!s0)
         return NULL;
     set_tag(s0, s, F_ALLOC | F_PREV | fl);
@@ -296,6 +350,7 @@ static void span_release(hkfit_t *h, uint8_t *s)
     }
     if (s + z == hi(h)) {
         lab_mem_trim(h->mem, z);
+        h->top = lab_mem_hi(h->mem);
         return;
     }
     set_tag(s, z, F_PREV);
@@ -308,9 +363,9 @@ static void span_release(hkfit_t *h, uint8_t *s)
 
 static uint32_t off8(const hkfit_t *h, const uint8_t *s)
 {
-    return (uint32_t)((size_t)(s - lab_mem_lo(h->mem)) / 8);
+    return (uint32_t)((size_t)(s - h->base) / 8);
 }
-static uint8_t *at8(const hkfit_t *h, uint32_t o) { return lab_mem_lo(h->mem) + (size_t)o * 8; }
+static uint8_t *at8(const hkfit_t *h, uint32_t o) { return h->base + (size_t)o * 8; }
 
 /* Number of index entries <= o. */
 static size_t rix_upper(const hkfit_t *h, uint32_t o)
@@ -326,16 +381,76 @@ static size_t rix_upper(const hkfit_t *h, uint32_t o)
     return a;
 }
 
-/* The run span containing p, or NULL. */
-static uint8_t *run_containing(const hkfit_t *h, const uint8_t *p)
+/* ---- Page cache: region page -> lowest run overlapping it, filled from the index ---- */
+
+static size_t page_of(const hkfit_t *h, const uint8_t *p)
+{
+    return (size_t)(p - h->base) / LAB_PAGE_SIZE;
+}
+static uint8_t *page_start(const hkfit_t *h, size_t k)
+{
+    return h->base + k * LAB_PAGE_SIZE;
+}
+static pcache_t *pc_entry(hkfit_t *h, size_t k) { return &h->pc[k & (PC_N - 1)]; }
+static uint8_t *pc_run(const hkfit_t *h, const pcache_t *e)
+{
+    return e->run ? at8(h, e->run - 1) : NULL;
+}
+
+/* The lowest run overlapping page k, from the index (binary search). */
+static uint8_t *lowest_run(const hkfit_t *h, size_t k)
+{
+    uint8_t *ps = page_start(h, k);
+    size_t i = rix_upper(h, off8(h, ps));
+    if (i > 0) {
+        uint8_t *s = at8(h, h->rix[i - 1]);
+        if (s + sz(s) > ps)
+            return s;
+    }
+    if (i < h->rix_n && at8(h, h->rix[i]) < ps + LAB_PAGE_SIZE)
+        return at8(h, h->rix[i]);
+    return NULL;
+}
+
+/* The run span containing p, or NULL: from the lowest run of p's page, walk the tiling of
+ * spans up to p (the walk stays inside one page). */
+static uint8_t *run_containing(hkfit_t *h, const uint8_t *p)
 {
     if (!h->rix_n || p < lo(h) || p >= hi(h))
         return NULL;
-    size_t i = rix_upper(h, off8(h, p));
-    if (i == 0)
+    size_t k = page_of(h, p);
+    pcache_t *e = pc_entry(h, k);
+    if (e->page != k + 1) {
+        uint8_t *r = lowest_run(h, k);
+        *e = (pcache_t){(uint32_t)(k + 1), r ? off8(h, r) + 1 : 0};
+    }
+    uint8_t *s = pc_run(h, e);
+    if (!s || p < s)
         return NULL;
-    uint8_t *s = at8(h, h->rix[i - 1]);
-    return p < s + sz(s) ? s : NULL;
+    for (;;) {
+        uint64_t t = ld(s);
+        size_t z = (size_t)(t & SIZE_MASK);
+        if (p < s + z)
+            return (t & F_RUN) && tag_valid(s, t) ? s : NULL;
+        if (z < MIN_SPAN)
+            return NULL; /* damaged tiling: the span checks report it */
+        s += z;
+    }
+}
+
+/* Keeps the cached pages of run s exact when s is created (add) or released (!add). */
+static void pc_update(hkfit_t *h, uint8_t *s, bool add)
+{
+    for (size_t k = page_of(h, s), b = page_of(h, s + sz(s) - 1); k <= b; k++) {
+        pcache_t *e = pc_entry(h, k);
+        if (e->page != k + 1)
+            continue;
+        uint8_t *r = pc_run(h, e);
+        if (add && (!r || r > s))
+            e->run = off8(h, s) + 1;
+        else if (!add && r == s)
+            e->page = 0; /* refilled from the index on the next lookup */
+    }
 }
 
 static bool rix_reserve(hkfit_t *h)
@@ -364,11 +479,13 @@ static void rix_add(hkfit_t *h, uint8_t *s)
     memmove(&h->rix[i + 1], &h->rix[i], (h->rix_n - i) * sizeof *h->rix);
     h->rix[i] = o;
     h->rix_n++;
+    pc_update(h, s, true);
 }
 
 static void rix_del(hkfit_t *h, uint8_t *s)
 {
     size_t i = rix_upper(h, off8(h, s)) - 1;
+    pc_update(h, s, false);
     memmove(&h->rix[i], &h->rix[i + 1], (h->rix_n - i - 1) * sizeof *h->rix);
     if (--h->rix_n == 0) {
         uint8_t *x = h->rix_span;
@@ -463,6 +580,7 @@ static void *small_malloc(hkfit_t *h, size_t n)
     } else {
         p = slots(s) + r->fresh++ * slot;
     }
+    st(p, 0); /* no stale mark: a later free need not consult the free list */
     if (++r->used == run_cap(s))
         partial_drop(h, s);
     h->class_live[slot / 8]++;
@@ -477,10 +595,11 @@ static void *small_malloc(hkfit_t *h, size_t n)
 static lab_err_t slot_locate(uint8_t *s, const uint8_t *p, size_t *idx)
 {
     run_t *r = run_of(s);
-    if (p < slots(s) || (size_t)(p - slots(s)) % slot_size(r))
+    if (p < slots(s))
         return LAB_ERR_MISALIGNED;
-    *idx = (size_t)(p - slots(s)) / slot_size(r);
-    if (*idx >= r->fresh)
+    size_t off = (size_t)(p - slots(s));
+    *idx = div_slot(off, r);
+    if (*idx * slot_size(r) != off || *idx >= r->fresh)
         return LAB_ERR_MISALIGNED;
     if (slot_marked(p)) { /* maybe user data that looks freed: the list decides */
         size_t k = 0;
@@ -567,13 +686,6 @@ static void large_free(hkfit_t *h, uint8_t *s)
 
 /* ---- Locating a pointer ---- */
 
-typedef enum kind { K_SLOT, K_SPAN, K_MAP } kind_t;
-typedef struct loc {
-    kind_t   kind;
-    uint8_t *s;   /* run span (K_SLOT) or span (K_SPAN) */
-    size_t   idx; /* slot index (K_SLOT) or mapping size (K_MAP) */
-} loc_t;
-
 static lab_err_t span_locate(const hkfit_t *h, uint8_t *p, loc_t *l)
 {
     uint8_t *s = p - HDR;
@@ -593,10 +705,11 @@ static lab_err_t span_locate(const hkfit_t *h, uint8_t *p, loc_t *l)
     return LAB_OK;
 }
 
-static lab_err_t locate(const hkfit_t *h, const void *cp, loc_t *l)
+static inline __attribute__((always_inline)) lab_err_t locate(hkfit_t *h, const void *cp,
+                                                          loc_t *l)
 {
     uint8_t *p = (uint8_t *)(uintptr_t)cp;
-    if (p >= lab_mem_lo(h->mem) && p < hi(h)) {
+    if (p >= h->base && p < hi(h)) {
         uint8_t *s = run_containing(h, p);
         if (s) {
             *l = (loc_t){K_SLOT, s, 0};
@@ -622,6 +735,8 @@ static int hkfit_init(void *stp, lab_mem_t *mem, const lab_cfg_t *cfg, int varia
     if (cfg->align > 16)
         return EINVAL; /* spans keep their tag at payload - 8; wider alignment needs pads */
     h->mem = mem;
+    h->base = lab_mem_lo(mem);
+    h->top = lab_mem_hi(mem);
     h->align = cfg->align;
     h->gran = cfg->align < 8 ? 8 : cfg->align;
     h->pad = h->gran - HDR;
@@ -639,6 +754,7 @@ static lab_err_t hkfit_free(void *stp, void *p)
 {
     hkfit_t *h = stp;
     loc_t l;
+    h->memo_p = NULL;
     lab_err_t e = locate(h, p, &l);
     if (e != LAB_OK)
         return e;
@@ -658,10 +774,20 @@ static size_t usable(const loc_t *l)
     return l->kind == K_SPAN ? sz(l->s) - HDR : l->idx;
 }
 
+/* Remembers where p is: dispatch.c asks for the usable size right before a realloc. */
 static size_t hkfit_usable_size(void *stp, const void *p)
 {
+    hkfit_t *h = stp;
     loc_t l;
-    return locate(stp, p, &l) == LAB_OK ? usable(&l) : 0;
+    if (locate(h, p, &l) != LAB_OK) {
+        h->memo_p = NULL;
+        return 0;
+    }
+    h->memo.kind = l.kind;
+    h->memo.s = l.s;
+    h->memo.idx = l.idx;
+    h->memo_p = p;
+    return usable(&l);
 }
 
 /* Resizes span s in place to `need` bytes if its neighbours or the break allow. */
@@ -681,6 +807,7 @@ static bool span_resize(hkfit_t *h, uint8_t *s, size_t need)
     } else if (need > z && n == hi(h)) {
         if (!lab_mem_sbrk(h->mem, need - z))
             return false;
+        h->top = lab_mem_hi(h->mem);
         set_tag(s, need, F_ALLOC | keep);
         z = need;
     } else if (need > z) {
@@ -715,8 +842,14 @@ static void *hkfit_realloc(void *stp, void *p, size_t n)
 {
     hkfit_t *h = stp;
     loc_t l;
-    if (locate(h, p, &l) != LAB_OK)
+    if (h->memo_p == p) { /* field by field: a wide copy would stall on the narrow stores */
+        l.kind = h->memo.kind;
+        l.s = h->memo.s;
+        l.idx = h->memo.idx;
+    } else if (locate(h, p, &l) != LAB_OK) {
         return NULL;
+    }
+    h->memo_p = NULL; /* p changes below: the memo is used at most once */
     if (l.kind == K_SLOT && n <= usable(&l))
         return p;
     if (l.kind == K_MAP && lab_mem_round_page(n) == l.idx)
@@ -765,6 +898,7 @@ static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
     w->partial += run->used < cap;
     w->live += run->used;
     w->bytes += run->used * slot;
+    LAB_EXPECT(r, sz(s) < RUN_SPAN_MAX, "H6: run %p spans %zu bytes", (void *)s, sz(s));
     LAB_EXPECT(r, w->runs < h->rix_n && at8(h, h->rix[w->runs]) == s,
                "H6: run %p is not entry %zu of the index", (void *)s, w->runs);
     w->runs++;
@@ -815,6 +949,9 @@ static void check_bins(hkfit_t *h, lab_report_t *r, const walk_t *w)
     for (unsigned b = 0; b < NBINS; b++) {
         bool bit = (h->binmap[b / 64] >> (b % 64)) & 1;
         LAB_EXPECT(r, bit == (h->bins[b] != NULL), "H4: bitmap bit of bin %u is wrong", b);
+        if (b % 64 == 0)
+            LAB_EXPECT(r, ((h->binsum >> (b / 64)) & 1) == (h->binmap[b / 64] != 0),
+                       "H4: summary bit of bitmap word %u is wrong", b / 64);
         for (uint8_t *f = h->bins[b]; f && listed <= w->free_spans; f = node(f)->next, listed++)
             LAB_EXPECT(r, bin_of(sz(f)) == b && !(flags(f) & F_ALLOC),
                        "H4: span %p in bin %u does not belong there", (void *)f, b);
@@ -837,11 +974,21 @@ static int hkfit_check(void *stp, lab_report_t *r)
     hkfit_t *h = stp;
     int before = r->count;
     walk_t w = {0};
+    LAB_EXPECT(r, h->base == lab_mem_lo(h->mem) && h->top == lab_mem_hi(h->mem),
+               "H1: region mirror [%p, %p) is not the memory source's", (void *)h->base,
+               (void *)h->top);
     check_spans(h, r, &w);
     if (r->count != before)
         return r->count - before;
     check_bins(h, r, &w);
     LAB_EXPECT(r, w.runs == h->rix_n, "H6: %zu runs found, index holds %zu", w.runs, h->rix_n);
+    for (size_t i = 0; i < PC_N; i++) {
+        const pcache_t *e = &h->pc[i];
+        LAB_EXPECT(r, !e->page || ((e->page - 1) % PC_N == i &&
+                                   pc_run(h, e) == lowest_run(h, e->page - 1)),
+                   "H6: page cache entry %zu (page %u) names %p, not the page's lowest run", i,
+                   e->page - 1, (void *)pc_run(h, e));
+    }
     size_t maps = h->mem->map_count, mbytes = h->mem->mapped;
     LAB_EXPECT(r, maps == h->map_blocks && mbytes == h->map_bytes,
                "H7: %zu mappings of %zu bytes, policy counts %zu of %zu", maps, mbytes,

@@ -1,7 +1,8 @@
 /*
  * test_hkfit.c -- focused tests of the hkfit policy's own mechanisms (lab/hkfit.c):
  * header-less runs, band reuse, exact growth at the break, page-exact mappings and the
- * dynamic mapping floor, trimming, bad-free detection and the checker's invariants.
+ * dynamic mapping floor, trimming, bad-free detection, the page cache of the run index and
+ * the checker's invariants.
  * The conformance suite (test_policies) covers the generic contract.
  */
 #include "dispatch.h"
@@ -175,6 +176,44 @@ static void checker_finds_damage(void)
     (void)k2;
 }
 
+/* Runs come and go among large spans on shared pages: the page cache stays exact (H6), and
+ * every small and large block is still found, also after usable_size right before realloc. */
+static void page_cache_exact(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, 8) == 0);
+    enum { N = 600 };
+    static char *p[N];
+    uint32_t x = 12345;
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < N; i++) {
+            x = x * 1103515245u + 12345u;
+            size_t n = (x >> 16) % 4 ? 8 + (x >> 8) % 200 : 600 + (x >> 4) % 3000;
+            if (p[i]) {
+                if ((x >> 20) & 1) {
+                    CHECK("usable", lab_usable_size(&h, p[i]) > 0);
+                    p[i] = lab_realloc(&h, p[i], n);
+                    CHECK("realloc", p[i] != NULL);
+                } else {
+                    CHECK("free", lab_free(&h, p[i]) == LAB_OK);
+                    p[i] = NULL;
+                }
+            } else {
+                p[i] = lab_malloc(&h, n);
+                CHECK("malloc", p[i] != NULL);
+            }
+            if (i % 50 == 0)
+                CHECK("check", clean(&h));
+        }
+    }
+    CHECK("check", clean(&h));
+    for (int i = 0; i < N; i++)
+        if (p[i])
+            CHECK("free all", lab_free(&h, p[i]) == LAB_OK);
+    CHECK("empty", h.mem.brk <= 8 && clean(&h));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     headerless_runs(8);
@@ -184,5 +223,6 @@ int main(void)
     page_exact_mappings();
     bad_frees();
     checker_finds_damage();
+    page_cache_exact();
     return hk_test_summary();
 }
