@@ -14,6 +14,7 @@
  *   HK_ADDR_BITS         48        user address bits covered by the segment registry
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
+ *   HK_EMPTY_SEGS_KEEP   4         empty segments a heap keeps until the purge delay
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
  */
 #ifndef HK_CONFIG_H
@@ -33,11 +34,12 @@
 #define HK_ADDR_BITS        48
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
+#define HK_EMPTY_SEGS_KEEP  4
 #define HK_CHECK_EVERY      64
 
 /* Page kinds: page size (shift) and largest block size served from them. */
 #define HK_SMALL_PAGE_SHIFT  16 /* 64 KiB pages, blocks <= 8 KiB */
-#define HK_MEDIUM_PAGE_SHIFT 19 /* 512 KiB pages, blocks <= 64 KiB */
+#define HK_MEDIUM_PAGE_SHIFT 17 /* 128 KiB pages, blocks <= 64 KiB */
 #define HK_LARGE_PAGE_SHIFT  22 /* one page per segment, blocks <= 1 MiB */
 #define HK_SMALL_MAX         ((size_t)8 * 1024)
 #define HK_MEDIUM_MAX        ((size_t)64 * 1024)

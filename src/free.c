@@ -3,7 +3,9 @@
  *
  * Design:      every free is validated before any write (STYLE §8 level 0):
  *                1. the segment base (p & ~4MiB) must be in the registry (segment.c);
- *                   otherwise the pointer is foreign (stack, static, another mmap, libc);
+ *                   otherwise the pointer is foreign (stack, static, another mmap, libc).
+ *                   Skipped when the base is the heap's free_seg (types.h): a segment
+ *                   the heap owns, hence mapped;
  *                2. p must be a multiple of the block size from its page start, inside
  *                   the carved part (one multiply: types.h div_magic); otherwise it is an
  *                   interior pointer, or lies in a retired page / the header;
@@ -85,13 +87,26 @@ static HK_COLD bool free_suspect(hk_segment_t *seg, hk_page_t *page, hk_block_t 
     return true;
 }
 
-/* ---- the free paths ---- */
+/* ---- the free paths ----
+ * hk_free is written so that every uncommon case leaves through a tail call (no stack
+ * frame on the fast path); the checks read each page field once. */
 
 static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
     if (seg->kind == HK_KIND_HUGE) {
         hki_huge_free(seg);
         return;
+    }
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == NULL) {
+        /* Reclaim on free: the segment of an exited thread goes to the thread that frees
+         * into it, so its blocks come back to the thread that uses them (no remote frees,
+         * no cache lines shared with the thread that adopted it otherwise). */
+        hk_heap_t *heap = hki_heap_for_claim();
+        if (heap != NULL && hki_abandoned_claim(seg, heap)) {
+            hki_heap_adopt(heap, seg); /* b is live, so its page and seg stay in use */
+            hki_free_block(seg, page, b);
+            return;
+        }
     }
     uintptr_t key = page->key;
     uintptr_t head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
@@ -101,24 +116,45 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
                                                     memory_order_release, memory_order_relaxed));
 }
 
+/* The owner's free made the page empty, or the page is on the full list. An empty page
+ * that is its class's current page stays (malloc takes from it next; heap.c retires it
+ * if it is still empty a purge delay later), unless the purge delay is 0. */
+static HK_NOINLINE void free_local_slow(hk_heap_t *heap, hk_page_t *page)
+{
+    if (page->in_full || page != heap->current[page->class_idx] ||
+        hki_option(HK_OPT_PURGE_DELAY) == 0)
+        hki_page_free_slow(heap, page);
+}
+
+/* b is a validated block start of page. */
+static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    hk_heap_t *heap = hki_tls_heap;
+    if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
+        free_remote(seg, page, b);
+        return;
+    }
+    b->next_enc = (uintptr_t)page->local_free ^ page->key;
+    page->local_free = b;
+    if (hk_unlikely(--page->used == 0 || page->in_full))
+        free_local_slow(heap, page);
+}
+
+static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    if (!free_suspect(seg, page, b))
+        free_checked(seg, page, b);
+}
+
 static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
 {
     hk_block_t *b = p;
     uintptr_t dec = b->next_enc ^ page->key;
-    if (hk_unlikely((dec - page->start < page->area_size) | (dec == 0))) {
-        if (free_suspect(seg, page, b))
-            return;
-    }
-    hk_heap_t *heap = hki_tls_heap;
-    if (hk_likely(atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)) {
-        b->next_enc = (uintptr_t)page->local_free ^ page->key;
-        page->local_free = b;
-        hki_count(heap->stats.freed[page->class_idx], 1);
-        if (hk_unlikely(--page->used == 0 || page->in_full))
-            hki_page_free_slow(heap, page);
+    if (hk_unlikely((dec - page->start < hk_relaxed_load(&page->carved)) | (dec == 0))) {
+        free_suspected(seg, page, b);
         return;
     }
-    free_remote(seg, page, b);
+    free_checked(seg, page, b);
 }
 
 void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p)
@@ -126,20 +162,57 @@ void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p)
     free_block(seg, page, p);
 }
 
-void hk_free(void *p)
+static HK_NOINLINE void free_bad(void *p)
 {
-    if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
-        if (p != NULL)
-            report_foreign(p, "free");
+    if (p == NULL)
+        return;
+    if (!hki_registry_has((uintptr_t)p)) {
+        report_foreign(p, "free");
         return;
     }
     hk_segment_t *seg = hki_segment_of(p);
+    report_bad_block(seg, hki_page_of(seg, p), p, "free");
+}
+
+void hk_free(void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    hk_heap_t *heap = hki_tls_heap;
+    hk_segment_t *seg = hki_segment_of(p);
+    /* 1. registry, unless seg is the heap's known segment (types.h free_seg) */
+    if (hk_unlikely(seg != heap->free_seg)) {
+        if (hk_unlikely(!hki_registry_has(a))) {
+            free_bad(p);
+            return;
+        }
+        if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)
+            heap->free_seg = seg;
+    }
     hk_page_t *page = hki_page_of(seg, p);
-    if (hk_unlikely(!hki_page_is_block_start(page, p))) {
-        report_bad_block(seg, page, p, "free");
+    /* validation (free.c header): block start inside the carved part, and the first
+     * word does not look like a free-list link */
+    uintptr_t start = page->start, key = page->key;
+    size_t carved = hk_relaxed_load(&page->carved);
+    uint64_t magic = page->div_magic;
+    uintptr_t off = a - start;
+    if (hk_unlikely(off >= carved || off * magic > magic - 1)) {
+        free_bad(p);
         return;
     }
-    free_block(seg, page, p);
+    hk_block_t *b = p;
+    uintptr_t word = b->next_enc;
+    if (hk_unlikely(((word ^ key) - start < carved) | (word == key))) {
+        free_suspected(seg, page, b);
+        return;
+    }
+    if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
+        free_remote(seg, page, b);
+        return;
+    }
+    b->next_enc = (uintptr_t)page->local_free ^ key;
+    page->local_free = b;
+    if (hk_unlikely(--page->used == 0 || page->in_full))
+        free_local_slow(heap, page);
 }
 
 void hk_free_sized(void *p, size_t size)

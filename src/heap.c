@@ -11,9 +11,12 @@
  *              local and thread-free lists and extending its bump area; pages with nothing
  *              left move to the full list. If the queue runs dry: sweep the full list when
  *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
- *              an abandoned segment, and finally take a fresh slot.
- *              An empty page is retired at once unless it is the only page of its class;
- *              then it stays for HEAPKIT_PURGE_DELAY ms (a malloc/free loop costs nothing).
+ *              an abandoned segment, and finally take a fresh slot. A page with free
+ *              blocks is preferred to carving more of one (carving touches memory).
+ *              An empty page is retired at once unless it is the current page of its
+ *              class (free does not check those: a malloc/free loop costs nothing); the
+ *              slow path looks at the current pages once per HEAPKIT_PURGE_DELAY and
+ *              retires those found empty twice one delay apart.
  *              Thread exit (pthread key destructor): pages are collected, empty ones
  *              retired, the rest of the segments go to the abandoned list.
  * Invariants:  P5, P6 (types.h) are maintained here and in page.c.
@@ -39,6 +42,7 @@
 
 hk_page_t hki_page_empty;
 hk_heap_t hki_heap_empty = {
+    .free_seg = HK_SEG_NONE,
     .direct = {HK_R60(&hki_page_empty), HK_R4(&hki_page_empty), &hki_page_empty},
     .current = {HK_R60(&hki_page_empty), &hki_page_empty},
 };
@@ -169,6 +173,7 @@ void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg)
 
 static void heap_reset(hk_heap_t *heap)
 {
+    heap->free_seg = HK_SEG_NONE;
     for (size_t i = 0; i < HK_DIRECT_COUNT; i++)
         heap->direct[i] = &hki_page_empty;
     for (size_t c = 0; c < HK_CLASS_COUNT; c++) {
@@ -182,11 +187,12 @@ static void heap_reset(hk_heap_t *heap)
     heap->segs_full = NULL;
     heap->seg_count = heap->empty_segs = heap->purge_pending = 0;
     heap->next_purge_ms = UINT64_MAX;
+    heap->next_kept_ms = 0;
     heap->slow_count = 0;
     /* stats were zeroed by hki_stats_merge (or are zero in fresh memory) */
 }
 
-static hk_heap_t *heap_init_thread(void)
+hk_heap_t *hki_heap_init_thread(void)
 {
     hki_init();
     hk_heap_t *heap = pool_take();
@@ -225,6 +231,7 @@ static void page_empty(hk_heap_t *heap, hk_page_t *page)
 
 void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page)
 {
+    hki_page_stat_flush(heap, page);
     if (page->in_full) {
         hki_full_remove(heap, page);
         hki_queue_push_back(heap, page);
@@ -334,6 +341,7 @@ static void heap_abandon(hk_heap_t *heap)
             page_retire(heap, page);
         page = next;
     }
+    hki_heap_stat_flush(heap); /* before the counters are merged (thread_done) */
     /* 2. return pending slots now; empty segments are released */
     hki_heap_purge(heap, 0, true);
     /* 3. the remaining segments hold live blocks: abandon them */
@@ -350,9 +358,22 @@ static void heap_abandon(hk_heap_t *heap)
     heap_reset(heap);
 }
 
+static _Thread_local int thread_exited; /* thread_done ran on this thread */
+
+hk_heap_t *hki_heap_for_claim(void)
+{
+    hk_heap_t *heap = hki_tls_heap;
+    if (heap != &hki_heap_empty)
+        return heap;
+    /* a thread whose first call is free gets its heap here; an exiting thread (free
+     * called by a later TLS destructor) does not start a new one */
+    return thread_exited ? NULL : hki_heap_init_thread();
+}
+
 static void thread_done(void *arg)
 {
     hk_heap_t *heap = arg;
+    thread_exited = 1;
     if (heap == NULL || heap == &hki_heap_empty)
         return;
     heap_abandon(heap);
@@ -367,12 +388,17 @@ static void thread_done(void *arg)
 
 static void heap_periodic(hk_heap_t *heap)
 {
-    /* reading the clock costs ~20 ns: look at it every 16th slow path only */
-    if (heap->next_purge_ms != UINT64_MAX && (heap->slow_count & 15) == 0) {
+    /* reading the clock costs ~20 ns: look at it every 16th slow path only. free() does
+     * not report that a class's current page became empty (that would cost the fast
+     * path a call), so the current pages are looked at once per purge delay. */
+    if ((heap->slow_count & 15) == 0) {
         uint64_t now = hki_os_now_ms();
-        if (now >= heap->next_purge_ms) {
+        if (now >= heap->next_purge_ms)
             hki_heap_purge(heap, now, false); /* recomputes next_purge_ms */
+        if (now >= heap->next_kept_ms) {
+            long delay = hki_option(HK_OPT_PURGE_DELAY);
             retire_kept_pages(heap, now, false);
+            heap->next_kept_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
         }
     }
     if (heap->slow_count % 64 == 0)
@@ -402,31 +428,49 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
 {
     bool swept = false, adopted = false;
     for (;;) {
-        hk_page_t *page = heap->queue[c].first;
+        /* Freed blocks first: carving more of a page touches new memory, so a page is
+         * extended only when no page of the class has a free block. */
+        hk_page_t *page = heap->queue[c].first, *chosen = NULL;
         while (page != NULL) {
             hk_page_t *next = page->next;
             hki_page_collect(heap, page);
-            if (page->free == NULL && page->capacity < page->reserved)
-                hki_page_extend(page);
             if (page->free != NULL) {
-                if (page != heap->queue[c].first) {
-                    hki_queue_remove(heap, page);
-                    hki_queue_push_front(heap, page);
-                }
-                return page;
+                chosen = page;
+                break;
             }
-            hki_queue_remove(heap, page);
-            hki_full_push(heap, page);
+            if (page->capacity < page->reserved) {
+                if (chosen == NULL)
+                    chosen = page; /* the first page that can be extended */
+            } else {
+                hki_queue_remove(heap, page);
+                hki_full_push(heap, page);
+            }
             page = next;
         }
-        if (!swept && heap->full_count > 0 && heap->fresh_since_sweep * 8 >= heap->full_count) {
+        if (chosen != NULL) {
+            if (chosen->free == NULL)
+                hki_page_extend(chosen);
+            if (chosen != heap->queue[c].first) {
+                hki_queue_remove(heap, chosen);
+                hki_queue_push_front(heap, chosen);
+            }
+            return chosen;
+        }
+        if (!swept && heap->full_count > 0 &&
+            (heap->full_count <= 128 || heap->fresh_since_sweep * 8 >= heap->full_count)) {
             swept = true;
             sweep_full(heap);
             continue;
         }
         if (!adopted && hki_abandoned_count() > 0) {
+            /* Adopt the oldest abandoned segment, but only once it has been abandoned for a
+             * purge delay: until then the threads that free into it claim it (free.c), so
+             * blocks stay with the thread that uses them. */
             adopted = true;
-            hk_segment_t *seg = hki_abandoned_pop();
+            long delay = hki_option(HK_OPT_PURGE_DELAY);
+            uint64_t now = hki_os_now_ms();
+            uint64_t before = delay <= 0 ? now : now - (uint64_t)delay;
+            hk_segment_t *seg = hki_abandoned_pop(heap, before);
             if (seg != NULL) {
                 hki_heap_adopt(heap, seg);
                 continue;
@@ -453,7 +497,7 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
 void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
 {
     if (hk_unlikely(heap == &hki_heap_empty)) {
-        heap = heap_init_thread();
+        heap = hki_heap_init_thread();
         if (heap == NULL) {
             errno = ENOMEM;
             return NULL;
@@ -461,6 +505,8 @@ void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
     }
     heap->slow_count++;
     heap_periodic(heap);
+    if (heap->current[c] != &hki_page_empty)
+        hki_page_stat_flush(heap, heap->current[c]);
     hk_page_t *page = find_page(heap, c);
     if (hk_unlikely(page == NULL)) {
         errno = ENOMEM;
@@ -476,7 +522,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     if (heap == &hki_heap_empty)
         return;
     hk_segment_t *seg;
-    while ((seg = hki_abandoned_pop()) != NULL)
+    while ((seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
         hki_heap_adopt(heap, seg);
     sweep_full(heap);
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
@@ -492,6 +538,19 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     uint64_t now = hki_os_now_ms();
     retire_kept_pages(heap, now, force);
     hki_heap_purge(heap, now, force);
+    hki_heap_stat_flush(heap);
+}
+
+void hki_heap_stat_flush(hk_heap_t *heap)
+{
+    if (heap == &hki_heap_empty)
+        return;
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
+        for (hk_page_t *page = heap->queue[c].first; page != NULL; page = page->next)
+            hki_page_stat_flush(heap, page);
+    }
+    for (hk_page_t *page = heap->full.first; page != NULL; page = page->next)
+        hki_page_stat_flush(heap, page);
 }
 
 /* ---- public ---- */
@@ -506,7 +565,7 @@ int hk_trim(size_t pad)
     hk_stats_get(&st);
     before = st.committed;
     if (heap == &hki_heap_empty)
-        heap = heap_init_thread();
+        heap = hki_heap_init_thread();
     if (heap != NULL)
         hki_heap_collect(heap, true);
     hki_huge_trim(true);

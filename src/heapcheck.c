@@ -1,6 +1,6 @@
 /*
  * heapcheck.c -- hk_heap_check: walks the calling thread's heap and verifies the
- * invariants of types.h (P1..P6, S1..S3) and size_class.c (C1).
+ * invariants of types.h (P1..P6, S1..S4) and size_class.c (C1).
  *
  * Design:      only the owner can walk its heap (other heaps change under our feet), so
  *              the check covers the calling thread's heap; thread_free lists are read
@@ -145,15 +145,21 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
             fail(&x, heap->direct[i], "P6", "direct[i] differs from current[class]");
     }
     size_t segs = 0;
+    bool free_seg_found = heap->free_seg == HK_SEG_NONE;
     for (unsigned k = 0; k < HK_KIND_COUNT; k++) {
         for (hk_segment_t *seg = heap->segs[k]; seg != NULL; seg = seg->next, segs++) {
             if (seg->kind != k)
                 fail(&x, seg, "S1", "segment on the list of another kind");
             used_pages += segment_check(&x, heap, seg, false);
+            free_seg_found |= seg == heap->free_seg;
         }
     }
-    for (hk_segment_t *seg = heap->segs_full; seg != NULL; seg = seg->next, segs++)
+    for (hk_segment_t *seg = heap->segs_full; seg != NULL; seg = seg->next, segs++) {
         used_pages += segment_check(&x, heap, seg, true);
+        free_seg_found |= seg == heap->free_seg;
+    }
+    if (!free_seg_found)
+        fail(&x, heap->free_seg, "S4", "free_seg is not one of the heap's segments");
     if (segs != heap->seg_count)
         fail(&x, heap, "S1", "seg_count differs from the segment lists");
     if (pages != used_pages)

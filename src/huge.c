@@ -76,28 +76,52 @@ static void huge_unmap(hk_segment_t *seg)
     hki_os_unmap(seg, size);
 }
 
-/* Takes a cached mapping of at least `size` bytes (and at most 1.5x). */
+/* Takes a cached mapping for a block needing `size` mapped bytes. Preference: the
+ * smallest mapping of size..4*size bytes (as is, no system call); else the smallest larger
+ * one, shrunk in place; else the largest smaller one, grown with mremap (in place or moved
+ * without copying). Reusing a mapping keeps its pages resident: the block costs no page
+ * faults where the old one was touched, which is most of the cost of a huge block. */
 static hk_segment_t *cache_take(size_t size)
 {
     if (atomic_load_explicit(&cache_nonempty, memory_order_relaxed) == 0)
         return NULL;
-    hk_segment_t *best = NULL;
-    size_t best_i = 0;
+    size_t best_i = HK_HUGE_CACHE_COUNT, small_i = HK_HUGE_CACHE_COUNT;
     hki_lock(&hki_huge_lock);
     for (size_t i = 0; i < cache_count; i++) {
         size_t m = cache[i]->map_size;
-        if (m >= size && m - size <= size / 2 && (best == NULL || m < best->map_size)) {
-            best = cache[i];
-            best_i = i;
+        if (m >= size) {
+            if (best_i == HK_HUGE_CACHE_COUNT || m < cache[best_i]->map_size)
+                best_i = i;
+        } else if (small_i == HK_HUGE_CACHE_COUNT || m > cache[small_i]->map_size) {
+            small_i = i;
         }
     }
-    if (best != NULL) {
-        cache[best_i] = cache[--cache_count];
-        cache_bytes -= best->map_size;
+    size_t i = best_i != HK_HUGE_CACHE_COUNT ? best_i : small_i;
+    hk_segment_t *seg = NULL;
+    if (i != HK_HUGE_CACHE_COUNT) {
+        seg = cache[i];
+        cache[i] = cache[--cache_count];
+        cache_bytes -= seg->map_size;
         atomic_store_explicit(&cache_nonempty, cache_count, memory_order_relaxed);
     }
     hki_unlock(&hki_huge_lock);
-    return best;
+    if (seg == NULL || (seg->map_size >= size && seg->map_size / 4 <= size))
+        return seg;
+    size_t old = seg->map_size;
+    void *mem;
+    if (hki_os_remap(seg, old, size, HK_SEG_SIZE, size > old, &mem) != 0) {
+        huge_unmap(seg);
+        return NULL;
+    }
+    hk_segment_t *nseg = mem;
+    if (nseg != seg) {
+        hki_registry_set(nseg, true);
+        hki_registry_set(seg, false);
+    }
+    nseg->map_size = size;
+    hki_stat_mapped((ptrdiff_t)size - (ptrdiff_t)old);
+    hki_stat_committed((ptrdiff_t)size - (ptrdiff_t)old);
+    return nseg;
 }
 
 void *hki_huge_malloc(size_t n, size_t align, bool zero)

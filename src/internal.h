@@ -69,7 +69,10 @@ static inline hk_segment_t *hki_segment_of(const void *p)
 }
 static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
 {
-    return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift];
+    /* &seg->pages[i], spelled so that the compiler emits shift, shift, add (128-byte
+     * descriptors, types.h) */
+    uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
+    return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
 }
 /* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
 static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)
@@ -137,7 +140,11 @@ void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
 /* Purges free slots whose delay expired (all of them if force); returns bytes purged. */
 size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force);
 void hki_abandoned_push(hk_segment_t *seg);
-hk_segment_t *hki_abandoned_pop(void);
+/* Takes the oldest segment off the abandoned list for heap (sets seg->heap under the
+ * lock) if it was abandoned at or before before_ms (UINT64_MAX: any). */
+hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms);
+/* Takes this abandoned segment for heap; false if another heap adopted it first. */
+bool hki_abandoned_claim(hk_segment_t *seg, hk_heap_t *heap);
 size_t hki_abandoned_count(void);
 extern hk_lock_t hki_abandoned_lock;
 
@@ -166,9 +173,18 @@ static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b
     page->free = (hk_block_t *)(b->next_enc ^ page->key);
     b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
     page->used++;
-    hki_count(heap->stats.alloc[page->class_idx], 1);
+    (void)heap;
     return b;
 }
+/* Adds the page's change of `used` since its last report to the heap's live counts
+ * (slow paths only; see types.h hk_class_stats_t). */
+static inline void hki_page_stat_flush(hk_heap_t *heap, hk_page_t *page)
+{
+    hki_count(heap->stats.live[page->class_idx], (size_t)page->used - (size_t)page->stat_used);
+    page->stat_used = page->used;
+}
+/* Flushes every page of the heap (queues and full list). */
+void hki_heap_stat_flush(hk_heap_t *heap);
 /* Allocates from class c when the fast path found no block (also initializes the
  * thread's heap on its first allocation). Sets errno and returns NULL on failure. */
 void *hki_malloc_slow(hk_heap_t *heap, unsigned c);
@@ -178,6 +194,11 @@ void hki_heap_collect(hk_heap_t *heap, bool force);
 /* Calls fn for every heap ever created (in use or not), under the pool lock. */
 void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg);
 void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg);
+/* Gives the calling thread its heap (first use); NULL if out of memory. */
+hk_heap_t *hki_heap_init_thread(void);
+/* The heap that may claim an abandoned segment on free (initializes the thread's heap if
+ * needed); NULL for an exiting thread or out of memory. */
+hk_heap_t *hki_heap_for_claim(void);
 
 /* ---- huge blocks (huge.c) ---- */
 void *hki_huge_malloc(size_t n, size_t align, bool zero);

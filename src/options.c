@@ -29,7 +29,7 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
                             "1: print statistics to stderr at exit"},
     [HK_OPT_VERBOSE]     = {"HEAPKIT_VERBOSE", 0, 0, 1, bool_words,
                             "1: print options and segment events to stderr"},
-    [HK_OPT_PURGE_DELAY] = {"HEAPKIT_PURGE_DELAY", 10, -1, 3600000, NULL,
+    [HK_OPT_PURGE_DELAY] = {"HEAPKIT_PURGE_DELAY", 100, -1, 3600000, NULL,
                             "ms before unused pages and cached huge blocks return to the OS "
                             "(0: at once, -1: never)"},
     [HK_OPT_ON_ERROR]    = {"HEAPKIT_ON_ERROR", HK_ON_ERROR_ABORT, 0, 2, on_error_words,
@@ -43,7 +43,7 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
 long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_STATS] = 0,
     [HK_OPT_VERBOSE] = 0,
-    [HK_OPT_PURGE_DELAY] = 10,
+    [HK_OPT_PURGE_DELAY] = 100,
     [HK_OPT_ON_ERROR] = HK_ON_ERROR_ABORT,
     [HK_OPT_HUGE_CACHE] = 64,
 };

@@ -31,6 +31,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->free = NULL;
     page->local_free = NULL;
     page->used = 0;
+    page->stat_used = 0;
     page->capacity = 0;
     page->key = hki_key;
     page->start = start;
@@ -95,8 +96,8 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     page->free = (hk_block_t *)head;
     if (hk_unlikely(n > page->used))
         hki_fatal("page %p: more frees than allocations", (void *)page->start);
-    page->used -= n;
-    hki_count(heap->stats.freed[page->class_idx], n);
+    page->used -= n; /* counted in the statistics at the next hki_page_stat_flush */
+    (void)heap;
 }
 
 static bool list_contains(const hk_page_t *page, uintptr_t head, const hk_block_t *b)

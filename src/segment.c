@@ -7,11 +7,13 @@
  *              touched only where segments live). A segment is cut into slots of one
  *              kind (types.h table); a heap takes slots for pages and gives them back.
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
- *              madvise(DONTNEED) returns it. A heap keeps at most one empty segment;
- *              further empty segments are unmapped at once.
- *              Segments of exited threads go on the abandoned list; live heaps adopt them.
+ *              madvise(DONTNEED) returns it. A heap keeps one empty segment; up to
+ *              HK_EMPTY_SEGS_KEEP more are unmapped whole once their slots' delay
+ *              expired, any further ones (or all, when the delay is 0) at once.
+ *              Segments of exited threads go on the abandoned list (oldest at the tail);
+ *              a thread freeing into one claims it, live heaps adopt the old ones.
  * Layout:      types.h "Segment layout".
- * Invariants:  S1..S3 (types.h), checked by heapcheck.c.
+ * Invariants:  S1..S4 (types.h), checked by heapcheck.c.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
  *              it is unmapped). Abandoned list: hki_abandoned_lock. The rest: owner heap.
  * Complexity:  O(1) slot alloc/free; purge O(segments) every HEAPKIT_PURGE_DELAY ms.
@@ -97,19 +99,16 @@ hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
     seg->page_count = (uint8_t)(HK_SEG_SIZE >> seg->page_shift);
     seg->used_pages = 0;
     seg->valid_mask = 0;
+    /* The descriptors are not written here: the fresh mapping reads as zero, which is a
+     * valid free slot (class 0, nothing carved: free() rejects any pointer into it), and
+     * an untouched descriptor costs no memory. A slot's descriptor is set up when the
+     * slot is first taken (hki_segment_page_alloc). */
     for (unsigned i = 0; i < seg->page_count; i++) {
         uintptr_t s;
         size_t sz;
         slot_area(seg, i, &s, &sz);
         if (sz > 0)
             seg->valid_mask |= (uint64_t)1 << i;
-        seg->pages[i].slot = (uint8_t)i;
-        seg->pages[i].class_idx = 0;
-        hk_relaxed_store(&seg->pages[i].carved, 0);
-        seg->pages[i].start = s;
-        seg->pages[i].area_size = sz;
-        seg->pages[i].div_magic = 1;
-        atomic_store_explicit(&seg->pages[i].thread_free, 0, memory_order_relaxed);
     }
     seg->free_mask = seg->valid_mask;
     seg->purge_mask = 0;
@@ -145,6 +144,8 @@ void hki_segment_release(hk_segment_t *seg)
 /* Removes a segment from its heap's lists. */
 static void heap_unlink_segment(hk_heap_t *heap, hk_segment_t *seg)
 {
+    if (heap->free_seg == seg)
+        heap->free_seg = HK_SEG_NONE;
     if (seg->free_mask == 0)
         hki_segment_list_remove(&heap->segs_full, seg);
     else
@@ -170,6 +171,8 @@ hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
     unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
     uint64_t bit = (uint64_t)1 << slot;
     hk_page_t *page = &seg->pages[slot];
+    page->slot = (uint8_t)slot; /* (first use of the descriptor: see hki_segment_new) */
+    slot_area(seg, slot, &page->start, &page->area_size);
     seg->free_mask &= ~bit;
     if (seg->purge_mask & bit) {
         seg->purge_mask &= ~bit;
@@ -199,6 +202,8 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     uint64_t bit = (uint64_t)1 << page->slot;
     hk_assert_internal((seg->free_mask & bit) == 0);
     bool was_full = seg->free_mask == 0;
+    if (page->class_idx != 0)
+        hki_page_stat_flush(heap, page);
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
     hk_relaxed_store(&page->carved, 0);
@@ -229,7 +234,13 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     }
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
-        if (heap->empty_segs > 1) { /* keep one empty segment per heap, unmap the rest */
+        /* Keep one empty segment per heap for good. With a purge delay, up to
+         * HK_EMPTY_SEGS_KEEP empty segments stay mapped until their slots expire (a
+         * program that frees everything and allocates again within the delay maps and
+         * faults nothing); hki_heap_purge then unmaps them whole. Beyond that, or
+         * without a delay, they go at once (purging needs a slow path: this bounds what
+         * a thread that turns idle keeps). */
+        if (heap->empty_segs > 1 && (delay == 0 || heap->empty_segs > HK_EMPTY_SEGS_KEEP)) {
             heap_unlink_segment(heap, seg);
             hki_segment_release(seg);
         }
@@ -238,12 +249,35 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
 
 /* ---- purging ---- */
 
+/* Have all of seg's free-but-committed slots passed their purge deadline? */
+static bool segment_expired(const hk_segment_t *seg, uint64_t now, bool force)
+{
+    if (force)
+        return true;
+    for (uint64_t m = seg->purge_mask; m; m &= m - 1) {
+        if (seg->pages[__builtin_ctzll(m)].expire_ms > now)
+            return false;
+    }
+    return true;
+}
+
 static size_t purge_list(hk_heap_t *heap, hk_segment_t *seg, uint64_t now, bool force,
                          uint64_t *next)
 {
     size_t purged = 0;
     while (seg != NULL) {
         hk_segment_t *nxt = seg->next;
+        if (seg->used_pages == 0 && (force || heap->empty_segs > 1) &&
+            segment_expired(seg, now, force)) {
+            /* an empty segment (beyond the one we keep) whose slots all expired: unmap it
+             * whole instead of purging slot by slot */
+            for (uint64_t m = seg->purge_mask; m; m &= m - 1)
+                purged += seg->pages[__builtin_ctzll(m)].area_size;
+            heap_unlink_segment(heap, seg);
+            hki_segment_release(seg);
+            seg = nxt;
+            continue;
+        }
         uint64_t m = seg->purge_mask;
         while (m) {
             unsigned slot = (unsigned)__builtin_ctzll(m);
@@ -257,10 +291,6 @@ static size_t purge_list(hk_heap_t *heap, hk_segment_t *seg, uint64_t now, bool 
             } else if (page->expire_ms < *next) {
                 *next = page->expire_ms;
             }
-        }
-        if (force && seg->used_pages == 0) {
-            heap_unlink_segment(heap, seg);
-            hki_segment_release(seg);
         }
         seg = nxt;
     }
@@ -280,33 +310,65 @@ size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force)
 /* ---- abandoned segments ---- */
 
 hk_lock_t hki_abandoned_lock = HK_LOCK_INIT;
-static hk_segment_t *abandoned_head;
+static hk_segment_t *abandoned_head, *abandoned_tail; /* newest first */
 static _Atomic size_t abandoned_count;
 
 void hki_abandoned_push(hk_segment_t *seg)
 {
-    atomic_store_explicit(&seg->heap, NULL, memory_order_release);
+    uint64_t now = hki_os_now_ms();
     hki_lock(&hki_abandoned_lock);
+    atomic_store_explicit(&seg->heap, NULL, memory_order_release);
     seg->prev = NULL;
     seg->next = abandoned_head;
+    if (abandoned_head)
+        abandoned_head->prev = seg;
+    else
+        abandoned_tail = seg;
     abandoned_head = seg;
+    seg->cached_ms = now; /* abandoned since */
     atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
     hki_unlock(&hki_abandoned_lock);
 }
 
-hk_segment_t *hki_abandoned_pop(void)
+/* under hki_abandoned_lock: seg is on the list */
+static void abandoned_unlink(hk_segment_t *seg, hk_heap_t *heap)
+{
+    if (seg->prev)
+        seg->prev->next = seg->next;
+    else
+        abandoned_head = seg->next;
+    if (seg->next)
+        seg->next->prev = seg->prev;
+    else
+        abandoned_tail = seg->prev;
+    seg->next = seg->prev = NULL;
+    atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+    /* set under the lock: seg->heap == NULL <=> seg is on the list */
+    atomic_store_explicit(&seg->heap, heap, memory_order_release);
+}
+
+hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms)
 {
     if (atomic_load_explicit(&abandoned_count, memory_order_relaxed) == 0)
         return NULL;
     hki_lock(&hki_abandoned_lock);
-    hk_segment_t *seg = abandoned_head;
-    if (seg) {
-        abandoned_head = seg->next;
-        seg->next = NULL;
-        atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
-    }
+    hk_segment_t *seg = abandoned_tail;
+    if (seg && seg->cached_ms <= before_ms)
+        abandoned_unlink(seg, heap);
+    else
+        seg = NULL;
     hki_unlock(&hki_abandoned_lock);
     return seg;
+}
+
+bool hki_abandoned_claim(hk_segment_t *seg, hk_heap_t *heap)
+{
+    hki_lock(&hki_abandoned_lock);
+    bool ok = atomic_load_explicit(&seg->heap, memory_order_relaxed) == NULL;
+    if (ok)
+        abandoned_unlink(seg, heap);
+    hki_unlock(&hki_abandoned_lock);
+    return ok;
 }
 
 size_t hki_abandoned_count(void)

@@ -1,10 +1,13 @@
 /*
  * stats.c -- statistics: per-class counters, committed/mapped bytes, the exit report.
  *
- * Design:      the fast paths count with owner-only stores into their heap
- *              (hki_count, no atomic read-modify-write). A free by another thread is
- *              counted by the owner when it collects the block. Totals = sum over live
- *              heaps + the merged counters of exited threads (dead_stats). Byte counters
+ * Design:      the fast paths count nothing: each page remembers the `used` value it last
+ *              reported, and the slow paths (page runs dry, page retired or leaves the
+ *              full list, trim, thread exit, a stats call by the owner) add the change to
+ *              the heap's live count per class (owner-only stores, no atomic RMW). A free
+ *              by another thread is counted once the owner collects it. Totals = sum over
+ *              live heaps + the merged counters of exited threads (dead_stats); other
+ *              threads' heaps lag by what their current pages did since. Byte counters
  *              (mapped, committed) change only on slow paths and use atomics.
  *              Definitions: mapped = address space from the OS; committed = segment
  *              headers + slots in use or awaiting purge + huge mappings (an upper bound
@@ -39,38 +42,32 @@ void hki_stat_committed(ptrdiff_t delta)
 void hki_stats_merge(hk_heap_t *heap)
 {
     for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
-        hki_count(dead_stats.alloc[c], hk_relaxed_load(&heap->stats.alloc[c]));
-        hki_count(dead_stats.freed[c], hk_relaxed_load(&heap->stats.freed[c]));
-        hk_relaxed_store(&heap->stats.alloc[c], 0);
-        hk_relaxed_store(&heap->stats.freed[c], 0);
+        hki_count(dead_stats.live[c], hk_relaxed_load(&heap->stats.live[c]));
+        hk_relaxed_store(&heap->stats.live[c], 0);
     }
 }
 
 typedef struct totals_s {
-    size_t alloc[HK_CLASS_COUNT];
-    size_t freed[HK_CLASS_COUNT];
+    size_t live[HK_CLASS_COUNT];
     size_t heaps;
 } totals_t;
 
 static void add_heap(hk_heap_t *heap, void *arg)
 {
     totals_t *t = arg;
-    for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
-        t->alloc[c] += hk_relaxed_load(&heap->stats.alloc[c]);
-        t->freed[c] += hk_relaxed_load(&heap->stats.freed[c]);
-    }
+    for (unsigned c = 0; c < HK_CLASS_COUNT; c++)
+        t->live[c] += hk_relaxed_load(&heap->stats.live[c]);
     if (atomic_load_explicit(&heap->in_use, memory_order_relaxed))
         t->heaps++;
 }
 
 static void totals_get(totals_t *t)
 {
-    *t = (totals_t){{0}, {0}, 0};
+    *t = (totals_t){{0}, 0};
+    hki_heap_stat_flush(hki_tls_heap); /* the caller's own heap is exact */
     hki_heaps_foreach(add_heap, t); /* under the pool lock: merges cannot race */
-    for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
-        t->alloc[c] += hk_relaxed_load(&dead_stats.alloc[c]);
-        t->freed[c] += hk_relaxed_load(&dead_stats.freed[c]);
-    }
+    for (unsigned c = 0; c < HK_CLASS_COUNT; c++)
+        t->live[c] += hk_relaxed_load(&dead_stats.live[c]);
 }
 
 void hk_stats_get(hk_stats_t *out)
@@ -79,7 +76,7 @@ void hk_stats_get(hk_stats_t *out)
     totals_get(&t);
     *out = (hk_stats_t){0};
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
-        size_t live = t.alloc[c] >= t.freed[c] ? t.alloc[c] - t.freed[c] : 0;
+        size_t live = t.live[c] <= SIZE_MAX / 2 ? t.live[c] : 0;
         out->live_blocks += live;
         out->allocated += live * hki_class_size[c];
     }
@@ -108,14 +105,13 @@ void hk_stats_print(void)
     hk_stats_t s;
     hk_stats_get(&s);
     hki_printf("heapkit: statistics\n");
-    hki_printf("  %5s %9s %14s %14s %12s %14s\n", "class", "size", "allocs", "frees", "live",
-               "live bytes");
+    hki_printf("  %5s %9s %12s %14s\n", "class", "size", "live", "live bytes");
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
-        if (t.alloc[c] == 0 && t.freed[c] == 0)
+        size_t live = t.live[c] <= SIZE_MAX / 2 ? t.live[c] : 0;
+        if (live == 0)
             continue;
-        size_t live = t.alloc[c] >= t.freed[c] ? t.alloc[c] - t.freed[c] : 0;
-        hki_printf("  %5u %9u %14zu %14zu %12zu %14zu\n", c, (unsigned)hki_class_size[c],
-                   t.alloc[c], t.freed[c], live, live * hki_class_size[c]);
+        hki_printf("  %5u %9u %12zu %14zu\n", c, (unsigned)hki_class_size[c], live,
+                   live * hki_class_size[c]);
     }
     hki_printf("  huge: %zu live blocks, %zu bytes mapped\n", s.huge_blocks, s.huge_bytes);
     print_bytes("allocated:", s.allocated);

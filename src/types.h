@@ -34,7 +34,7 @@
  *
  *   kind    page_shift  slots  block sizes      blocks per page
  *   small   16 (64K)    64     16 .. 8 KiB      >= 8 (slot 0 unusable)
- *   medium  19 (512K)   8      10 KiB .. 64 KiB >= 7
+ *   medium  17 (128K)   32     10 KiB .. 64 KiB >= 1 (slot 0: 64K)
  *   large   22 (4M)     1      80 KiB .. 1 MiB  >= 3
  *
  *   Every page area starts at a multiple of 64 KiB, so a class whose block size is a
@@ -81,13 +81,17 @@
  *       it is on the abandoned list).
  *   S2  used_pages == number of slots with class_idx != 0 == popcount(~free_mask & valid).
  *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0.
+ *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments (free() trusts it
+ *       to be mapped without a registry lookup).
  *
  * ---- Concurrency ------------------------------------------------------------------------
  *
  *   The owner thread alone touches its heap and every page field except thread_free
  *   (any thread pushes with CAS) and carved (read by any freeing thread, relaxed atomic).
  *   seg->heap is an atomic pointer: it changes only on abandonment (owner -> NULL) and
- *   adoption (NULL -> adopter, under the abandoned-list lock).
+ *   adoption (NULL -> adopter); both happen under the abandoned-list lock, so NULL means
+ *   "on the abandoned list" (a freeing thread claims such a segment: free.c).
+ *   Descriptors of slots never taken are all zero (a fresh mapping): a valid free slot.
  */
 #ifndef HK_TYPES_H
 #define HK_TYPES_H
@@ -105,7 +109,7 @@ typedef struct hk_block_s {
 typedef struct hk_heap_s hk_heap_t;
 
 typedef struct hk_page_s {
-    /* hot owner fields */
+    /* cache line 1: everything malloc's and free's fast paths touch */
     hk_block_t *free;       /* blocks ready for malloc */
     hk_block_t *local_free; /* blocks freed by the owner, merged into free when it runs out */
     uint32_t used;          /* blocks handed out and not yet returned to the owner */
@@ -114,18 +118,21 @@ typedef struct hk_page_s {
     uintptr_t start;        /* address of block 0 */
     uint64_t div_magic;     /* ceil(2^64 / block_size): offset % bs == 0 iff off*m <= m-1 */
     _Atomic size_t carved;  /* capacity * block_size (read by freeing threads) */
-    size_t block_size;
-    /* colder fields */
-    uint32_t reserved;      /* blocks that fit in the area */
     uint8_t class_idx;      /* 0: slot not in use */
     uint8_t in_full;        /* on the heap's full list */
     uint8_t slot;           /* index in the segment */
     uint8_t pad_;
+    uint32_t stat_used;     /* `used` when last added to the heap's statistics */
+    /* cache line 2: slow paths, and the other threads' frees */
+    size_t block_size;
+    uint32_t reserved;      /* blocks that fit in the area */
+    uint32_t pad2_;
     size_t area_size;       /* bytes from start to the end of the slot */
     struct hk_page_s *next, *prev; /* queue links */
     uint64_t expire_ms;     /* free slot: purge deadline; empty page: retire deadline */
     _Atomic uintptr_t thread_free; /* blocks freed by other threads (encoded list) */
-} hk_page_t;
+    uint64_t pad3_;
+} __attribute__((aligned(64))) hk_page_t;
 
 enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_LARGE = 2, HK_KIND_HUGE = 3 };
 #define HK_KIND_COUNT 3 /* kinds with pages (not huge) */
@@ -141,7 +148,7 @@ typedef struct hk_segment_s {
     uint64_t free_mask;      /* slots not in use */
     uint64_t purge_mask;     /* free slots still committed (awaiting purge) */
     size_t map_size;         /* bytes mapped at the segment base */
-    uint64_t cached_ms;      /* huge: when it entered the cache */
+    uint64_t cached_ms;      /* huge: when it entered the cache; else: when abandoned */
     struct hk_segment_s *next, *prev; /* heap's list per kind / abandoned list / huge cache */
     hk_page_t pages[];       /* page_count descriptors (1 for huge) */
 } hk_segment_t;
@@ -154,6 +161,12 @@ _Static_assert(sizeof(hk_segment_t) + HK_SEG_PAGES_MAX * sizeof(hk_page_t) <= HK
 _Static_assert(sizeof(hk_segment_t) + sizeof(hk_page_t) <= HK_HUGE_HDR_SIZE,
                "huge header must fit in HK_HUGE_HDR_SIZE");
 _Static_assert((HK_SEG_SIZE >> HK_SMALL_PAGE_SHIFT) <= HK_SEG_PAGES_MAX, "too many slots");
+_Static_assert(sizeof(hk_page_t) == 128 && offsetof(hk_page_t, block_size) == 64,
+               "page descriptors: two cache lines, the fast-path fields in the first");
+_Static_assert(offsetof(hk_segment_t, pages) % 64 == 0, "descriptors are line-aligned");
+
+/* never equal to a segment base (those are 4 MiB aligned) */
+#define HK_SEG_NONE ((hk_segment_t *)(uintptr_t)1)
 
 typedef struct hk_page_queue_s {
     hk_page_t *first, *last;
@@ -163,9 +176,12 @@ typedef struct hk_page_queue_s {
  * read by anyone with a relaxed load. */
 typedef _Atomic size_t hk_counter_t;
 
+/* Live blocks per class, kept off the fast paths: a page remembers the `used` value it last
+ * reported (stat_used) and the slow paths add the difference (hki_page_stat_flush). Sums
+ * are modular: one heap's count may wrap below zero (an adopted page reports frees of
+ * blocks that the exited owner counted), the total over all heaps never does. */
 typedef struct hk_class_stats_s {
-    hk_counter_t alloc[HK_CLASS_COUNT];
-    hk_counter_t freed[HK_CLASS_COUNT];
+    hk_counter_t live[HK_CLASS_COUNT];
 } hk_class_stats_t;
 
 /*
@@ -173,6 +189,11 @@ typedef struct hk_class_stats_s {
  * malloc fast path is: page = direct[(n+15)/16]; pop page->free.
  */
 struct hk_heap_s {
+    /* A segment this heap owns, known to be in the registry (HK_SEG_NONE: none): free()
+     * skips the registry lookup for it. The owner sets it when it frees into one of its
+     * segments and clears it before the segment leaves the heap (released or abandoned),
+     * so it never names an unmapped segment. */
+    hk_segment_t *free_seg;
     hk_page_t *direct[HK_DIRECT_COUNT];
     hk_page_t *current[HK_CLASS_COUNT];
     hk_page_queue_t queue[HK_CLASS_COUNT];
@@ -185,6 +206,7 @@ struct hk_heap_s {
     size_t empty_segs;                 /* segments with used_pages == 0 */
     size_t purge_pending;              /* free slots awaiting purge + empty kept pages */
     uint64_t next_purge_ms;
+    uint64_t next_kept_ms;             /* next look for empty current pages to retire */
     size_t slow_count;
     hk_heap_t *pool_next; /* all heaps ever created (never unlinked) */
     _Atomic int in_use;
