@@ -183,9 +183,9 @@ static int bins_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant
 
 static void *bins_malloc(void *st, size_t n) { return lab_tagheap_malloc(st, &bins_index, n); }
 static lab_err_t bins_free(void *st, void *p) { return lab_tagheap_free(st, &bins_index, p); }
-static void *bins_realloc(void *st, void *p, size_t n)
+static void *bins_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
-    return lab_tagheap_realloc(st, &bins_index, p, n);
+    return lab_tagheap_realloc(st, &bins_index, p, n, err);
 }
 
 const lab_policy_t lab_policy_bins = {

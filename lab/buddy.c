@@ -253,18 +253,23 @@ static lab_err_t block_of(const buddy_t *b, const void *p, size_t *off)
     return LAB_OK;
 }
 
+/* Frees the live block at off (validated by block_of). */
+static void release_block(buddy_t *b, size_t off)
+{
+    unsigned k = tag_order(*tag_at(b, off));
+    b->live_blocks--;
+    b->block_bytes -= order_bytes(k);
+    insert_free(b, off, k);
+}
+
 static lab_err_t buddy_free(void *st, void *p)
 {
     buddy_t *b = st;
     size_t off;
     lab_err_t e = block_of(b, p, &off);
-    if (e != LAB_OK)
-        return e;
-    unsigned k = tag_order(*tag_at(b, off));
-    b->live_blocks--;
-    b->block_bytes -= order_bytes(k);
-    insert_free(b, off, k);
-    return LAB_OK;
+    if (e == LAB_OK)
+        release_block(b, off);
+    return e;
 }
 
 static size_t buddy_usable_size(void *st, const void *p)
@@ -286,17 +291,21 @@ static bool can_grow_in_place(const buddy_t *b, size_t off, unsigned k, unsigned
     return true;
 }
 
-static void *buddy_realloc(void *st, void *p, size_t n)
+static void *buddy_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     buddy_t *b = st;
-    size_t off = (size_t)((uint8_t *)p - b->mem->base) - b->hdr;
+    size_t off;
+    if ((*err = block_of(b, p, &off)) != LAB_OK)
+        return NULL;
     unsigned k = tag_order(*tag_at(b, off)), want = order_for(b, n);
     if (want > k && !can_grow_in_place(b, off, k, want)) {
         void *q = buddy_malloc(b, n);
-        if (q) {
-            memcpy(q, p, order_bytes(k) - b->hdr);
-            buddy_free(b, p);
+        if (!q) {
+            *err = LAB_ERR_NOMEM;
+            return NULL;
         }
+        memcpy(q, p, order_bytes(k) - b->hdr);
+        release_block(b, off);
         return q;
     }
     b->live_blocks--;

@@ -138,15 +138,24 @@ lab_err_t lab_free(lab_heap_t *h, void *p)
     return e;
 }
 
-/* realloc for policies without their own: a new block, the common prefix, then free. */
-static void *realloc_by_copy(lab_heap_t *h, void *p, size_t n)
+/* realloc for policies without their own: usable_size() validates p (0: not a live
+ * block; it cannot say more) and gives the old size; then a new block, the common
+ * prefix, free. */
+static void *realloc_by_copy(lab_heap_t *h, void *p, size_t n, lab_err_t *err)
 {
     size_t old = h->policy->usable_size(h->state, p);
-    void *q = h->policy->malloc(h->state, n);
-    if (!q)
+    if (old == 0) {
+        *err = LAB_ERR_DOUBLE_FREE; /* freed already or never handed out */
         return NULL;
+    }
+    void *q = h->policy->malloc(h->state, n);
+    if (!q) {
+        *err = LAB_ERR_NOMEM;
+        return NULL;
+    }
     memcpy(q, p, old < n ? old : n);
     h->policy->free(h->state, p);
+    *err = LAB_OK;
     return q;
 }
 
@@ -154,28 +163,33 @@ void *lab_realloc(lab_heap_t *h, void *p, size_t n)
 {
     if (!p)
         return lab_malloc(h, n);
-    lab_err_t e = screen_pointer(h, p);
-    if (e == LAB_OK && h->policy->usable_size(h->state, p) == 0)
-        e = LAB_ERR_DOUBLE_FREE; /* not a live block: freed already or never handed out */
-    if (e != LAB_OK) {
-        h->last_error = e;
-        return NULL;
-    }
-    if (n == 0) {
+    if (n == 0) { /* free's path validates p: an invalid p is rejected, not freed */
         lab_free(h, p);
         return NULL;
     }
-    if (n > LAB_MAX_REQUEST) {
-        h->last_error = LAB_ERR_NOMEM;
-        errno = ENOMEM;
+    lab_err_t e = screen_pointer(h, p);
+    if (e == LAB_OK && n > LAB_MAX_REQUEST) /* cold: the pointer's verdict comes first */
+        e = h->policy->usable_size(h->state, p) ? LAB_ERR_NOMEM : LAB_ERR_DOUBLE_FREE;
+    if (e != LAB_OK) {
+        h->last_error = e;
+        if (e == LAB_ERR_NOMEM)
+            errno = ENOMEM;
         return NULL;
     }
-    void *q = h->policy->realloc ? h->policy->realloc(h->state, p, n) : realloc_by_copy(h, p, n);
-    h->last_error = q ? LAB_OK : LAB_ERR_NOMEM;
-    if (!q)
+    /* The policy validates p itself, in the lookup that finds the block. */
+    void *q = h->policy->realloc ? h->policy->realloc(h->state, p, n, &e)
+                                 : realloc_by_copy(h, p, n, &e);
+    if (q) {
+        h->last_error = LAB_OK;
+        maybe_check(h);
+        return q;
+    }
+    h->last_error = e == LAB_OK ? LAB_ERR_NOMEM : e; /* OK: a policy that did not say why */
+    if (h->last_error == LAB_ERR_NOMEM) {
         errno = ENOMEM;
-    maybe_check(h);
-    return q;
+        maybe_check(h);
+    } /* a rejected pointer changed nothing: not a mutating call */
+    return NULL;
 }
 
 size_t lab_usable_size(lab_heap_t *h, const void *p)

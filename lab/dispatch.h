@@ -9,12 +9,14 @@
  *                malloc(0)        -> a unique, freeable block (asks the policy for 1 byte)
  *                free(NULL)       -> no-op, LAB_OK
  *                realloc(NULL, n) -> malloc(n)
- *                realloc(p, 0)    -> free(p), returns NULL (glibc's behaviour), errno untouched
+ *                realloc(p, 0)    -> free(p), returns NULL (glibc's behaviour), errno untouched;
+ *                                    an invalid p is rejected by free's checks, not freed
  *                n > LAB_MAX_REQUEST, calloc overflow -> NULL, errno = ENOMEM
  *              free/realloc of a pointer outside the heap or misaligned is rejected
- *              here before the policy sees it; the policy catches double frees and
- *              damaged headers. Every rejected call returns an error and leaves the
- *              heap as it was.
+ *              here before the policy sees it; the policy catches interior pointers,
+ *              double frees and damaged headers, with the same checks in free and in
+ *              its realloc (which therefore finds the block once). Every rejected call
+ *              returns an error (last_error) and leaves the heap as it was.
  *              With check_every = N > 0, the policy's check() runs after every N
  *              mutating calls and the first failure is kept in `report`.
  */

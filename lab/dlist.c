@@ -186,9 +186,9 @@ static int dlist_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int varian
 
 static void *dlist_malloc(void *st, size_t n) { return lab_tagheap_malloc(st, &dlist_index, n); }
 static lab_err_t dlist_free(void *st, void *p) { return lab_tagheap_free(st, &dlist_index, p); }
-static void *dlist_realloc(void *st, void *p, size_t n)
+static void *dlist_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
-    return lab_tagheap_realloc(st, &dlist_index, p, n);
+    return lab_tagheap_realloc(st, &dlist_index, p, n, err);
 }
 
 /* ---- The four fits: one table of functions ---- */

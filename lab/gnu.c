@@ -489,18 +489,19 @@ static lab_err_t unmap_chunk(gnu_t *g, char *bp)
     return LAB_OK;
 }
 
-static char *remap_chunk(gnu_t *g, char *bp, size_t n)
+static char *remap_chunk(gnu_t *g, char *bp, size_t n, lab_err_t *err)
 {
-    lab_err_t e;
-    const lab_mapping_t *map = validate_mapped(g, bp, &e);
+    const lab_mapping_t *map = validate_mapped(g, bp, err);
     if (!map)
         return NULL;
     size_t old = map->size, size = lab_mem_round_page(g->unit + n);
     if (size == old)
         return bp;
     char *q = lab_mem_remap(g->mem, (void *)map->addr, old, size);
-    if (!q)
+    if (!q) {
+        *err = LAB_ERR_NOMEM;
         return NULL;
+    }
     bp = q + g->unit;
     *lab_hdr(bp) = lab_tag(size, TAG_MAPPED | LAB_TAG_ALLOC);
     g->block_bytes = g->block_bytes - old + size;
@@ -560,20 +561,24 @@ static lab_err_t gnu_free(void *st, void *p)
     return LAB_OK;
 }
 
-static void *gnu_realloc(void *st, void *p, size_t n)
+static void *gnu_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     gnu_t *g = st;
     char *bp = p;
     if (!in_region(g, bp))
-        return remap_chunk(g, bp, n);
+        return remap_chunk(g, bp, n, err);
+    if ((*err = validate_region(g, bp)) != LAB_OK)
+        return NULL;
     size_t need = chunk_size(g, n), size = size_of(bp);
     if (need <= size || grow_in_place(g, bp, need)) {
         shrink_to(g, bp, need);
         return bp;
     }
     char *q = gnu_malloc(g, n);
-    if (!q)
+    if (!q) {
+        *err = LAB_ERR_NOMEM;
         return NULL;
+    }
     memcpy(q, bp, size - LAB_WORD);
     g->live_blocks--;
     g->block_bytes -= size;

@@ -23,11 +23,10 @@
  *              3. free: runs take the slot back; spans coalesce with both neighbours
  *                 (boundary tags) and a free span that reaches the break is trimmed, so
  *                 the top span is never free.
- *              4. realloc: shrink in place; grow into a free next span, or at the break
- *                 by exactly the difference; otherwise move (a grown small block becomes
- *                 a span, since blocks that grew once tend to grow again). Where a block
- *                 is that usable_size just found is remembered for the realloc that
- *                 dispatch.c makes right after it, and forgotten on any free or realloc.
+ *              4. realloc: one lookup, which also validates the pointer as free does;
+ *                 shrink in place; grow into a free next span, or at the break by
+ *                 exactly the difference; otherwise move (a grown small block becomes
+ *                 a span, since blocks that grew once tend to grow again).
  * Layout:
  *
  *   region: base [pad] | span | span | ... | span | break     (pad = 8 for align 16)
@@ -139,8 +138,6 @@ typedef struct hkfit {
     uint8_t   *rix_span;      /* span holding the run index (NULL when no runs) */
     uint32_t  *rix;           /* run span offsets / 8, ascending */
     size_t     rix_n, rix_cap;
-    const void *memo_p;       /* live block last located by usable_size, NULL if none */
-    loc_t      memo;          /* where memo_p is; valid until a free or realloc */
     pcache_t   pc[PC_N];      /* page -> lowest run, a cache of the index (not counted) */
     size_t     live_blocks, block_bytes;
     size_t     map_blocks, map_bytes;
@@ -754,7 +751,6 @@ static lab_err_t hkfit_free(void *stp, void *p)
 {
     hkfit_t *h = stp;
     loc_t l;
-    h->memo_p = NULL;
     lab_err_t e = locate(h, p, &l);
     if (e != LAB_OK)
         return e;
@@ -774,20 +770,10 @@ static size_t usable(const loc_t *l)
     return l->kind == K_SPAN ? sz(l->s) - HDR : l->idx;
 }
 
-/* Remembers where p is: dispatch.c asks for the usable size right before a realloc. */
 static size_t hkfit_usable_size(void *stp, const void *p)
 {
-    hkfit_t *h = stp;
     loc_t l;
-    if (locate(h, p, &l) != LAB_OK) {
-        h->memo_p = NULL;
-        return 0;
-    }
-    h->memo.kind = l.kind;
-    h->memo.s = l.s;
-    h->memo.idx = l.idx;
-    h->memo_p = p;
-    return usable(&l);
+    return locate(stp, p, &l) == LAB_OK ? usable(&l) : 0;
 }
 
 /* Resizes span s in place to `need` bytes if its neighbours or the break allow. */
@@ -838,18 +824,12 @@ static void *move_block(hkfit_t *h, void *p, const loc_t *l, size_t n)
     return q;
 }
 
-static void *hkfit_realloc(void *stp, void *p, size_t n)
+static void *hkfit_realloc(void *stp, void *p, size_t n, lab_err_t *err)
 {
     hkfit_t *h = stp;
     loc_t l;
-    if (h->memo_p == p) { /* field by field: a wide copy would stall on the narrow stores */
-        l.kind = h->memo.kind;
-        l.s = h->memo.s;
-        l.idx = h->memo.idx;
-    } else if (locate(h, p, &l) != LAB_OK) {
+    if ((*err = locate(h, p, &l)) != LAB_OK)
         return NULL;
-    }
-    h->memo_p = NULL; /* p changes below: the memo is used at most once */
     if (l.kind == K_SLOT && n <= usable(&l))
         return p;
     if (l.kind == K_MAP && lab_mem_round_page(n) == l.idx)
@@ -869,7 +849,10 @@ static void *hkfit_realloc(void *stp, void *p, size_t n)
             return p;
         }
     }
-    return move_block(h, p, &l, n);
+    void *q = move_block(h, p, &l, n);
+    if (!q)
+        *err = LAB_ERR_NOMEM;
+    return q;
 }
 
 /* ---- Checker ---- */

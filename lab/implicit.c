@@ -271,19 +271,24 @@ static lab_err_t validate(const implicit_t *h, const void *cp)
     return LAB_OK;
 }
 
-static lab_err_t implicit_free(void *st, void *p)
+/* Frees live block p (validated). */
+static void release(implicit_t *h, char *p)
 {
-    implicit_t *h = st;
-    lab_err_t e = validate(h, p);
-    if (e != LAB_OK)
-        return e;
     size_t size = lab_blk_size(p);
     h->live_blocks--;
     h->block_bytes -= size;
     make_free(p, size);
     set_prev_alloc(lab_next_blk(p), false);
     coalesce(h, p);
-    return LAB_OK;
+}
+
+static lab_err_t implicit_free(void *st, void *p)
+{
+    implicit_t *h = st;
+    lab_err_t e = validate(h, p);
+    if (e == LAB_OK)
+        release(h, p);
+    return e;
 }
 
 /* Grows live block bp in place to at least `size` bytes: into a free block above, and
@@ -310,16 +315,20 @@ static bool grow_in_place(implicit_t *h, char *bp, size_t size)
     return true;
 }
 
-static void *implicit_realloc(void *st, void *p, size_t n)
+static void *implicit_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     implicit_t *h = st;
+    if ((*err = validate(h, p)) != LAB_OK)
+        return NULL;
     size_t size = block_size(h, n), old = lab_blk_size(p);
     if (size > old && !grow_in_place(h, p, size)) {
         void *q = implicit_malloc(h, n);
-        if (q) {
-            memcpy(q, p, old - LAB_WORD);
-            implicit_free(h, p);
+        if (!q) {
+            *err = LAB_ERR_NOMEM;
+            return NULL;
         }
+        memcpy(q, p, old - LAB_WORD);
+        release(h, p);
         return q;
     }
     split(h, p, size);

@@ -104,15 +104,20 @@ static void *realloc_over_aligned(libc_heap_t *h, void *p, size_t n)
     return q;
 }
 
-static void *libc_realloc(void *st, void *p, size_t n)
+/* No validation is possible (see Pathology): only out of memory is reported. */
+static void *libc_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     libc_heap_t *h = st;
-    if (h->align > LIBC_NATURAL)
-        return realloc_over_aligned(h, p, n);
-    size_t old = block_cost(p);
-    void *q = realloc(p, n);
-    if (q)
-        h->block_bytes = h->block_bytes - old + block_cost(q);
+    void *q;
+    if (h->align > LIBC_NATURAL) {
+        q = realloc_over_aligned(h, p, n);
+    } else {
+        size_t old = block_cost(p);
+        q = realloc(p, n);
+        if (q)
+            h->block_bytes = h->block_bytes - old + block_cost(q);
+    }
+    *err = q ? LAB_OK : LAB_ERR_NOMEM;
     return q;
 }
 

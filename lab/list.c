@@ -234,18 +234,22 @@ static lab_err_t validate(const list_t *h, const void *p)
     return LAB_OK;
 }
 
-static lab_err_t list_free(void *st, void *p)
+/* Frees live block b (validated). */
+static void release(list_t *h, blk_t *b)
 {
-    list_t *h = st;
-    lab_err_t e = validate(h, p);
-    if (e != LAB_OK)
-        return e;
-    blk_t *b = blk_of(p);
     h->live_blocks--;
     h->block_bytes -= b->size;
     mark_freed(b);
     list_insert(h, list_pred(h, b), b);
-    return LAB_OK;
+}
+
+static lab_err_t list_free(void *st, void *p)
+{
+    list_t *h = st;
+    lab_err_t e = validate(h, p);
+    if (e == LAB_OK)
+        release(h, blk_of(p));
+    return e;
 }
 
 /* Grows live block b in place to `size` bytes, or returns false with b untouched. */
@@ -271,17 +275,21 @@ static bool grow_in_place(list_t *h, blk_t *b, size_t size)
     return true;
 }
 
-static void *list_realloc(void *st, void *p, size_t n)
+static void *list_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     list_t *h = st;
+    if ((*err = validate(h, p)) != LAB_OK)
+        return NULL;
     blk_t *b = blk_of(p);
     size_t size = block_size(h, n), old = b->size;
     if (size > old && !grow_in_place(h, b, size)) {
         void *q = list_malloc(h, n);
-        if (q) {
-            memcpy(q, p, old - HDR_SIZE);
-            list_free(h, p);
+        if (!q) {
+            *err = LAB_ERR_NOMEM;
+            return NULL;
         }
+        memcpy(q, p, old - HDR_SIZE);
+        release(h, b);
         return q;
     }
     size_t before = b->size;

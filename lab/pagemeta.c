@@ -323,19 +323,15 @@ static lab_err_t locate(const pagemeta_t *h, const void *p, size_t *ip, size_t *
     }
 }
 
-static lab_err_t pagemeta_free(void *st, void *p)
+/* Frees live block p, found by locate() at page i (and slot, for a small page). */
+static void release(pagemeta_t *h, void *p, size_t i, size_t slot)
 {
-    pagemeta_t *h = st;
-    size_t i, slot = 0;
-    lab_err_t e = locate(h, p, &i, &slot);
-    if (e != LAB_OK)
-        return e;
     page_t *pe = pg(h, i);
     h->live_blocks--;
     if (pe->kind == LARGE) {
         h->block_bytes -= (size_t)pe->run * PAGE;
         run_free(h, i, pe->run);
-        return LAB_OK;
+        return;
     }
     pe->bits[slot / 64] &= ~((uint64_t)1 << (slot % 64));
     pe->used--;
@@ -344,17 +340,30 @@ static lab_err_t pagemeta_free(void *st, void *p)
     h->free[pe->cls] = o;
     h->free_objects[pe->cls]++;
     h->block_bytes -= h->size[pe->cls];
-    return LAB_OK;
+}
+
+static lab_err_t pagemeta_free(void *st, void *p)
+{
+    pagemeta_t *h = st;
+    size_t i, slot = 0;
+    lab_err_t e = locate(h, p, &i, &slot);
+    if (e == LAB_OK)
+        release(h, p, i, slot);
+    return e;
+}
+
+/* Usable bytes of the live block at page i (located). */
+static size_t usable_at(const pagemeta_t *h, size_t i)
+{
+    const page_t *pe = pg(h, i);
+    return pe->kind == LARGE ? (size_t)pe->run * PAGE : h->size[pe->cls];
 }
 
 static size_t pagemeta_usable_size(void *st, const void *p)
 {
     pagemeta_t *h = st;
     size_t i, slot;
-    if (locate(h, p, &i, &slot) != LAB_OK)
-        return 0;
-    const page_t *pe = pg(h, i);
-    return pe->kind == LARGE ? (size_t)pe->run * PAGE : h->size[pe->cls];
+    return locate(h, p, &i, &slot) == LAB_OK ? usable_at(h, i) : 0;
 }
 
 /* ---- realloc ---- */
@@ -380,20 +389,24 @@ static bool resize_run(pagemeta_t *h, size_t i, size_t k)
     return true;
 }
 
-static void *pagemeta_realloc(void *st, void *p, size_t n)
+static void *pagemeta_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     pagemeta_t *h = st;
-    size_t old = pagemeta_usable_size(h, p);
-    size_t i = (size_t)((uint8_t *)p - h->mem->base) >> PAGE_SHIFT;
+    size_t i, slot = 0;
+    if ((*err = locate(h, p, &i, &slot)) != LAB_OK)
+        return NULL;
+    size_t old = usable_at(h, i);
     if (old <= MAX_SMALL && n <= old)
         return p;
     if (old > MAX_SMALL && n > MAX_SMALL && resize_run(h, i, pages_for(n)))
         return p;
     void *q = pagemeta_malloc(h, n);
-    if (q) {
-        memcpy(q, p, old < n ? old : n);
-        pagemeta_free(h, p);
+    if (!q) {
+        *err = LAB_ERR_NOMEM;
+        return NULL;
     }
+    memcpy(q, p, old < n ? old : n);
+    release(h, p, i, slot);
     return q;
 }
 

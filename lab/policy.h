@@ -10,10 +10,11 @@
  * Variants:    several registered policies may share one table of functions and
  *              differ only by `variant` (for example the placement fit), which
  *              init() receives. No copied files for variants.
- * Errors:      free() returns a lab_err_t; invalid frees are detected by the
- *              policy's own cheap checks (magic numbers, allocated bits) and by
- *              dispatch.c (pointer outside the heap, misaligned), never by
- *              crashing. check() walks the whole structure.
+ * Errors:      free() returns a lab_err_t and realloc() reports one through *err;
+ *              invalid pointers are detected by the policy's own cheap checks (magic
+ *              numbers, allocated bits), the same for both, and by dispatch.c
+ *              (pointer outside the heap, misaligned), never by crashing. check()
+ *              walks the whole structure.
  */
 #ifndef LAB_POLICY_H
 #define LAB_POLICY_H
@@ -94,10 +95,17 @@ typedef struct lab_policy {
     /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned.
      * Returns LAB_OK, or the error it detected (then the heap is left unchanged). */
     lab_err_t (*free)(void *st, void *p);
-    /* pre: p is a live block (usable_size(p) > 0), 0 < n <= LAB_MAX_REQUEST.
-     * May be NULL: dispatch.c then does malloc + copy + free. Returns NULL on failure
-     * with p untouched. */
-    void *(*realloc)(void *st, void *p, size_t n);
+    /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned (screened
+     * as for free), 0 < n <= LAB_MAX_REQUEST. p is NOT known to be live: the policy
+     * validates it with the same checks as its free (interior pointer, double free,
+     * damaged header), in the same lookup that finds the block, so a realloc costs one
+     * lookup. Returns the resized block (p itself or a new one; then p is freed) with
+     * *err = LAB_OK. On failure returns NULL, leaves p and the heap untouched and sets
+     * *err: the error free would give for p, or LAB_ERR_NOMEM when p is live but the
+     * memory for n bytes cannot be had.
+     * May be NULL: dispatch.c then validates p with usable_size() (0: not a live block)
+     * and does malloc + copy + free. */
+    void *(*realloc)(void *st, void *p, size_t n, lab_err_t *err);
     /* Usable bytes of live block p, or 0 if p is not (cheaply recognizable as) a live block. */
     size_t (*usable_size)(void *st, const void *p);
     /* Walks every structure and verifies the invariants documented in the policy's file.

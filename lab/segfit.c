@@ -154,9 +154,9 @@ static int segfit_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int varia
 
 static void *segfit_malloc(void *st, size_t n) { return lab_tagheap_malloc(st, &segfit_index, n); }
 static lab_err_t segfit_free(void *st, void *p) { return lab_tagheap_free(st, &segfit_index, p); }
-static void *segfit_realloc(void *st, void *p, size_t n)
+static void *segfit_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
-    return lab_tagheap_realloc(st, &segfit_index, p, n);
+    return lab_tagheap_realloc(st, &segfit_index, p, n, err);
 }
 
 const lab_policy_t lab_policy_segfit = {

@@ -258,32 +258,30 @@ static void slab_emptied(slab_heap_t *h, slab_t *s)
     h->pool_slabs++;
 }
 
-static lab_err_t large_free(slab_heap_t *h, void *p)
+/* Size of large block p (outside the region): LAB_OK when p starts a mapping. */
+static lab_err_t large_locate(const slab_heap_t *h, const void *p, size_t *size)
 {
     const lab_mapping_t *m = lab_mem_find_mapping(h->mem, p);
     if (!m)
         return LAB_ERR_FOREIGN;
     if (m->addr != (uintptr_t)p)
         return LAB_ERR_MISALIGNED;
-    size_t size = m->size;
+    *size = m->size;
+    return LAB_OK;
+}
+
+static void large_release(slab_heap_t *h, void *p, size_t size)
+{
     lab_mem_unmap(h->mem, p, size);
     h->large_blocks--;
     h->large_bytes -= size;
     h->live_blocks--;
     h->block_bytes -= size;
-    return LAB_OK;
 }
 
-static lab_err_t slab_free(void *st, void *p)
+/* Frees live object i of slab s (located). */
+static void object_release(slab_heap_t *h, slab_t *s, uint32_t i)
 {
-    slab_heap_t *h = st;
-    if (!in_region(h, p))
-        return large_free(h, p);
-    slab_t *s;
-    uint32_t i;
-    lab_err_t e = locate(h, p, &s, &i);
-    if (e != LAB_OK)
-        return e;
     s->bits[i / 64] &= ~((uint64_t)1 << (i % 64));
     if (i / 64 < s->hint)
         s->hint = i / 64;
@@ -295,40 +293,64 @@ static lab_err_t slab_free(void *st, void *p)
     h->free_object_bytes += s->size;
     if (s->used == 0)
         slab_emptied(h, s);
-    return LAB_OK;
+}
+
+static lab_err_t slab_free(void *st, void *p)
+{
+    slab_heap_t *h = st;
+    size_t size;
+    slab_t *s;
+    uint32_t i;
+    lab_err_t e;
+    if (!in_region(h, p)) {
+        if ((e = large_locate(h, p, &size)) == LAB_OK)
+            large_release(h, p, size);
+    } else if ((e = locate(h, p, &s, &i)) == LAB_OK) {
+        object_release(h, s, i);
+    }
+    return e;
 }
 
 static size_t slab_usable_size(void *st, const void *p)
 {
     slab_heap_t *h = st;
-    if (!in_region(h, p)) {
-        const lab_mapping_t *m = lab_mem_find_mapping(h->mem, p);
-        return m && m->addr == (uintptr_t)p ? m->size : 0;
-    }
+    size_t size;
+    if (!in_region(h, p))
+        return large_locate(h, p, &size) == LAB_OK ? size : 0;
     slab_t *s;
     uint32_t i;
     return locate(h, p, &s, &i) == LAB_OK ? s->size : 0;
 }
 
-static void *slab_realloc(void *st, void *p, size_t n)
+static void *slab_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     slab_heap_t *h = st;
-    size_t old = slab_usable_size(h, p);
+    slab_t *s = NULL; /* NULL: p is a large block */
+    uint32_t i = 0;
+    size_t old = 0;
+    if (!in_region(h, p))
+        *err = large_locate(h, p, &old);
+    else if ((*err = locate(h, p, &s, &i)) == LAB_OK)
+        old = s->size;
+    if (*err != LAB_OK)
+        return NULL;
     if (n <= old && (n > MAX_SMALL || old <= MAX_SMALL))
         return p; /* the class or the pages still fit */
+    void *q;
     if (n > MAX_SMALL && old > MAX_SMALL) {
-        void *q = lab_mem_remap(h->mem, p, old, n);
-        if (q) {
+        if ((q = lab_mem_remap(h->mem, p, old, n)) != NULL) {
             h->large_bytes += lab_mem_round_page(n) - old;
             h->block_bytes += lab_mem_round_page(n) - old;
         }
-        return q;
-    }
-    void *q = slab_malloc(h, n);
-    if (q) {
+    } else if ((q = slab_malloc(h, n)) != NULL) {
         memcpy(q, p, old < n ? old : n);
-        slab_free(h, p);
+        if (s)
+            object_release(h, s, i);
+        else
+            large_release(h, p, old);
     }
+    if (!q)
+        *err = LAB_ERR_NOMEM;
     return q;
 }
 

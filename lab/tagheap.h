@@ -271,11 +271,19 @@ static inline void tagheap_free_block(lab_tagheap_t *th, const lab_tagindex_t *i
     tagheap_release(th, ix, b, size);
 }
 
-static inline lab_err_t lab_tagheap_free(lab_tagheap_t *th, const lab_tagindex_t *ix, void *p)
+/* free's validation, shared by realloc: p is a live block and the free neighbours a
+ * merge would touch are intact. */
+static inline lab_err_t lab_tagheap_validate(const lab_tagheap_t *th, void *p)
 {
     lab_err_t e = lab_tagheap_live_status(th, p);
     if (e == LAB_OK && !tagheap_neighbours_intact(th, p))
         e = LAB_ERR_CORRUPT;
+    return e;
+}
+
+static inline lab_err_t lab_tagheap_free(lab_tagheap_t *th, const lab_tagindex_t *ix, void *p)
+{
+    lab_err_t e = lab_tagheap_validate(th, p);
     if (e == LAB_OK)
         tagheap_free_block(th, ix, p);
     return e;
@@ -314,19 +322,23 @@ static inline bool tagheap_grow_in_place(lab_tagheap_t *th, const lab_tagindex_t
     return true;
 }
 
+/* realloc per policy.h: validated as free validates, so a rejected p (or a damaged
+ * neighbour) touches nothing. */
 static inline void *lab_tagheap_realloc(lab_tagheap_t *th, const lab_tagindex_t *ix, void *p,
-                                        size_t n)
+                                        size_t n, lab_err_t *err)
 {
+    if ((*err = lab_tagheap_validate(th, p)) != LAB_OK)
+        return NULL;
     size_t need = lab_tagheap_block_size(th, n);
-    if (!tagheap_neighbours_intact(th, p))
-        return NULL; /* a damaged neighbour: touch nothing */
     if (need <= lab_blk_size(p) || tagheap_grow_in_place(th, ix, p, need)) {
         tagheap_trim_tail(th, ix, p, need);
         return p;
     }
     void *q = lab_tagheap_malloc(th, ix, n);
-    if (!q)
+    if (!q) {
+        *err = LAB_ERR_NOMEM;
         return NULL;
+    }
     memcpy(q, p, lab_blk_size(p) - LAB_TAGHEAP_TAG_BYTES);
     tagheap_free_block(th, ix, p);
     return q;

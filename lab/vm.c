@@ -111,18 +111,20 @@ static lab_err_t vm_free(void *st, void *p)
     return LAB_OK;
 }
 
-static void *vm_realloc(void *st, void *p, size_t n)
+static void *vm_realloc(void *st, void *p, size_t n, lab_err_t *err)
 {
     vm_t *v = st;
     vm_hdr_t *h;
-    if (find_chunk(v, p, &h) != LAB_OK)
+    if ((*err = find_chunk(v, p, &h)) != LAB_OK)
         return NULL;
     size_t old = h->size, size = lab_mem_round_page(v->off + n);
     if (size == old)
         return p;
     uint8_t *map = lab_mem_remap(v->mem, h, old, size);
-    if (!map)
+    if (!map) {
+        *err = LAB_ERR_NOMEM;
         return NULL;
+    }
     h = (vm_hdr_t *)(void *)map;
     h->size = size;
     h->stamp = (uintptr_t)map ^ MAGIC_LIVE; /* the stamp names the address: it may have moved */

@@ -177,7 +177,8 @@ static void checker_finds_damage(void)
 }
 
 /* Runs come and go among large spans on shared pages: the page cache stays exact (H6), and
- * every small and large block is still found, also after usable_size right before realloc. */
+ * every small and large block is still found by usable_size, realloc (which validates it
+ * itself) and free. */
 static void page_cache_exact(void)
 {
     lab_heap_t h;

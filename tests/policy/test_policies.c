@@ -5,8 +5,7 @@
  *
  *   test_policies [--seed N] [--ops N] [policy ...]
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -158,11 +157,95 @@ static void bad_frees(const lab_policy_t *pol)
     e = lab_free(&h, big);
     CHECK("double free of large", e != LAB_OK);
     CHECK("realloc of freed", lab_realloc(&h, p, 50) == NULL && h.last_error != LAB_OK);
+    if (pol->realloc)
+        CHECK("realloc of freed: free's error", lab_free(&h, p) == h.last_error);
     lab_report_t r = {0};
     CHECK("heap intact after bad frees", lab_check(&h, &r) == 0);
     if (r.count)
         fprintf(stderr, "  %s: %s\n", pol->name, r.first);
     CHECK("free keep", lab_free(&h, keep) == LAB_OK);
+    lab_heap_close(&h);
+}
+
+/* realloc(p) while *word holds `damaged` (*word restored afterwards); *err gets last_error. */
+static void *realloc_damaged(lab_heap_t *h, void *p, size_t n, size_t *word, size_t damaged,
+                             lab_err_t *err)
+{
+    size_t saved = *word;
+    *word = damaged;
+    void *q = lab_realloc(h, p, n);
+    *word = saved;
+    *err = h->last_error;
+    return q;
+}
+
+/* realloc validates p as free does: where free rejects a pointer, realloc returns NULL
+ * with the same error (policies with their own realloc; dispatch.c's fallback can only say
+ * "not a live block") and leaves the heap as it was. */
+static void expect_realloc_like_free(lab_heap_t *h, const char *what, lab_err_t free_err,
+                                     void *q, lab_err_t realloc_err)
+{
+    char msg[96];
+    snprintf(msg, sizeof msg, "realloc of %s rejected like free", what);
+    bool ok = free_err != LAB_OK && q == NULL &&
+              (h->policy->realloc ? realloc_err == free_err : realloc_err != LAB_OK);
+    CHECK(msg, ok);
+    if (!ok)
+        fprintf(stderr, "  %s: %s: free says \"%s\", realloc \"%s\"\n", h->policy->name, what,
+                lab_strerror(free_err), lab_strerror(realloc_err));
+    snprintf(msg, sizeof msg, "heap clean after realloc of %s", what);
+    CHECK(msg, pt_heap_is_clean(h));
+}
+
+/* Policies that keep no header in front of a payload: nothing there for free to check. */
+static bool headerless(const lab_policy_t *pol)
+{
+    return strcmp(pol->name, "pagemeta") == 0 || strcmp(pol->name, "slab") == 0;
+}
+
+/* realloc of an interior pointer and of a block with a damaged header: rejected with the
+ * error free gives, heap untouched. The damage (0, then ~word, in the word before p, which
+ * every policy with a header checks at alignment 8) is tried on free first; where free
+ * accepts it (no header there) the block is simply freed and the next one is tried. */
+static void bad_reallocs(const lab_policy_t *pol)
+{
+    if (pol->flags & LAB_USES_SYSTEM)
+        return;
+    lab_heap_t h;
+    REQUIRE(pol->name, pt_open_policy(&h, pol, 8));
+    char *before = lab_malloc(&h, 1000), *p = lab_malloc(&h, 1000);
+    char *big = lab_malloc(&h, 300000);
+    REQUIRE("mallocs", before && p && big);
+    lab_err_t fe = lab_free(&h, p + 16), re;
+    void *q = lab_realloc(&h, p + 16, 3000);
+    expect_realloc_like_free(&h, "an interior pointer", fe, q, h.last_error);
+    fe = lab_free(&h, big + 4096);
+    q = lab_realloc(&h, big + 4096, 500000);
+    expect_realloc_like_free(&h, "an interior pointer of large", fe, q, h.last_error);
+    CHECK("realloc after rejections", (p = lab_realloc(&h, p, 1200)) != NULL);
+
+    int detected = 0;
+    for (int k = 0; k < 2; k++) {
+        size_t *word = pt_word_at(p, -8);
+        size_t damaged = k ? ~*word : 0;
+        fe = pt_free_damaged(&h, p, word, damaged);
+        if (fe == LAB_OK) { /* not checked there: p is gone, take a fresh block */
+            CHECK("heap clean after an unchecked word", pt_heap_is_clean(&h));
+            REQUIRE("malloc", (p = lab_malloc(&h, 1000)) != NULL);
+            continue;
+        }
+        detected++;
+        q = realloc_damaged(&h, p, 3000, word, damaged, &re);
+        expect_realloc_like_free(&h, "a damaged header", fe, q, re);
+        q = realloc_damaged(&h, p, 10, word, damaged, &re);
+        expect_realloc_like_free(&h, "a damaged header (shrink)", fe, q, re);
+    }
+    if (!headerless(pol))
+        CHECK("header damage is detected", detected == 2);
+    CHECK("free p", lab_free(&h, p) == LAB_OK);
+    CHECK("free before", lab_free(&h, before) == LAB_OK);
+    CHECK("free big", lab_free(&h, big) == LAB_OK);
+    CHECK("nothing live", pt_nothing_live(&h));
     lab_heap_close(&h);
 }
 
@@ -215,6 +298,7 @@ int main(int argc, char **argv)
         random_ops(*p, 8, ops);
         edge_cases(*p);
         bad_frees(*p);
+        bad_reallocs(*p);
         out_of_memory(*p);
         printf("%-16s %s\n", (*p)->name, hk_test_failed == before ? "ok" : "FAILED");
     }
