@@ -60,8 +60,9 @@ static const char replay_usage[] =
     "high-water bytes held from the memory source (the system's, for libc); util =\n"
     "peak-live / footprint; int-frag = block bytes - live payload and ext-frag =\n"
     "footprint - block bytes, both when the footprint reached its peak; grow = growth\n"
-    "calls (sbrk + map); Kops/s = ops / median time of the timing runs, each on a\n"
-    "fresh heap without checks; verdict = ok, or FAIL with the op number and reason.\n"
+    "calls (sbrk + map); Kops/s = ops / time per replay in the median timing run (a\n"
+    "run replays the trace on fresh heaps, without checks, for at least 5 ms);\n"
+    "verdict = ok, or FAIL with the op number and reason.\n"
     "\n"
     "exit status: 0 all passed, 1 some policy failed, 2 bad usage or bad input.\n";
 

@@ -393,6 +393,26 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A timing run lasts at least this long: a short trace (realloc-bal replays in ~0.2 ms)
+ * timed once is mostly clock and scheduler noise. */
+#define MIN_RUN_SECONDS 0.005
+#define MAX_REPS_PER_RUN 1000
+
+/* One timing run: the trace replayed `reps` times, each on a fresh heap; seconds per
+ * replay, or -1 if one failed. */
+static double time_run(const trace_t *t, const lab_policy_t *policy, const lab_cfg_t *cfg,
+                       replay_scratch_t *sc, unsigned reps)
+{
+    double total = 0;
+    for (unsigned r = 0; r < reps; r++) {
+        double s = time_once(t, policy, cfg, sc);
+        if (s < 0)
+            return -1;
+        total += s;
+    }
+    return total / reps;
+}
+
 static void timing_pass(const trace_t *t, const lab_policy_t *policy,
                         const replay_options_t *opt, replay_scratch_t *sc, replay_result_t *res)
 {
@@ -400,13 +420,20 @@ static void timing_pass(const trace_t *t, const lab_policy_t *policy,
     lab_cfg_t cfg = {.align = opt->align};
     unsigned n = opt->timing_runs < REPLAY_MAX_TIMING_RUNS ? opt->timing_runs
                                                            : REPLAY_MAX_TIMING_RUNS;
-    for (unsigned i = 0; i < n; i++) {
-        runs[i] = time_once(t, policy, &cfg, sc);
-        if (runs[i] < 0)
-            return; /* passed the checked pass, so this is the system running dry: no figure */
-    }
     if (n == 0)
         return;
+    /* Calibration: one replay (which also warms the memory source) sets the repetitions. */
+    double once = time_once(t, policy, &cfg, sc);
+    if (once < 0)
+        return; /* passed the checked pass, so this is the system running dry: no figure */
+    unsigned reps = once >= MIN_RUN_SECONDS ? 1 : (unsigned)(MIN_RUN_SECONDS / (once + 1e-9)) + 1;
+    if (reps > MAX_REPS_PER_RUN)
+        reps = MAX_REPS_PER_RUN;
+    for (unsigned i = 0; i < n; i++) {
+        runs[i] = time_run(t, policy, &cfg, sc, reps);
+        if (runs[i] < 0)
+            return;
+    }
     qsort(runs, n, sizeof runs[0], compare_doubles);
     double median = n % 2 ? runs[n / 2] : (runs[n / 2 - 1] + runs[n / 2]) / 2;
     if (median < 1e-9)

@@ -8,8 +8,10 @@
  *                   policy's own check runs every N ops and at the end, and the space
  *                   figures are measured;
  *                2. the timing pass, only when the checked pass succeeded: the bare op
- *                   loop, repeated on a fresh heap `timing_runs` times; the median run
- *                   gives the throughput.
+ *                   loop on a fresh heap. One calibration replay sets how many replays
+ *                   make one timing run last >= 5 ms (short traces replay in well under
+ *                   a millisecond, too short to time alone); `timing_runs` such runs
+ *                   are made and the median run's time per replay gives the throughput.
  *              Each run happens in a child process (fork), for two reasons: the libc
  *              policy measures how far the system heap grows, and memory glibc keeps
  *              cached from earlier runs (tcache, fastbins pinning the top of the arena)

@@ -172,7 +172,8 @@ static int write_table(FILE *out, const replay_options_t *opt, const replay_resu
     if (opt->check_every)
         fprintf(out, "%lu ops and at the end", opt->check_every);
     if (opt->timing_runs)
-        fprintf(out, ", Kops/s = median of %u timing runs\n", opt->timing_runs);
+        fprintf(out, ", Kops/s = median of %u timing runs (each >= 5 ms of replays)\n",
+                opt->timing_runs);
     else
         fputs(", no timing runs\n", out);
     cell_t heading[COL_COUNT];
