@@ -43,6 +43,7 @@ include lab/lab.mk
 include tools/tools.mk
 include tests/tests.mk
 include src/src.mk
+include tests/robust/robust.mk
 include bench/bench.mk
 include bench/progs/progs.mk
 

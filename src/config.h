@@ -14,7 +14,9 @@
  *   HK_ADDR_BITS         48        user address bits covered by the segment registry
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
- *   HK_EMPTY_SEGS_KEEP   4         empty segments a heap keeps until the purge delay
+ *   HK_ADOPT_SCAN        16        abandoned segments looked at for a free slot before a
+ *                                  heap maps a fresh segment (and the most that hold live
+ *                                  blocks passed over when unmapping expired empty ones)
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
  */
 #ifndef HK_CONFIG_H
@@ -34,7 +36,7 @@
 #define HK_ADDR_BITS        48
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
-#define HK_EMPTY_SEGS_KEEP  4
+#define HK_ADOPT_SCAN       16
 #define HK_CHECK_EVERY      64
 
 /* Page kinds: page size (shift) and largest block size served from them. */

@@ -11,8 +11,12 @@
  *              local and thread-free lists and extending its bump area; pages with nothing
  *              left move to the full list. If the queue runs dry: sweep the full list when
  *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
- *              an abandoned segment, and finally take a fresh slot. A page with free
- *              blocks is preferred to carving more of one (carving touches memory).
+ *              an abandoned segment abandoned a purge delay ago, and finally take a fresh
+ *              slot; when that needs a fresh segment, first adopt an abandoned one (any
+ *              age) with a free slot of the kind. A page with free blocks is preferred to
+ *              carving more of one (carving touches memory). When the OS refuses memory,
+ *              hki_reclaim returns what the thread holds unused and the search runs once
+ *              more before ENOMEM.
  *              An empty page is retired at once unless it is the current page of its
  *              class (free does not check those: a malloc/free loop costs nothing); the
  *              slow path looks at the current pages once per HEAPKIT_PURGE_DELAY and
@@ -196,6 +200,10 @@ hk_heap_t *hki_heap_init_thread(void)
 {
     hki_init();
     hk_heap_t *heap = pool_take();
+    if (heap == NULL) { /* out of memory: this thread holds nothing yet but the huge cache */
+        hki_huge_trim(true);
+        heap = pool_take();
+    }
     if (heap == NULL)
         return NULL;
     heap_reset(heap);
@@ -295,6 +303,8 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg)
     else
         hki_segment_list_push(&heap->segs[seg->kind], seg);
     heap->seg_count++;
+    if (seg->used_pages == 0)
+        heap->empty_segs++; /* an empty segment another heap gave up (segment.c) */
     heap->purge_pending += (size_t)__builtin_popcountll(seg->purge_mask);
     if (seg->purge_mask)
         heap->next_purge_ms = 0;
@@ -341,7 +351,7 @@ static void heap_abandon(hk_heap_t *heap)
             page_retire(heap, page);
         page = next;
     }
-    hki_heap_stat_flush(heap); /* before the counters are merged (thread_done) */
+    hki_heap_stat_flush(heap, true); /* before the counters are merged (thread_done) */
     /* 2. return pending slots now; empty segments are released */
     hki_heap_purge(heap, 0, true);
     /* 3. the remaining segments hold live blocks: abandon them */
@@ -399,6 +409,8 @@ static void heap_periodic(hk_heap_t *heap)
             long delay = hki_option(HK_OPT_PURGE_DELAY);
             retire_kept_pages(heap, now, false);
             heap->next_kept_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
+            if (delay > 0 && now >= (uint64_t)delay)
+                hki_abandoned_expire(now - (uint64_t)delay); /* empty ones nobody took */
         }
     }
     if (heap->slow_count % 64 == 0)
@@ -424,9 +436,11 @@ static hk_page_t *fresh_page(hk_heap_t *heap, unsigned c)
     return page;
 }
 
-static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
+/* One search for a page of class c with a free block (slow path order in the file
+ * header); NULL when the OS refuses a fresh segment. */
+static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
 {
-    bool swept = false, adopted = false;
+    bool swept = false, adopted = false, adopted_young = false;
     for (;;) {
         /* Freed blocks first: carving more of a page touches new memory, so a page is
          * extended only when no page of the class has a free block. */
@@ -462,9 +476,11 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
             sweep_full(heap);
             continue;
         }
-        if (!adopted && hki_abandoned_count() > 0) {
-            /* Adopt the oldest abandoned segment, but only once it has been abandoned for a
-             * purge delay: until then the threads that free into it claim it (free.c), so
+        if (hki_abandoned_count() == 0)
+            break;
+        if (!adopted) {
+            /* Adopt the oldest abandoned segment once it has been abandoned for a purge
+             * delay: until then the threads that free into it claim it (free.c), so
              * blocks stay with the thread that uses them. */
             adopted = true;
             long delay = hki_option(HK_OPT_PURGE_DELAY);
@@ -476,22 +492,37 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
                 continue;
             }
         }
+        unsigned kind = hki_class_kind(c);
+        if (!adopted_young && heap->segs[kind] == NULL) {
+            /* The alternative is mapping a fresh segment: rather adopt a younger one
+             * with a free slot of this kind (a new thread reuses its predecessors'
+             * segments instead of mapping its own). */
+            adopted_young = true;
+            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind);
+            if (seg != NULL) {
+                hki_heap_adopt(heap, seg);
+                continue;
+            }
+        }
         break;
     }
-    hk_page_t *page = fresh_page(heap, c);
-    if (page == NULL && !swept) { /* out of memory: reclaim what we can and retry once */
-        sweep_full(heap);
-        hki_heap_collect(heap, true);
-        page = heap->queue[c].first ? heap->queue[c].first : fresh_page(heap, c);
-        if (page != NULL && page->free == NULL) {
-            hki_page_collect(heap, page);
-            if (page->free == NULL && page->capacity < page->reserved)
-                hki_page_extend(page);
-            if (page->free == NULL)
-                page = NULL;
-        }
+    return fresh_page(heap, c);
+}
+
+void hki_reclaim(void)
+{
+    hki_heap_collect(hki_tls_heap, true);
+    hki_huge_trim(true);
+}
+
+static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
+{
+    for (bool retried = false;; retried = true) {
+        hk_page_t *page = find_page_once(heap, c); /* (one call site: inlined) */
+        if (hk_likely(page != NULL) || retried)
+            return page;
+        hki_reclaim(); /* out of memory: give back what this thread holds unused, retry once */
     }
-    return page;
 }
 
 void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
@@ -505,8 +536,17 @@ void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
     }
     heap->slow_count++;
     heap_periodic(heap);
-    if (heap->current[c] != &hki_page_empty)
-        hki_page_stat_flush(heap, heap->current[c]);
+    hk_page_t *cur = heap->current[c];
+    if (cur != &hki_page_empty) {
+        hki_page_stat_flush(heap, cur);
+        /* malloc found its `free` empty: all stat_fed blocks were allocated (no walk) */
+        if (hk_likely(cur->free == NULL)) {
+            hki_count(heap->stats.alloc[c], cur->stat_fed);
+            cur->stat_fed = 0;
+        } else {
+            hki_page_alloc_flush(heap, cur);
+        }
+    }
     hk_page_t *page = find_page(heap, c);
     if (hk_unlikely(page == NULL)) {
         errno = ENOMEM;
@@ -537,20 +577,31 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     }
     uint64_t now = hki_os_now_ms();
     retire_kept_pages(heap, now, force);
+    /* the segments emptied above went to the abandoned list (segment.c): take them back
+     * so that a forced purge unmaps them */
+    while (force && (seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
+        hki_heap_adopt(heap, seg);
     hki_heap_purge(heap, now, force);
-    hki_heap_stat_flush(heap);
+    hki_heap_stat_flush(heap, false);
 }
 
-void hki_heap_stat_flush(hk_heap_t *heap)
+static void page_flush(hk_heap_t *heap, hk_page_t *page, bool allocs)
+{
+    hki_page_stat_flush(heap, page);
+    if (allocs)
+        hki_page_alloc_flush(heap, page);
+}
+
+void hki_heap_stat_flush(hk_heap_t *heap, bool allocs)
 {
     if (heap == &hki_heap_empty)
         return;
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
         for (hk_page_t *page = heap->queue[c].first; page != NULL; page = page->next)
-            hki_page_stat_flush(heap, page);
+            page_flush(heap, page, allocs);
     }
     for (hk_page_t *page = heap->full.first; page != NULL; page = page->next)
-        hki_page_stat_flush(heap, page);
+        page_flush(heap, page, allocs);
 }
 
 /* ---- public ---- */

@@ -70,12 +70,14 @@ static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
         fail(x, (void *)page->start, "P3", "capacity/reserved/carved inconsistent");
     uint8_t seen[MAX_BLOCKS / 8];
     memset(seen, 0, sizeof seen);
-    uint32_t n = walk_list(x, page, (uintptr_t)page->free, seen);
-    n += walk_list(x, page, (uintptr_t)page->local_free, seen);
+    uint32_t nfree = walk_list(x, page, (uintptr_t)page->free, seen);
+    uint32_t n = nfree + walk_list(x, page, (uintptr_t)page->local_free, seen);
     uint32_t t = walk_list(x, page, atomic_load_explicit(&page->thread_free, memory_order_acquire),
                            seen);
     if (page->used + n != page->capacity || t > page->used)
         fail(x, (void *)page->start, "P2", "used + free + local_free != capacity");
+    if (nfree > page->stat_fed)
+        fail(x, (void *)page->start, "P2", "more blocks on free than counted onto it (stat_fed)");
 }
 
 static size_t segment_check(ctx_t *x, hk_heap_t *heap, hk_segment_t *seg, bool want_full)

@@ -7,7 +7,9 @@
  *              HEAPKIT_HUGE_CACHE MiB in total) and are unmapped after
  *              HEAPKIT_PURGE_DELAY ms, so a malloc/free loop of one large size makes no
  *              system call. A cached segment stays in the registry with carved = 0, which
- *              makes a second free report "double free". realloc grows with mremap: in
+ *              makes a second free report "double free". When the OS refuses a mapping,
+ *              the cache and the calling thread's unused segments are given back and
+ *              the mapping is tried once more (hki_reclaim). realloc grows with mremap: in
  *              place when the address space after the block is free, otherwise the pages
  *              move (no copy) to a new aligned address.
  * Concurrency: no owner; the cache is under hki_huge_lock (a leaf lock).
@@ -143,8 +145,12 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero)
     } else {
         void *mem;
         if (hki_os_map_aligned(size, HK_SEG_SIZE, &mem) != 0) {
-            errno = ENOMEM;
-            return NULL;
+            /* out of memory: give back what this thread and the cache hold, retry once */
+            hki_reclaim();
+            if (hki_os_map_aligned(size, HK_SEG_SIZE, &mem) != 0) {
+                errno = ENOMEM;
+                return NULL;
+            }
         }
         seg = mem;
         hki_stat_mapped((ptrdiff_t)size);

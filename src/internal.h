@@ -143,6 +143,12 @@ void hki_abandoned_push(hk_segment_t *seg);
 /* Takes the oldest segment off the abandoned list for heap (sets seg->heap under the
  * lock) if it was abandoned at or before before_ms (UINT64_MAX: any). */
 hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms);
+/* Takes the oldest of the HK_ADOPT_SCAN oldest abandoned segments that is of `kind` and
+ * has a free slot, for heap (any age); NULL if there is none. */
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind);
+/* Unmaps the empty abandoned segments abandoned at or before before_ms (oldest first;
+ * stops after passing HK_ADOPT_SCAN that hold live blocks). */
+void hki_abandoned_expire(uint64_t before_ms);
 /* Takes this abandoned segment for heap; false if another heap adopted it first. */
 bool hki_abandoned_claim(hk_segment_t *seg, hk_heap_t *heap);
 size_t hki_abandoned_count(void);
@@ -163,6 +169,8 @@ void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
 void hki_full_push(hk_heap_t *heap, hk_page_t *page);
 void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
 void hki_heap_set_current(hk_heap_t *heap, unsigned c);
+/* |free| (walks the list) */
+uint32_t hki_page_free_count(const hk_page_t *page);
 /* Is b on one of page's free lists? (owner only: walks them) */
 bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
 
@@ -183,14 +191,31 @@ static inline void hki_page_stat_flush(hk_heap_t *heap, hk_page_t *page)
     hki_count(heap->stats.live[page->class_idx], (size_t)page->used - (size_t)page->stat_used);
     page->stat_used = page->used;
 }
-/* Flushes every page of the heap (queues and full list). */
-void hki_heap_stat_flush(hk_heap_t *heap);
+/* Adds the page's allocations since they were last counted to the heap's statistics
+ * (types.h hk_class_stats_t); walks `free` only if both it and local_free are non-empty
+ * (else P2 gives |free|). Slow paths only. */
+static inline void hki_page_alloc_flush(hk_heap_t *heap, hk_page_t *page)
+{
+    uint32_t nfree = page->free == NULL         ? 0
+                     : page->local_free == NULL ? page->capacity - page->used /* P2 */
+                                                : hki_page_free_count(page);
+    hki_count(heap->stats.alloc[page->class_idx], (uint32_t)(page->stat_fed - nfree));
+    page->stat_fed = nfree;
+}
+/* Flushes the live counts of every page of the heap (queues and full list), and with
+ * allocs their allocation counts too (a walk of each non-empty `free`). */
+void hki_heap_stat_flush(hk_heap_t *heap, bool allocs);
 /* Allocates from class c when the fast path found no block (also initializes the
  * thread's heap on its first allocation). Sets errno and returns NULL on failure. */
 void *hki_malloc_slow(hk_heap_t *heap, unsigned c);
 /* The owner freed into a page that became empty or was full. */
 void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page);
 void hki_heap_collect(hk_heap_t *heap, bool force);
+/* Out of memory: returns everything the calling thread holds unused to the OS (empty
+ * pages and segments, free slots: hki_heap_collect with force) and the huge cache, so
+ * that the caller can retry its mapping once. Other threads' heaps are left alone (only
+ * their owner may walk them). */
+void hki_reclaim(void);
 /* Calls fn for every heap ever created (in use or not), under the pool lock. */
 void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg);
 void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg);

@@ -32,6 +32,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->local_free = NULL;
     page->used = 0;
     page->stat_used = 0;
+    page->stat_fed = 0;
     page->capacity = 0;
     page->key = hki_key;
     page->start = start;
@@ -63,6 +64,7 @@ void hki_page_extend(hk_page_t *page)
     ((hk_block_t *)b)->next_enc = (uintptr_t)page->free ^ key;
     page->free = (hk_block_t *)first;
     page->capacity += n;
+    page->stat_fed += n;
     hk_relaxed_store(&page->carved, (size_t)page->capacity * bs);
 }
 
@@ -73,6 +75,7 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     if (page->free == NULL && page->local_free != NULL) {
         page->free = page->local_free;
         page->local_free = NULL;
+        page->stat_fed += page->capacity - page->used; /* |local_free| by P2 (free was empty) */
     }
     if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) == 0)
         return;
@@ -94,6 +97,7 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     }
     tail->next_enc = (uintptr_t)page->free ^ key;
     page->free = (hk_block_t *)head;
+    page->stat_fed += n;
     if (hk_unlikely(n > page->used))
         hki_fatal("page %p: more frees than allocations", (void *)page->start);
     page->used -= n; /* counted in the statistics at the next hki_page_stat_flush */
@@ -112,6 +116,18 @@ static bool list_contains(const hk_page_t *page, uintptr_t head, const hk_block_
         steps++;
     }
     return false;
+}
+
+uint32_t hki_page_free_count(const hk_page_t *page)
+{
+    /* bounded and range-checked like list_contains */
+    uint32_t n = 0;
+    uintptr_t b = (uintptr_t)page->free;
+    while (b != 0 && n < page->capacity && b - page->start < page->area_size) {
+        n++;
+        b = ((const hk_block_t *)b)->next_enc ^ page->key;
+    }
+    return n;
 }
 
 bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b)

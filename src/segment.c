@@ -7,11 +7,12 @@
  *              touched only where segments live). A segment is cut into slots of one
  *              kind (types.h table); a heap takes slots for pages and gives them back.
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
- *              madvise(DONTNEED) returns it. A heap keeps one empty segment; up to
- *              HK_EMPTY_SEGS_KEEP more are unmapped whole once their slots' delay
- *              expired, any further ones (or all, when the delay is 0) at once.
+ *              madvise(DONTNEED) returns it. A heap keeps one empty segment; the
+ *              others go at once without a delay, else to the abandoned list, still
+ *              committed, for any heap to take (and are unmapped after a delay there).
  *              Segments of exited threads go on the abandoned list (oldest at the tail);
- *              a thread freeing into one claims it, live heaps adopt the old ones.
+ *              a thread freeing into one claims it, live heaps adopt the old ones, and a
+ *              heap about to map a fresh segment takes one with a free slot of its kind.
  * Layout:      types.h "Segment layout".
  * Invariants:  S1..S4 (types.h), checked by heapcheck.c.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
@@ -202,8 +203,10 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     uint64_t bit = (uint64_t)1 << page->slot;
     hk_assert_internal((seg->free_mask & bit) == 0);
     bool was_full = seg->free_mask == 0;
-    if (page->class_idx != 0)
+    if (page->class_idx != 0) {
         hki_page_stat_flush(heap, page);
+        hki_page_alloc_flush(heap, page); /* walks `free`: O(blocks carved here) */
+    }
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
     hk_relaxed_store(&page->carved, 0);
@@ -218,11 +221,12 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     page->start = s;
     seg->free_mask |= bit;
     long delay = hki_option(HK_OPT_PURGE_DELAY);
+    uint64_t now = 0;
     if (purge_now || delay == 0) {
         purge_slot(seg, page);
     } else {
         seg->purge_mask |= bit;
-        uint64_t now = hki_os_now_ms();
+        now = hki_os_now_ms();
         page->expire_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
         heap->purge_pending++;
         if (page->expire_ms < heap->next_purge_ms)
@@ -234,17 +238,24 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     }
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
-        /* Keep one empty segment per heap for good. With a purge delay, up to
-         * HK_EMPTY_SEGS_KEEP empty segments stay mapped until their slots expire (a
-         * program that frees everything and allocates again within the delay maps and
-         * faults nothing); hki_heap_purge then unmaps them whole. Beyond that, or
-         * without a delay, they go at once (purging needs a slow path: this bounds what
-         * a thread that turns idle keeps). */
-        if (heap->empty_segs > 1 && (delay == 0 || heap->empty_segs > HK_EMPTY_SEGS_KEEP)) {
+        /* Keep one empty segment per heap for good. Without a delay the others go at
+         * once; with one they join the abandoned list, still committed: any heap that
+         * would map a fresh segment of this kind takes one (a program that frees
+         * everything and allocates again within the delay, or a new thread, maps and
+         * faults nothing), and those left there a purge delay are unmapped
+         * (hki_abandoned_expire). */
+        if (heap->empty_segs > 1) {
             heap_unlink_segment(heap, seg);
-            hki_segment_release(seg);
+            if (delay == 0)
+                hki_segment_release(seg);
+            else
+                hki_abandoned_push(seg);
         }
     }
+    /* Purge what expired: here too, not only in malloc's slow path, so that a thread
+     * that mostly frees returns memory on time (the clock was read above). */
+    if (now != 0 && heap->next_purge_ms <= now)
+        hki_heap_purge(heap, now, false);
 }
 
 /* ---- purging ---- */
@@ -359,6 +370,52 @@ hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms)
         seg = NULL;
     hki_unlock(&hki_abandoned_lock);
     return seg;
+}
+
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind)
+{
+    if (atomic_load_explicit(&abandoned_count, memory_order_relaxed) == 0)
+        return NULL;
+    hki_lock(&hki_abandoned_lock);
+    hk_segment_t *found = NULL, *seg = abandoned_tail;
+    /* kind and free_mask of an abandoned segment do not change (it has no owner) */
+    for (unsigned i = 0; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->prev) {
+        if (seg->kind == kind && seg->free_mask != 0) {
+            found = seg;
+            abandoned_unlink(found, heap);
+            break;
+        }
+    }
+    hki_unlock(&hki_abandoned_lock);
+    return found;
+}
+
+void hki_abandoned_expire(uint64_t before_ms)
+{
+    bool more = true;
+    while (more && atomic_load_explicit(&abandoned_count, memory_order_relaxed) != 0) {
+        hk_segment_t *victims[HK_ADOPT_SCAN];
+        unsigned n = 0, skipped = 0;
+        more = false;
+        hki_lock(&hki_abandoned_lock);
+        hk_segment_t *seg = abandoned_tail;
+        while (seg != NULL && seg->cached_ms <= before_ms && skipped < HK_ADOPT_SCAN) {
+            hk_segment_t *newer = seg->prev;
+            if (seg->used_pages != 0) {
+                skipped++; /* holds live blocks: claimed or adopted in time */
+            } else if (n == HK_ADOPT_SCAN) {
+                more = true; /* unmap these outside the lock, then go on */
+                break;
+            } else {
+                abandoned_unlink(seg, NULL);
+                victims[n++] = seg;
+            }
+            seg = newer;
+        }
+        hki_unlock(&hki_abandoned_lock);
+        while (n > 0)
+            hki_segment_release(victims[--n]);
+    }
 }
 
 bool hki_abandoned_claim(hk_segment_t *seg, hk_heap_t *heap)

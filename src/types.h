@@ -68,7 +68,8 @@
  *   P1  every block on free, local_free and thread_free lies in [start, start+capacity*bs),
  *       is a multiple of block_size from start, and the lists are acyclic and disjoint.
  *   P2  used + |free| + |local_free| == capacity, and |thread_free| <= used (a block
- *       freed by another thread stays counted in used until the owner collects it).
+ *       freed by another thread stays counted in used until the owner collects it);
+ *       |free| <= stat_fed (the difference is the allocations not yet counted).
  *   P3  capacity <= reserved, reserved * block_size <= area size, carved == capacity*bs.
  *   P4  block_size == hki_class_size[class_idx], class_idx != 0 for a page in use.
  *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0) or the heap's
@@ -126,7 +127,8 @@ typedef struct hk_page_s {
     /* cache line 2: slow paths, and the other threads' frees */
     size_t block_size;
     uint32_t reserved;      /* blocks that fit in the area */
-    uint32_t pad2_;
+    uint32_t stat_fed;      /* blocks put on `free` since allocations were last counted,
+                             * plus |free| then (stats.c: allocations = stat_fed - |free|) */
     size_t area_size;       /* bytes from start to the end of the slot */
     struct hk_page_s *next, *prev; /* queue links */
     uint64_t expire_ms;     /* free slot: purge deadline; empty page: retire deadline */
@@ -176,12 +178,19 @@ typedef struct hk_page_queue_s {
  * read by anyone with a relaxed load. */
 typedef _Atomic size_t hk_counter_t;
 
-/* Live blocks per class, kept off the fast paths: a page remembers the `used` value it last
- * reported (stat_used) and the slow paths add the difference (hki_page_stat_flush). Sums
- * are modular: one heap's count may wrap below zero (an adopted page reports frees of
- * blocks that the exited owner counted), the total over all heaps never does. */
+/* Per class, kept off the fast paths (stats.c):
+ *   live   a page remembers the `used` value it last reported (stat_used) and the slow
+ *          paths add the difference (hki_page_stat_flush). Modular: one heap's count may
+ *          wrap below zero (an adopted page reports frees of blocks that the exited owner
+ *          counted), the total over all heaps never does.
+ *   alloc  blocks leave `free` only by malloc's pop, so a page counts the blocks it puts
+ *          on `free` (carving, collecting: stat_fed) and the allocations since the last
+ *          count are stat_fed - |free| (hki_page_alloc_flush: free for the page malloc's
+ *          slow path finds empty, a walk of `free` otherwise).
+ *   frees = alloc - live (derived when reported). */
 typedef struct hk_class_stats_s {
     hk_counter_t live[HK_CLASS_COUNT];
+    hk_counter_t alloc[HK_CLASS_COUNT];
 } hk_class_stats_t;
 
 /*

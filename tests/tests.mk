@@ -36,5 +36,6 @@ test: all
 	$(MAKE) --no-print-directory test-lab
 	$(MAKE) --no-print-directory VARIANT=sanitize test-lab
 	$(MAKE) --no-print-directory test-lib
+	$(MAKE) --no-print-directory test-robust
 	sh tests/run.sh "sh tests/tools/test_install.sh"
 	$(MAKE) --no-print-directory test-clang
