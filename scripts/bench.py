@@ -36,6 +36,7 @@ BENCHMARKS = [
     ("churn", "churn", ["8000000", "20000"]),
     ("larson-1t", "larson", ["1", "8", "1500000", "4000"]),
     ("larson-2t", "larson", ["2", "8", "1500000", "4000"]),
+    ("larson-rotate-2t", "larson", ["2", "8", "1500000", "4000", "rotate"]),
     ("prodcons", "prodcons", ["1", "2000000"]),
     ("realloc", "realloc_grow", ["40", "500", "65536"]),
     ("large", "large", ["20000", "8"]),
@@ -195,12 +196,17 @@ def main():
         lines.append("| **geomean** | " + " | ".join(f"**{geomean(tr[a]):.2f}**" for a in peers)
                      + " | " + " | ".join(f"**{geomean(mr[a]):.2f}**" for a in peers) + " |")
 
-    if ("larson-1t", "glibc") in results and ("larson-2t", "glibc") in results:
-        lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread):", ""]
+    if ("larson-1t", "glibc") in results:
+        lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread);",
+                  "successor = the classic handoff, rotate = tables handed across lineages:", ""]
         for a in names:
             one = statistics.median(r[2] / r[0] for r in results[("larson-1t", a)])
-            two = statistics.median(r[2] / r[0] for r in results[("larson-2t", a)])
-            lines.append(f"- {a}: {two / one:.2f}x")
+            row = []
+            for bench, label in (("larson-2t", "successor"), ("larson-rotate-2t", "rotate")):
+                if (bench, a) in results:
+                    two = statistics.median(r[2] / r[0] for r in results[(bench, a)])
+                    row.append(f"{label} {two / one:.2f}x")
+            lines.append(f"- {a}: " + ", ".join(row))
 
     if not opts.no_callgrind and shutil.which("valgrind"):
         lines += ["", "Fast path: instructions per malloc(32)/free pair (callgrind, (Ir(400k)-Ir(200k))/200k):", ""]

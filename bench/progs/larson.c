@@ -1,14 +1,18 @@
 /*
  * larson.c -- a server simulation after Larson and Krishnan: each worker thread owns a
- * table of live objects and keeps replacing random ones; after every round the tables
- * rotate between threads, so most objects are freed by a thread other than the one that
- * allocated them. Every round's workers are new threads (connections come and go).
- *   larson [threads=2] [rounds=40] [steps_per_round=200000] [slots=4000]
+ * table of live objects and keeps replacing random ones; after every round its thread
+ * ends and a new one takes the table over, so every object is freed by a thread other
+ * than the one that allocated it (connections come and go).
+ *   larson [threads=2] [rounds=40] [steps_per_round=200000] [slots=4000] [handoff=successor]
+ * handoff = successor: table i goes to the next thread of lineage i (the classic design);
+ *           rotate: table i goes to the next thread of lineage i+1, so a new thread frees
+ *           objects from memory another live thread may have taken over (harsher).
  * Work per thread is fixed, so ops/s with 2 threads vs 1 measures scaling.
  */
 #include "common.h"
 
 #include <pthread.h>
+#include <string.h>
 
 typedef struct table {
     void  **obj;
@@ -45,6 +49,7 @@ int main(int argc, char **argv)
 {
     long threads = bench_arg(argc, argv, 1, 2), rounds = bench_arg(argc, argv, 2, 40);
     long steps = bench_arg(argc, argv, 3, 200000), slots = bench_arg(argc, argv, 4, 4000);
+    int rotate = argc > 5 && strcmp(argv[5], "rotate") == 0;
     table_t tables[64];
     if (threads < 1 || threads > 64)
         return 1;
@@ -55,7 +60,8 @@ int main(int argc, char **argv)
         pthread_t tid[64];
         worker_t w[64];
         for (long i = 0; i < threads; i++) {
-            w[i] = (worker_t){&tables[(i + r) % threads], steps, {(uint64_t)(r * 64 + i + 1)}, 0};
+            table_t *t = &tables[rotate ? (i + r) % threads : i];
+            w[i] = (worker_t){t, steps, {(uint64_t)(r * 64 + i + 1)}, 0};
             pthread_create(&tid[i], NULL, work, &w[i]);
         }
         for (long i = 0; i < threads; i++) {
@@ -72,7 +78,7 @@ int main(int argc, char **argv)
         free(tables[i].size);
     }
     char name[32];
-    snprintf(name, sizeof name, "larson-%ldt", threads);
+    snprintf(name, sizeof name, "larson%s-%ldt", rotate ? "-rotate" : "", threads);
     bench_report(name, seconds, (unsigned long long)(threads * rounds * steps));
     return 0;
 }
