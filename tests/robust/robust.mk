@@ -53,6 +53,12 @@ $(RB_DIR)/startup_interpose_min: tests/robust/startup.c tests/robust/robust.h
 
 # C++ (the static one with -rdynamic, so that it can look up hk_is_owned)
 RB_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -pthread
+# The C++ test needs g++, which a machine with only gcc lacks: install it when missing.
+$(RB_DIR)/.deps-cxx:
+	@mkdir -p $(dir $@)
+	sh scripts/deps.sh g++
+	@touch $@
+$(RB_DIR)/cxx $(RB_DIR)/cxx_static: | $(RB_DIR)/.deps-cxx
 $(RB_DIR)/cxx: tests/robust/cxx.cc
 	@mkdir -p $(dir $@)
 	$(CXX) $(RB_CXXFLAGS) $< $(LDFLAGS) -o $@ -ldl
