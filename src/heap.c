@@ -330,20 +330,9 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg)
 
 /* ---- thread exit ---- */
 
-static void heap_abandon(hk_heap_t *heap)
+/* Collects every page of a list starting at `page`; retires the ones that became empty. */
+static void collect_and_retire(hk_heap_t *heap, hk_page_t *page)
 {
-    /* 1. collect every page; retire the empty ones */
-    for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
-        hk_page_t *page = heap->queue[c].first;
-        while (page != NULL) {
-            hk_page_t *next = page->next;
-            hki_page_collect(heap, page);
-            if (page->used == 0)
-                page_retire(heap, page);
-            page = next;
-        }
-    }
-    hk_page_t *page = heap->full.first;
     while (page != NULL) {
         hk_page_t *next = page->next;
         hki_page_collect(heap, page);
@@ -351,6 +340,14 @@ static void heap_abandon(hk_heap_t *heap)
             page_retire(heap, page);
         page = next;
     }
+}
+
+static void heap_abandon(hk_heap_t *heap)
+{
+    /* 1. collect every page; retire the empty ones */
+    for (unsigned c = 1; c < HK_CLASS_COUNT; c++)
+        collect_and_retire(heap, heap->queue[c].first);
+    collect_and_retire(heap, heap->full.first);
     hki_heap_stat_flush(heap, true); /* before the counters are merged (thread_done) */
     /* 2. return pending slots now; empty segments are released */
     hki_heap_purge(heap, 0, true);
