@@ -105,6 +105,11 @@ typedef enum {
 enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_WARN = 1, HK_ON_ERROR_IGNORE = 2 };
 extern long hki_options[HK_OPT_COUNT];
 void hki_options_init(void);
+/* Row i of the options table, for tools/options_doc.c (the generator of docs/OPTIONS.md):
+ * words is the NULL-terminated list of named values (index = value), or NULL when the
+ * value is a plain number in min..max. Returns false, storing nothing, past the last row. */
+bool hki_option_row(unsigned i, const char **name, long *def, long *min, long *max,
+                    const char *const **words, const char **description);
 static inline long hki_option(hk_option_t o)
 {
     return hki_options[o];

@@ -1,8 +1,9 @@
 /*
  * options.c -- runtime options: HEAPKIT_* environment variables, read once at init.
  *
- * Design:      one table {name, default, description}; docs/OPTIONS.md mirrors it (and
- *              `HEAPKIT_VERBOSE=1` prints the values in effect). A bad value keeps the
+ * Design:      one table {name, default, description}; the table of docs/OPTIONS.md is
+ *              generated from it (`make options-doc`, by tools/options_doc.c through
+ *              hki_option_row()), and `HEAPKIT_VERBOSE=1` prints the values in effect. A bad value keeps the
  *              default and prints one warning. Values live in hki_options[], which holds
  *              the defaults before initialization, so early calls see sane values.
  */
@@ -47,6 +48,22 @@ long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_ON_ERROR] = HK_ON_ERROR_ABORT,
     [HK_OPT_HUGE_CACHE] = 64,
 };
+
+/* Row i of the table (see internal.h); read by tools/options_doc.c. */
+bool hki_option_row(unsigned i, const char **name, long *def, long *min, long *max,
+                    const char *const **words, const char **description)
+{
+    if (i >= HK_OPT_COUNT)
+        return false;
+    const hk_option_desc_t *d = &option_table[i];
+    *name = d->name;
+    *def = d->def;
+    *min = d->min;
+    *max = d->max;
+    *words = d->words;
+    *description = d->description;
+    return true;
+}
 
 static bool parse_long(const char *s, long *out)
 {

@@ -3,7 +3,8 @@
 #
 #   build/libheapkit.so, build/libheapkit.a   the library (with the malloc overrides)
 #   make test-lib                             API, stress (+TSan), fail and LD_PRELOAD tests
-.PHONY: lib test-lib install-lib test-lib-tsan
+#   make options-doc                          regenerates the table of docs/OPTIONS.md
+.PHONY: lib test-lib install-lib test-lib-tsan options-doc
 
 LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/heap.c src/alloc.c src/free.c \
                  src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
@@ -26,6 +27,16 @@ $(LIB_A): $(LIB_OBJS)
 
 lib: $(LIB_SO) $(LIB_A)
 all: lib
+
+# ---- docs/OPTIONS.md: its table is printed from src/options.c's by tools/options_doc.c ----
+OPTIONS_DOC := $(BUILD)/tools/options_doc
+$(BUILD)/obj/tools/options_doc.o: CPPFLAGS += -Iinclude -Isrc
+$(OPTIONS_DOC): $(BUILD)/obj/tools/options_doc.o $(LIB_CORE_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^
+
+options-doc: $(OPTIONS_DOC)
+	sh tests/tools/test_options_doc.sh --update $(OPTIONS_DOC)
 
 # ---- tests ----
 LIB_TDIR  := $(BUILD)/tests/lib
@@ -53,14 +64,15 @@ LIB_TESTS := $(LIB_TDIR)/test_api $(LIB_TDIR)/test_api_libc $(LIB_TDIR)/test_str
 test-lib-tsan:
 	$(MAKE) --no-print-directory VARIANT=tsan build/tsan/tests/lib/test_stress
 
-test-lib: lib $(LIB_TESTS) test-lib-tsan
+test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan
 	sh tests/run.sh "$(LIB_TDIR)/test_api" \
 	    "LD_PRELOAD=$(abspath $(LIB_SO)) $(LIB_TDIR)/test_api_libc" \
 	    "$(LIB_TDIR)/test_stress" \
 	    "setarch $$(uname -m) -R build/tsan/tests/lib/test_stress --threads 4 --rounds 3" \
 	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
-	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))"
+	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \
+	    "sh tests/tools/test_options_doc.sh $(OPTIONS_DOC)"
 
 # ---- install ----
 install: install-lib
