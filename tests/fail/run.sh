@@ -4,26 +4,23 @@
 # ignore (the program survives). Usage: run.sh path/to/fail_prog path/to/libheapkit.so
 prog=$1
 lib=$2
-passed=0
-failed=0
-tmp=$(mktemp)
+. "$(dirname "$0")/../lib.sh"
 expect() { # expect STATUS REGEX|NONE CASE [ENV...]   (NONE: stderr has no message)
     want=$1 re=$2 case=$3
     shift 3
-    env "$@" "$prog" "$case" >/dev/null 2>"$tmp"
+    env "$@" "$prog" "$case" >/dev/null 2>"$tmp/stderr"
     st=$?
     if [ "$re" = NONE ]; then
-        grep -q heapkit "$tmp" && ok=1 || ok=0  # ok=1 means a message was printed: wrong
+        grep -q heapkit "$tmp/stderr" && ok=1 || ok=0  # ok=1 means a message was printed: wrong
         ok=$((1 - ok))
     else
-        grep -Eq "$re" "$tmp" && ok=1 || ok=0
+        grep -Eq "$re" "$tmp/stderr" && ok=1 || ok=0
     fi
-    if [ "$st" -eq "$want" ] && [ "$ok" -eq 1 ] && [ "$(grep -c 'heapkit: error' "$tmp")" -le 1 ]; then
-        passed=$((passed + 1))
+    if [ "$st" -eq "$want" ] && [ "$ok" -eq 1 ] && [ "$(grep -c 'heapkit: error' "$tmp/stderr")" -le 1 ]; then
+        pass
     else
-        failed=$((failed + 1))
-        echo "FAIL: $case $*: status $st (want $want), stderr:"
-        cat "$tmp"
+        fail "$case $*: status $st (want $want), stderr:"
+        cat "$tmp/stderr"
     fi
 }
 A=134
@@ -44,6 +41,4 @@ expect $A 'not allocated by heapkit' libc-foreign LD_PRELOAD="$lib"
 expect 0 '^heapkit: error: double free of' double-small HEAPKIT_ON_ERROR=warn
 expect 0 'interior pointer' interior HEAPKIT_ON_ERROR=warn
 expect 0 NONE double-small HEAPKIT_ON_ERROR=ignore
-rm -f "$tmp"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -2,31 +2,28 @@
 # smoke.sh -- LD_PRELOAD smoke test: real programs give the same output with and without
 # libheapkit. Usage: smoke.sh /abs/path/libheapkit.so
 lib=$1
-passed=0
-failed=0
-tmpd=$(mktemp -d)
-seq 1 20000 | awk '{ print ($1 * 7919) % 10007, $1 }' > "$tmpd/input"
+. "$(dirname "$0")/../lib.sh"
+seq 1 20000 | awk '{ print ($1 * 7919) % 10007, $1 }' > "$tmp/input"
 same() { # same NAME CMD...: compares stdout and exit status
     name=$1
     shift
-    "$@" > "$tmpd/a" 2>/dev/null
+    "$@" > "$tmp/a" 2>/dev/null
     sa=$?
-    LD_PRELOAD="$lib" "$@" > "$tmpd/b" 2>"$tmpd/err"
+    LD_PRELOAD="$lib" "$@" > "$tmp/b" 2>"$tmp/err"
     sb=$?
-    if [ "$sa" -eq "$sb" ] && cmp -s "$tmpd/a" "$tmpd/b" && ! grep -q 'heapkit: ' "$tmpd/err"; then
-        passed=$((passed + 1))
+    if [ "$sa" -eq "$sb" ] && cmp -s "$tmp/a" "$tmp/b" && ! grep -q 'heapkit: ' "$tmp/err"; then
+        pass
     else
-        failed=$((failed + 1))
-        echo "FAIL: $name (status $sa vs $sb)"
-        head -5 "$tmpd/err"
+        fail "$name (status $sa vs $sb)"
+        head -5 "$tmp/err"
     fi
 }
 same ls ls -la /usr/bin
-same sort sort -n "$tmpd/input"
-same sort-parallel sort --parallel=4 -S 10M -k2,2 "$tmpd/input"
+same sort sort -n "$tmp/input"
+same sort-parallel sort --parallel=4 -S 10M -k2,2 "$tmp/input"
 same sh sh -c 'for i in 1 2 3; do echo $i; done | tr 1 x; x=$(echo abc | rev); echo $x'
-same awk awk '{ a[$1] += $2 } END { n = 0; for (k in a) n += a[k]; print n }' "$tmpd/input"
-same grep grep -c 7 "$tmpd/input"
+same awk awk '{ a[$1] += $2 } END { n = 0; for (k in a) n += a[k]; print n }' "$tmp/input"
+same grep grep -c 7 "$tmp/input"
 if command -v python3 >/dev/null 2>&1; then
     same python3 python3 -c 'import json, threading
 d = {str(i): [i] * (i % 50) for i in range(20000)}
@@ -38,7 +35,7 @@ ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
 print(sorted(out))'
 fi
 if command -v c++ >/dev/null 2>&1; then
-    cat > "$tmpd/t.cc" <<'CC'
+    cat > "$tmp/t.cc" <<'CC'
 #include <iostream>
 #include <map>
 #include <memory>
@@ -54,18 +51,16 @@ int main() {
     std::cout << n << " " << p[12345] << std::endl;
 }
 CC
-    if c++ -O1 -o "$tmpd/t" "$tmpd/t.cc" 2>/dev/null; then
-        same c++new "$tmpd/t"
+    if c++ -O1 -o "$tmp/t" "$tmp/t.cc" 2>/dev/null; then
+        same c++new "$tmp/t"
     fi
 fi
 # statistics at exit go to stderr and do not disturb the program
-HEAPKIT_STATS=1 LD_PRELOAD="$lib" sort -n "$tmpd/input" 2>"$tmpd/err" >/dev/null
-if grep -q 'heapkit: statistics' "$tmpd/err" && grep -q 'peak committed' "$tmpd/err"; then
-    passed=$((passed + 1))
+HEAPKIT_STATS=1 LD_PRELOAD="$lib" sort -n "$tmp/input" 2>"$tmp/err" >/dev/null
+if grep -q 'heapkit: statistics' "$tmp/err" && grep -q 'peak committed' "$tmp/err"; then
+    pass
 else
-    failed=$((failed + 1))
-    echo "FAIL: HEAPKIT_STATS=1 printed no statistics"
+    fail "HEAPKIT_STATS=1 printed no statistics"
 fi
-rm -rf "$tmpd"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+rm -rf "$tmp"
+finish

@@ -9,10 +9,7 @@ lib=$(readlink -f "${1:-build/libheapkit.so}")
 here=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$lib" ] || { echo "no library at $lib"; echo "0 passed, 1 failed"; exit 1; }
 sh "$here/scripts/deps.sh" python3 sqlite3 perl gcc xz-utils coreutils || exit 1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 
 # same NAME CMD...: runs CMD plain and preloaded; outputs (stdout+status) must match and
 # the preloaded run must really have used heapkit (checked once below).
@@ -24,11 +21,10 @@ same() {
     LD_PRELOAD="$lib" "$@" >"$tmp/hk.out" 2>"$tmp/hk.err"
     echo "status $?" >>"$tmp/hk.out"
     if cmp -s "$tmp/plain.out" "$tmp/hk.out" && ! grep -q heapkit "$tmp/hk.err"; then
-        passed=$((passed + 1))
+        pass
         echo "ok   $name"
     else
-        failed=$((failed + 1))
-        echo "FAIL $name"
+        fail "$name"
         diff "$tmp/plain.out" "$tmp/hk.out" | head -5
         head -5 "$tmp/hk.err"
     fi
@@ -52,9 +48,9 @@ int main(void)
 C
 gcc -o "$tmp/who" "$tmp/who.c" -ldl
 if LD_PRELOAD="$lib" "$tmp/who" | grep -q libheapkit; then
-    passed=$((passed + 1)); echo "ok   malloc resolves to libheapkit"
+    pass; echo "ok   malloc resolves to libheapkit"
 else
-    failed=$((failed + 1)); echo "FAIL malloc does not resolve to libheapkit"
+    fail "malloc does not resolve to libheapkit"
 fi
 
 cat >"$tmp/alloc.py" <<'PY'
@@ -111,5 +107,4 @@ seq 1 400000 | awk '{ print ($1 * 7919) % 100003, $1 }' >"$tmp/nums.txt"
 same "multithreaded: xz -T2" sh -c "xz -T2 -3 -c '$tmp/nums.txt' | xz -dc | md5sum"
 same "multithreaded: sort --parallel=2" sh -c "sort --parallel=2 -S 8M -n '$tmp/nums.txt' | md5sum"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -6,30 +6,25 @@
 plain=$1
 static=$2
 lib=$3
-passed=0
-failed=0
-tmpd=$(mktemp -d)
-trap 'rm -rf "$tmpd"' EXIT
-"$plain" > "$tmpd/a" 2> "$tmpd/ea"
+. "$(dirname "$0")/../lib.sh"
+"$plain" > "$tmp/a" 2> "$tmp/ea"
 sa=$?
-if [ "$sa" -eq 0 ] && [ -s "$tmpd/a" ]; then passed=$((passed + 1)); else
-    failed=$((failed + 1)); echo "FAIL: plain run (status $sa)"; cat "$tmpd/ea"; fi
-cat "$tmpd/a"
+if [ "$sa" -eq 0 ] && [ -s "$tmp/a" ]; then pass; else
+    fail "plain run (status $sa)"; cat "$tmp/ea"; fi
+cat "$tmp/a"
 same() { # same NAME CMD...
     name=$1
     shift
-    "$@" > "$tmpd/b" 2> "$tmpd/eb"
+    "$@" > "$tmp/b" 2> "$tmp/eb"
     sb=$?
-    if [ "$sb" -eq 0 ] && cmp -s "$tmpd/a" "$tmpd/b" && ! grep -q 'heapkit: ' "$tmpd/eb"; then
-        passed=$((passed + 1))
+    if [ "$sb" -eq 0 ] && cmp -s "$tmp/a" "$tmp/b" && ! grep -q 'heapkit: ' "$tmp/eb"; then
+        pass
     else
-        failed=$((failed + 1))
-        echo "FAIL: $name (status $sb)"
-        diff "$tmpd/a" "$tmpd/b" | head -5
-        head -5 "$tmpd/eb"
+        fail "$name (status $sb)"
+        diff "$tmp/a" "$tmp/b" | head -5
+        head -5 "$tmp/eb"
     fi
 }
 same "LD_PRELOAD" env LD_PRELOAD="$lib" timeout 30 "$plain" --expect-heapkit
 same "libheapkit.a" timeout 30 "$static" --expect-heapkit
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

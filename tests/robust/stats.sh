@@ -5,31 +5,26 @@
 # Usage: stats.sh "COMMAND" (e.g. "build/tests/robust/stats_static" or
 #        "LD_PRELOAD=/abs/libheapkit.so build/tests/robust/stats_dyn").
 cmd=$1
-passed=0
-failed=0
-tmpd=$(mktemp -d)
-trap 'rm -rf "$tmpd"' EXIT
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/../lib.sh"
 check() { # check NAME CONDITION-EXIT-STATUS
-    if [ "$2" -eq 0 ]; then ok; else bad "$1"; fi
+    if [ "$2" -eq 0 ]; then pass; else fail "$1"; fi
 }
 
-HEAPKIT_STATS=1 sh -c "$cmd" > "$tmpd/out" 2> "$tmpd/err"
+HEAPKIT_STATS=1 sh -c "$cmd" > "$tmp/out" 2> "$tmp/err"
 check "program passed its own checks (exit $?)" $?
-tail -n 1 "$tmpd/out"
-grep -q 'heapkit: statistics' "$tmpd/err"
+tail -n 1 "$tmp/out"
+grep -q 'heapkit: statistics' "$tmp/err"
 check "report printed at exit" $?
-if ! grep -q 'heapkit: statistics' "$tmpd/err"; then
-    cat "$tmpd/err"
-    echo "$passed passed, $failed failed"
+if ! grep -q 'heapkit: statistics' "$tmp/err"; then
+    cat "$tmp/err"
+    finish
     exit 1
 fi
-sed -n '/heapkit: statistics/,$p' "$tmpd/err" > "$tmpd/report"
-cat "$tmpd/report"
+sed -n '/heapkit: statistics/,$p' "$tmp/err" > "$tmp/report"
+cat "$tmp/report"
 
 # the class table: find the columns by the header's names
-hdr=$(grep -E '^ *class +size' "$tmpd/report" | head -n 1)
+hdr=$(grep -E '^ *class +size' "$tmp/report" | head -n 1)
 col() { echo "$hdr" | awk -v w="$1" '{ for (i = 1; i <= NF; i++) if ($i ~ w) { print i; exit } }'; }
 c_size=$(col '^size$')
 c_alloc=$(col '^alloc')
@@ -43,7 +38,7 @@ row() {
     [ -n "$2" ] || { echo -1; return; }
     awk -v s="$1" -v c_size="$c_size" -v c="$2" \
         '/^ *[0-9]+ +[0-9]+ / && $c_size == s { print $c; found = 1; exit } END { if (!found) print -1 }' \
-        "$tmpd/report"
+        "$tmp/report"
 }
 # 100-byte blocks (class 112): 1000 allocated, 700 freed, 300 live (libc may add a few)
 a=$(row 112 "$c_alloc"); f=$(row 112 "$c_free"); l=$(row 112 "$c_live")
@@ -62,7 +57,7 @@ check "class 3072: allocations and frees >= 50 (got $a, $f)" $?
 
 # byte figures: "label: N KiB (B bytes)" or "label: B bytes"
 bytes() {
-    grep -E "^ *$1:" "$tmpd/report" | head -n 1 |
+    grep -E "^ *$1:" "$tmp/report" | head -n 1 |
         sed -E 's/.*\(([0-9]+) bytes\).*/\1/; s/^[^0-9]*([0-9]+) bytes$/\1/'
 }
 alloc=$(bytes allocated); comm=$(bytes committed); peak=$(bytes 'peak committed'); map=$(bytes mapped)
@@ -80,10 +75,9 @@ check "peak committed >= the 40 MB live at once (got $peak)" $?
 check "mapped >= committed >= allocated, peak >= committed" $?
 [ "$comm" -lt 40000000 ]
 check "committed at exit (after malloc_trim) below the peak's 40 MB (got $comm)" $?
-huge=$(grep -E '^ *huge:' "$tmpd/report" | sed -E 's/^ *huge: *([0-9]+) live blocks?, *([0-9]+) bytes.*/\1 \2/')
+huge=$(grep -E '^ *huge:' "$tmp/report" | sed -E 's/^ *huge: *([0-9]+) live blocks?, *([0-9]+) bytes.*/\1 \2/')
 set -- $huge
 [ "${1:-0}" -ge 1 ] && [ "${2:-0}" -ge 3145728 ]
 check "huge: the 3 MiB block is live (got '$huge')" $?
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

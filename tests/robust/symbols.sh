@@ -9,12 +9,7 @@
 # Usage: symbols.sh build/libheapkit.so build/libheapkit.a
 so=$1
 ar=$2
-passed=0
-failed=0
-tmpd=$(mktemp -d)
-trap 'rm -rf "$tmpd"' EXIT
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $1"; }
+. "$(dirname "$0")/../lib.sh"
 
 # the system allocator (glibc's names and its internal entry points)
 alloc='malloc calloc realloc free reallocarray posix_memalign aligned_alloc memalign valloc
@@ -34,55 +29,54 @@ backtrace backtrace_symbols strerror'
 forbidden="$alloc $stdio $hidden"
 
 # undefined symbols of the shared library, without version suffixes
-if ! nm -D --undefined-only "$so" > "$tmpd/und" 2>"$tmpd/err"; then
-    bad "nm -D $so failed: $(cat "$tmpd/err")"
-    echo "$passed passed, $failed failed"
+if ! nm -D --undefined-only "$so" > "$tmp/und" 2>"$tmp/err"; then
+    fail "nm -D $so failed: $(cat "$tmp/err")"
+    finish
     exit 1
 fi
-awk '{ print $NF }' "$tmpd/und" | sed 's/@.*//' | sort -u > "$tmpd/und.names"
-nm -D --defined-only "$so" | awk '{ print $NF }' | sed 's/@.*//' | sort -u > "$tmpd/def.names"
-objdump -d "$so" | sed -n 's/.*call.*<\([^@>+]*\)@plt>.*/\1/p' | sort -u > "$tmpd/plt.names"
-echo "libheapkit.so imports: $(tr '\n' ' ' < "$tmpd/und.names")"
+awk '{ print $NF }' "$tmp/und" | sed 's/@.*//' | sort -u > "$tmp/und.names"
+nm -D --defined-only "$so" | awk '{ print $NF }' | sed 's/@.*//' | sort -u > "$tmp/def.names"
+objdump -d "$so" | sed -n 's/.*call.*<\([^@>+]*\)@plt>.*/\1/p' | sort -u > "$tmp/plt.names"
+echo "libheapkit.so imports: $(tr '\n' ' ' < "$tmp/und.names")"
 
 for s in $forbidden; do
-    if grep -qx "$s" "$tmpd/und.names"; then
-        bad "libheapkit.so imports $s"
+    if grep -qx "$s" "$tmp/und.names"; then
+        fail "libheapkit.so imports $s"
     else
-        ok
+        pass
     fi
-    if grep -qx "$s" "$tmpd/plt.names"; then
-        bad "libheapkit.so calls $s through its PLT (not bound to its own definition)"
+    if grep -qx "$s" "$tmp/plt.names"; then
+        fail "libheapkit.so calls $s through its PLT (not bound to its own definition)"
     fi
 done
-[ -s "$tmpd/und.names" ] && ok || bad "no undefined symbols at all? (nm output empty)"
+[ -s "$tmp/und.names" ] && pass || fail "no undefined symbols at all? (nm output empty)"
 
 # the standard names are defined by the library itself
 for s in malloc calloc realloc free reallocarray posix_memalign aligned_alloc memalign valloc \
     pvalloc malloc_usable_size malloc_trim mallinfo2; do
-    if grep -qx "$s" "$tmpd/def.names"; then ok; else bad "libheapkit.so does not define $s"; fi
+    if grep -qx "$s" "$tmp/def.names"; then pass; else fail "libheapkit.so does not define $s"; fi
 done
 
 # the archive: symbols undefined in some member and defined in none (malloc & co. are
 # defined by override.o, so the core's own calls to them would not show here: they
 # would recurse into the library, not reach glibc)
-if nm "$ar" > "$tmpd/ar" 2>"$tmpd/err"; then
-    awk '$1 == "U" { print $2 }' "$tmpd/ar" | sort -u > "$tmpd/ar.und"
-    awk 'NF == 3 && $2 ~ /^[TtDdBbRrWVC]$/ { print $3 }' "$tmpd/ar" | sort -u > "$tmpd/ar.def"
-    comm -23 "$tmpd/ar.und" "$tmpd/ar.def" > "$tmpd/ar.ext"
-    echo "libheapkit.a imports: $(tr '\n' ' ' < "$tmpd/ar.ext")"
+if nm "$ar" > "$tmp/ar" 2>"$tmp/err"; then
+    awk '$1 == "U" { print $2 }' "$tmp/ar" | sort -u > "$tmp/ar.und"
+    awk 'NF == 3 && $2 ~ /^[TtDdBbRrWVC]$/ { print $3 }' "$tmp/ar" | sort -u > "$tmp/ar.def"
+    comm -23 "$tmp/ar.und" "$tmp/ar.def" > "$tmp/ar.ext"
+    echo "libheapkit.a imports: $(tr '\n' ' ' < "$tmp/ar.ext")"
     n=0
     for s in $forbidden; do
-        if grep -qx "$s" "$tmpd/ar.ext"; then
-            bad "libheapkit.a imports $s"
+        if grep -qx "$s" "$tmp/ar.ext"; then
+            fail "libheapkit.a imports $s"
             n=$((n + 1))
         fi
     done
-    [ "$n" -eq 0 ] && ok
+    [ "$n" -eq 0 ] && pass
     for s in malloc free calloc realloc; do
-        if grep -qx "$s" "$tmpd/ar.def"; then ok; else bad "libheapkit.a does not define $s"; fi
+        if grep -qx "$s" "$tmp/ar.def"; then pass; else fail "libheapkit.a does not define $s"; fi
     done
 else
-    bad "nm $ar failed: $(cat "$tmpd/err")"
+    fail "nm $ar failed: $(cat "$tmp/err")"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -10,13 +10,8 @@
 
 HEAPKIT=${1:-build/heapkit}
 SHARED_TRACES=${HK_TRACES:-../shared/traces}
-passed=0
-failed=0
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$(dirname "$0")/../lib.sh"
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # run NAME EXPECTED_STATUS ARGS... : runs heapkit, keeps stdout/stderr in $tmp/out, $tmp/err.
 run() {
@@ -155,5 +150,4 @@ if [ -r "$SHARED_TRACES/short1-bal.rep" ]; then
     expect_in "$tmp/out" "CS:APP short1 row" "^short1-bal\.rep +minimal +12 .* ok$"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,19 +8,15 @@
 #
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 hk=${1:-${HEAPKIT:-build/heapkit}}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_gen.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 
 check() { # check NAME COMMAND...: runs COMMAND, counts the result
     name=$1
     shift
     if "$@" >"$tmp/out" 2>&1; then
-        passed=$((passed + 1))
+        pass
     else
-        failed=$((failed + 1))
-        echo "FAIL: $name"
+        fail "$name"
         sed 's/^/    /' "$tmp/out" | head -n 5
     fi
 }
@@ -127,5 +123,4 @@ if [ -f "$here/scripts/make-traces.sh" ] && ls "$here"/traces/*.rep >/dev/null 2
 fi
 
 [ "$replay" = yes ] || echo "note: heapkit replay not available yet; replay checks skipped"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -23,13 +23,8 @@
 # if anything failed.
 hk=${1:-${HEAPKIT:-build/heapkit}}
 CC=${CC:-cc}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_hygiene.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # The project's warnings (Makefile WARN) plus what the library adds for its own objects.
 WARN="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes
@@ -233,5 +228,4 @@ for f in $(grep -lE '^const lab_policy_t lab_policy_[A-Za-z0-9_]+[[:space:]]*=' 
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -3,20 +3,16 @@
 # installed as a user would: the heapkit command, the header, the pkg-config file, and
 # both libraries (a program linked with -lheapkit, and one linked statically).
 here=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; }
-expect() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
+ok() { pass; echo "ok   $1"; }
+expect() { if eval "$2"; then ok "$1"; else fail "$1"; fi; }
 
 sh "$here/scripts/deps.sh" pkg-config >/dev/null || exit 1
 prefix="$tmp/prefix"
 if make -C "$here" --no-print-directory install PREFIX="$prefix" >"$tmp/install.log" 2>&1; then
     ok "make install PREFIX=..."
 else
-    bad "make install PREFIX=..."
+    fail "make install PREFIX=..."
     tail -5 "$tmp/install.log"
 fi
 expect "heapkit command installed and runs" "'$prefix/bin/heapkit' policies | grep -q '^hkfit'"
@@ -45,7 +41,7 @@ C
 if cc -o "$tmp/app" "$tmp/app.c" $(pkg-config --cflags --libs heapkit) 2>"$tmp/cc.log"; then
     ok "a program builds with pkg-config --cflags --libs heapkit"
 else
-    bad "a program builds with pkg-config --cflags --libs heapkit"
+    fail "a program builds with pkg-config --cflags --libs heapkit"
     head -5 "$tmp/cc.log"
 fi
 expect "it runs against the installed libheapkit.so" \
@@ -54,8 +50,7 @@ if cc -static -o "$tmp/app-static" "$tmp/app.c" $(pkg-config --cflags heapkit) \
     "$prefix/lib/libheapkit.a" -pthread 2>"$tmp/cc-static.log"; then
     expect "a statically linked program runs" "'$tmp/app-static' | grep -q 'installed heapkit works'"
 else
-    bad "static link against libheapkit.a"
+    fail "static link against libheapkit.a"
     head -5 "$tmp/cc-static.log"
 fi
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

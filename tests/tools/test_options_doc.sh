@@ -26,13 +26,8 @@ doc=${2:-docs/OPTIONS.md}
 readme=${3:-README.md}
 begin='<!-- options:begin -->'
 end='<!-- options:end -->'
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_options_doc.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-passed=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
 
-pass() { passed=$((passed + 1)); }
-fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # markers_ok FILE: the markers appear once each, begin first, each alone on its line.
 markers_ok() {
@@ -61,7 +56,7 @@ if [ -z "$gen" ] || [ ! -x "$gen" ]; then
     echo "usage: sh $0 [--update] GENERATOR [DOC [README]] (GENERATOR: build it first)" >&2
     [ "$update" -eq 1 ] && exit 2
     fail "generator '${gen}' not found or not executable"
-    echo "$passed passed, $failed failed"
+    finish
     exit 1
 fi
 
@@ -134,5 +129,4 @@ else
     fi
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
