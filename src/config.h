@@ -49,7 +49,7 @@
 
 #define HK_DIRECT_MAX   ((size_t)1024) /* sizes served through heap->direct[] */
 #define HK_DIRECT_COUNT 65             /* (HK_DIRECT_MAX / 16) + 1 */
-#define HK_CLASS_COUNT  61             /* class 0 is "no class"; 1..60 */
+#define HK_CLASS_COUNT  113            /* class 0 is "no class"; 1..112 */
 
 #define HK_MIN_ALIGN       ((size_t)16)
 #define HK_PAGE_ALIGN_MAX  ((size_t)64 * 1024) /* alignments served from pages */

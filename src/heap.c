@@ -41,20 +41,21 @@
 // clang-format off
 #define HK_R4(x)  x, x, x, x
 #define HK_R16(x) HK_R4(x), HK_R4(x), HK_R4(x), HK_R4(x)
-#define HK_R60(x) HK_R16(x), HK_R16(x), HK_R16(x), HK_R4(x), HK_R4(x), HK_R4(x)
+#define HK_R64(x) HK_R16(x), HK_R16(x), HK_R16(x), HK_R16(x)
 // clang-format on
 
 hk_page_t hki_page_empty;
 hk_heap_t hki_heap_empty = {
     .free_seg = HK_SEG_NONE,
-    .direct = {HK_R60(&hki_page_empty), HK_R4(&hki_page_empty), &hki_page_empty},
-    .current = {HK_R60(&hki_page_empty), &hki_page_empty},
+    .direct = {HK_R64(&hki_page_empty), &hki_page_empty},
+    .current = {HK_R64(&hki_page_empty), HK_R16(&hki_page_empty), HK_R16(&hki_page_empty),
+                HK_R16(&hki_page_empty), &hki_page_empty},
 };
 hk_heap_t hki_heap_huge;
 _Thread_local hk_heap_t *hki_tls_heap = &hki_heap_empty;
 uintptr_t hki_key = 1;
 
-_Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 61, "update the initializers above");
+_Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 113, "update the initializers above");
 
 /* ---- locks ---- */
 

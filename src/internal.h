@@ -43,7 +43,7 @@ static inline unsigned hki_size_class(size_t n)
         return hki_direct_class[(n + 15) >> 4];
     size_t w = n - 1;
     unsigned p = 63u - (unsigned)__builtin_clzll((unsigned long long)w);
-    return 9u + (p - 7u) * 4u + (unsigned)((w >> (p - 2u)) & 3u);
+    return 17u + (p - 8u) * 8u + (unsigned)((w >> (p - 3u)) & 7u);
 }
 static inline unsigned hki_class_kind(unsigned c)
 {

@@ -10,8 +10,8 @@
  *   page      a run of blocks of ONE size class inside a slot (hk_page_t describes it; the
  *             descriptor lives in the segment header, never inside the page).
  *   block     what malloc returns. Blocks carry no header.
- *   class     a size class 1..60 (class 0 = none): 16..128 in steps of 16, then four
- *             classes per power of two up to 1 MiB (rounding waste < 20%, ~10% average).
+ *   class     a size class 1..112 (class 0 = none): 16..256 in steps of 16, then eight
+ *             classes per power of two up to 1 MiB (rounding waste <= 1/8 of the request).
  *   heap      per-thread state: page queues per class, its segments, counters.
  *
  * Variants (config.h): HK_DEBUG 0..3, HK_STATS.
