@@ -33,15 +33,20 @@ void *hki_malloc_aligned(size_t n, size_t align)
             unsigned c = hki_size_class(r);
             while (c < HK_CLASS_COUNT && hki_class_size[c] % align != 0)
                 c++;
-            if (c < HK_CLASS_COUNT)
-                return hki_malloc_class(c);
+            if (c < HK_CLASS_COUNT) {
+                void *p = hki_malloc_class(c);
+                hk_track_malloc(p);
+                return p;
+            }
         }
     }
     if (align > HK_ALIGN_MAX) {
         errno = ENOMEM;
         return NULL;
     }
-    return hki_huge_malloc(n, align, false);
+    void *p = hki_huge_malloc(n, align, false);
+    hk_track_malloc(p);
+    return p;
 }
 
 int hk_posix_memalign(void **out, size_t alignment, size_t size)

@@ -41,7 +41,9 @@ void *hki_malloc_class(unsigned c)
 
 void *hk_malloc(size_t size)
 {
-    return heap_malloc(size);
+    void *p = heap_malloc(size);
+    hk_track_malloc(p);
+    return p;
 }
 
 void *hk_calloc(size_t count, size_t size)
@@ -51,9 +53,13 @@ void *hk_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > HK_LARGE_MAX)
-        return hki_huge_malloc(n, 0, true);
+    if (n > HK_LARGE_MAX) {
+        void *p = hki_huge_malloc(n, 0, true);
+        hk_track_malloc(p);
+        return p;
+    }
     void *p = heap_malloc(n);
+    hk_track_malloc(p); /* before memset, which ASan checks */
     if (p != NULL)
         memset(p, 0, n);
     return p;

@@ -18,6 +18,8 @@
  *                                  heap maps a fresh segment (and the most that hold live
  *                                  blocks passed over when unmapping expired empty ones)
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
+ *   HK_TRACK_ASAN        0         1: tell AddressSanitizer which blocks are live (track.h;
+ *                                  set by `make VARIANT=sanitize`)
  */
 #ifndef HK_CONFIG_H
 #define HK_CONFIG_H
@@ -27,6 +29,9 @@
 #endif
 #ifndef HK_STATS
 #define HK_STATS 1
+#endif
+#ifndef HK_TRACK_ASAN
+#define HK_TRACK_ASAN 0
 #endif
 
 #define HK_SEG_SHIFT        22

@@ -176,6 +176,7 @@ static HK_NOINLINE void free_bad(void *p)
 
 void hk_free(void *p)
 {
+    hk_track_free(p); /* before p is linked anywhere */
     uintptr_t a = (uintptr_t)p;
     hk_heap_t *heap = hki_tls_heap;
     hk_segment_t *seg = hki_segment_of(p);

@@ -140,6 +140,7 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero)
     hk_segment_t *seg = cache_take(size);
     if (seg != NULL) {
         huge_setup(seg, seg->map_size, offset);
+        hk_track_malloc((void *)seg->pages[0].start); /* before our memset touches it */
         if (zero)
             memset((void *)seg->pages[0].start, 0, n);
     } else {

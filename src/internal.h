@@ -9,6 +9,7 @@
 #include "config.h"
 #include "check.h"
 #include "types.h"
+#include "track.h"
 
 #include "heapkit.h"
 

@@ -32,6 +32,7 @@ void *hk_realloc(void *p, size_t size)
         usable = hki_huge_usable(seg, p);
         if (size > HK_LARGE_MAX) {
             void *q = hki_huge_realloc(seg, p, size);
+            hk_track_malloc(q);
             if (q != NULL)
                 return q;
         }

@@ -2,9 +2,10 @@
 # `install-lib` (part of `install`).
 #
 #   build/libheapkit.so, build/libheapkit.a   the library (with the malloc overrides)
-#   make test-lib                             API, stress (+TSan), fail and LD_PRELOAD tests
+#   make test-lib                             API, stress (+TSan, +ASan/UBSan), fail and
+#                                             LD_PRELOAD tests
 #   make options-doc                          regenerates the table of docs/OPTIONS.md
-.PHONY: lib test-lib install-lib test-lib-tsan options-doc
+.PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize options-doc
 
 LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/heap.c src/alloc.c src/free.c \
                  src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
@@ -18,6 +19,12 @@ LIB_CFLAGS    := -fPIC -fvisibility=hidden -ftls-model=initial-exec -pthread \
 
 $(LIB_OBJS): CPPFLAGS += -Iinclude -Isrc
 $(LIB_OBJS): CFLAGS += $(LIB_CFLAGS)
+ifeq ($(VARIANT),sanitize)
+# The library reads the links inside free blocks, which track.h poisons for ASan: it is
+# built with UBSan only and calls ASan's runtime to mark its blocks live or free.
+$(LIB_OBJS): CFLAGS := $(filter-out -fsanitize=address%,$(CFLAGS)) -fsanitize=undefined
+$(LIB_OBJS): CPPFLAGS += -DHK_TRACK_ASAN=1
+endif
 
 $(LIB_SO): $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libheapkit.so -Wl,-Bsymbolic-functions -o $@ $^
@@ -41,7 +48,8 @@ options-doc: $(OPTIONS_DOC)
 # ---- tests ----
 LIB_TDIR  := $(BUILD)/tests/lib
 LIB_TOBJS := $(BUILD)/obj/tests/api/test_api.o $(BUILD)/obj/tests/api/test_api_libc.o \
-             $(BUILD)/obj/tests/stress/test_stress.o $(BUILD)/obj/tests/fail/fail_prog.o
+             $(BUILD)/obj/tests/stress/test_stress.o $(BUILD)/obj/tests/fail/fail_prog.o \
+             $(BUILD)/obj/tests/track/track_prog.o
 $(LIB_TOBJS): CPPFLAGS += -Iinclude -Itests
 $(LIB_TOBJS): CFLAGS += -pthread -fno-builtin-malloc -fno-builtin-free
 
@@ -52,6 +60,7 @@ $(BUILD)/obj/tests/api/test_api_libc.o: tests/api/test_api.c
 $(LIB_TDIR)/test_api: $(BUILD)/obj/tests/api/test_api.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/test_stress: $(BUILD)/obj/tests/stress/test_stress.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/fail_prog: $(BUILD)/obj/tests/fail/fail_prog.o $(LIB_CORE_OBJS)
+$(LIB_TDIR)/track_prog: $(BUILD)/obj/tests/track/track_prog.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/test_api_libc: $(BUILD)/obj/tests/api/test_api_libc.o
 $(LIB_TDIR)/%:
 	@mkdir -p $(dir $@)
@@ -64,11 +73,20 @@ LIB_TESTS := $(LIB_TDIR)/test_api $(LIB_TDIR)/test_api_libc $(LIB_TDIR)/test_str
 test-lib-tsan:
 	$(MAKE) --no-print-directory VARIANT=tsan build/tsan/tests/lib/test_stress
 
-test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan
+# The hk_* API tests under ASan+UBSan: the library with UBSan, its blocks tracked for ASan
+# (track.h), the tests fully instrumented (build/sanitize).
+SAN_TDIR := build/sanitize/tests/lib
+test-lib-sanitize:
+	$(MAKE) --no-print-directory VARIANT=sanitize $(SAN_TDIR)/test_api $(SAN_TDIR)/test_stress \
+	    $(SAN_TDIR)/track_prog
+
+test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize
 	sh tests/run.sh "$(LIB_TDIR)/test_api" \
 	    "LD_PRELOAD=$(abspath $(LIB_SO)) $(LIB_TDIR)/test_api_libc" \
 	    "$(LIB_TDIR)/test_stress" \
 	    "setarch $$(uname -m) -R build/tsan/tests/lib/test_stress --threads 4 --rounds 3" \
+	    "$(SAN_TDIR)/test_api" "$(SAN_TDIR)/test_stress --threads 4 --rounds 3" \
+	    "sh tests/track/run.sh $(SAN_TDIR)/track_prog" \
 	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \

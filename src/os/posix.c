@@ -9,6 +9,7 @@
  */
 #include "../config.h"
 #include "../os.h"
+#include "../track.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +78,7 @@ int hki_os_map_aligned(size_t size, size_t align, void **out)
 
 int hki_os_unmap(void *p, size_t size)
 {
+    hk_track_unpoison(p, size);
     return munmap(p, size) == 0 ? 0 : errno;
 }
 
@@ -87,6 +89,7 @@ int hki_os_purge(void *p, size_t size)
 
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move, void **out)
 {
+    hk_track_unpoison(p, old_size); /* the range may move or shrink away */
     void *q = mremap(p, old_size, new_size, 0);
     if (q != MAP_FAILED) {
         *out = q;
