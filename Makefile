@@ -21,7 +21,7 @@ else ifeq ($(VARIANT),sanitize)
   OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 else ifeq ($(VARIANT),debug)
   BUILD   := build/debug
-  OPT     := -O0 -g -DHK_DEBUG=3
+  OPT     := -O0 -g -DHK_DEBUG=3 -DHK_OS_FAULTS=1
 else ifeq ($(VARIANT),tsan)
   BUILD   := build/tsan
   OPT     := -O1 -g -fsanitize=thread

@@ -20,6 +20,8 @@
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
  *   HK_TRACK_ASAN        0         1: tell AddressSanitizer which blocks are live (track.h;
  *                                  set by `make VARIANT=sanitize`)
+ *   HK_OS_FAULTS         0         1: tests can make the OS layer refuse memory
+ *                                  (os.h hki_os_fail_after; set by `make VARIANT=debug`)
  */
 #ifndef HK_CONFIG_H
 #define HK_CONFIG_H
@@ -32,6 +34,9 @@
 #endif
 #ifndef HK_TRACK_ASAN
 #define HK_TRACK_ASAN 0
+#endif
+#ifndef HK_OS_FAULTS
+#define HK_OS_FAULTS 0
 #endif
 
 #define HK_SEG_SHIFT        22

@@ -9,6 +9,8 @@
 #ifndef HK_OS_H
 #define HK_OS_H
 
+#include "config.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +26,14 @@ int hki_os_purge(void *p, size_t size);
  * moves it (without copying) to a fresh address aligned to `align`. */
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move,
                  void **out);
+
+#if HK_OS_FAULTS
+/* Fault injection for tests: after `calls` more successful memory requests (map_aligned,
+ * or remap growing), every request fails with ENOMEM; `transient` makes only the first of
+ * them fail. calls < 0 switches it off (the default). Returns the number of requests
+ * refused since the last call. */
+long hki_os_fail_after(long calls, int transient);
+#endif
 
 const char *hki_os_getenv(const char *name);
 void hki_os_write_stderr(const char *buf, size_t len);

@@ -5,7 +5,7 @@
 #   make test-lib                             API, stress (+TSan, +ASan/UBSan), fail and
 #                                             LD_PRELOAD tests
 #   make options-doc                          regenerates the table of docs/OPTIONS.md
-.PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize options-doc
+.PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize test-lib-debug options-doc
 
 LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/heap.c src/alloc.c src/free.c \
                  src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
@@ -49,7 +49,7 @@ options-doc: $(OPTIONS_DOC)
 LIB_TDIR  := $(BUILD)/tests/lib
 LIB_TOBJS := $(BUILD)/obj/tests/api/test_api.o $(BUILD)/obj/tests/api/test_api_libc.o \
              $(BUILD)/obj/tests/stress/test_stress.o $(BUILD)/obj/tests/fail/fail_prog.o \
-             $(BUILD)/obj/tests/track/track_prog.o
+             $(BUILD)/obj/tests/track/track_prog.o $(BUILD)/obj/tests/faults/test_faults.o
 $(LIB_TOBJS): CPPFLAGS += -Iinclude -Itests
 $(LIB_TOBJS): CFLAGS += -pthread -fno-builtin-malloc -fno-builtin-free
 
@@ -61,6 +61,8 @@ $(LIB_TDIR)/test_api: $(BUILD)/obj/tests/api/test_api.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/test_stress: $(BUILD)/obj/tests/stress/test_stress.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/fail_prog: $(BUILD)/obj/tests/fail/fail_prog.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/track_prog: $(BUILD)/obj/tests/track/track_prog.o $(LIB_CORE_OBJS)
+$(LIB_TDIR)/test_faults: $(BUILD)/obj/tests/faults/test_faults.o $(LIB_CORE_OBJS)
+$(BUILD)/obj/tests/faults/test_faults.o: CPPFLAGS += -Isrc
 $(LIB_TDIR)/test_api_libc: $(BUILD)/obj/tests/api/test_api_libc.o
 $(LIB_TDIR)/%:
 	@mkdir -p $(dir $@)
@@ -80,13 +82,22 @@ test-lib-sanitize:
 	$(MAKE) --no-print-directory VARIANT=sanitize $(SAN_TDIR)/test_api $(SAN_TDIR)/test_stress \
 	    $(SAN_TDIR)/track_prog
 
-test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize
+# The API and stress tests in the debug build (HK_DEBUG=3: heap checks on the slow paths),
+# and out of memory injected at every OS request (HK_OS_FAULTS=1, build/debug only).
+DBG_TDIR := build/debug/tests/lib
+test-lib-debug:
+	$(MAKE) --no-print-directory VARIANT=debug $(DBG_TDIR)/test_api $(DBG_TDIR)/test_stress \
+	    $(DBG_TDIR)/test_faults
+
+test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize test-lib-debug
 	sh tests/run.sh "$(LIB_TDIR)/test_api" \
 	    "LD_PRELOAD=$(abspath $(LIB_SO)) $(LIB_TDIR)/test_api_libc" \
 	    "$(LIB_TDIR)/test_stress" \
 	    "setarch $$(uname -m) -R build/tsan/tests/lib/test_stress --threads 4 --rounds 3" \
 	    "$(SAN_TDIR)/test_api" "$(SAN_TDIR)/test_stress --threads 4 --rounds 3" \
 	    "sh tests/track/run.sh $(SAN_TDIR)/track_prog" \
+	    "$(DBG_TDIR)/test_api" "$(DBG_TDIR)/test_stress --threads 4 --rounds 2" \
+	    "$(DBG_TDIR)/test_faults" \
 	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \

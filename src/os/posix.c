@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -40,9 +41,41 @@ static void *os_mmap(void *hint, size_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+#if HK_OS_FAULTS
+static _Atomic long fault_countdown = -1; /* < 0: off */
+static _Atomic int fault_transient;
+static _Atomic long fault_refused;
+
+long hki_os_fail_after(long calls, int transient)
+{
+    atomic_store(&fault_transient, transient);
+    atomic_store(&fault_countdown, calls);
+    return atomic_exchange(&fault_refused, 0);
+}
+
+/* true if this memory request is to be refused */
+static bool fault_now(void)
+{
+    long left = atomic_load(&fault_countdown);
+    while (left > 0 && !atomic_compare_exchange_weak(&fault_countdown, &left, left - 1)) {
+    }
+    if (left != 0)
+        return false;
+    if (atomic_load(&fault_transient))
+        atomic_store(&fault_countdown, -1);
+    atomic_fetch_add(&fault_refused, 1);
+    return true;
+}
+#else
+static inline bool fault_now(void)
+{
+    return false;
+}
+#endif
+
 int hki_os_map_aligned(size_t size, size_t align, void **out)
 {
-    if (size == 0 || size > ((size_t)1 << 46))
+    if (size == 0 || size > ((size_t)1 << 46) || fault_now())
         return ENOMEM;
     /* 1. exact size, at the hint (just below the previous aligned map) */
     uintptr_t hint = atomic_load_explicit(&map_hint, memory_order_relaxed);
@@ -89,6 +122,8 @@ int hki_os_purge(void *p, size_t size)
 
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move, void **out)
 {
+    if (new_size > old_size && fault_now())
+        return ENOMEM;
     hk_track_unpoison(p, old_size); /* the range may move or shrink away */
     void *q = mremap(p, old_size, new_size, 0);
     if (q != MAP_FAILED) {
