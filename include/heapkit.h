@@ -74,6 +74,10 @@ typedef struct hk_stats_s {
     size_t mapped;         /* address space reserved from the OS */
     size_t huge_blocks;    /* live huge (directly mapped) blocks */
     size_t huge_bytes;     /* bytes mapped for them */
+    /* ownership handoffs between threads (src/types.h hk_handoff_stats_t) */
+    size_t remote_frees;     /* frees into another thread's page (once its owner collects them) */
+    size_t segments_claimed; /* abandoned segments taken by a thread freeing into them */
+    size_t segments_adopted; /* abandoned segments taken by a thread needing a page */
 } hk_stats_t;
 HK_EXPORT void hk_stats_get(hk_stats_t *out);
 

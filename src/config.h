@@ -14,7 +14,7 @@
  *   HK_ADDR_BITS         48        user address bits covered by the segment registry
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
- *   HK_ADOPT_SCAN        16        abandoned segments looked at for a free slot before a
+ *   HK_ADOPT_SCAN        16        abandoned segments looked at for an empty one before a
  *                                  heap maps a fresh segment (and the most that hold live
  *                                  blocks passed over when unmapping expired empty ones)
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls

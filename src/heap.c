@@ -12,17 +12,21 @@
  *              left move to the full list. If the queue runs dry: sweep the full list when
  *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
  *              an abandoned segment abandoned a purge delay ago, and finally take a fresh
- *              slot; when that needs a fresh segment, first adopt an abandoned one (any
- *              age) with a free slot of the kind. A page with free blocks is preferred to
- *              carving more of one (carving touches memory). When the OS refuses memory,
- *              hki_reclaim returns what the thread holds unused and the search runs once
- *              more before ENOMEM.
+ *              slot; when that needs a fresh segment, first adopt an empty abandoned one
+ *              (any age) of the kind. Abandoned segments holding live blocks are left to
+ *              the threads that free into them for a purge delay (claim on free, free.c:
+ *              blocks go back to the thread that uses them). A page with free blocks is
+ *              preferred to carving more of one (carving touches memory). When the OS
+ *              refuses memory, hki_reclaim returns what the thread holds unused and the
+ *              search runs once more before ENOMEM.
  *              An empty page is retired at once unless it is the current page of its
  *              class (free does not check those: a malloc/free loop costs nothing); the
  *              slow path looks at the current pages once per HEAPKIT_PURGE_DELAY and
  *              retires those found empty twice one delay apart.
  *              Thread exit (pthread key destructor): pages are collected, empty ones
- *              retired, the rest of the segments go to the abandoned list.
+ *              retired; empty segments go to the abandoned list still committed (for the
+ *              next thread's first allocations), the other segments' free slots are
+ *              purged and they go to the abandoned list too.
  * Invariants:  P5, P6 (types.h) are maintained here and in page.c.
  * Concurrency: lock order: pool_lock -> stats; hki_abandoned_lock and hki_huge_lock are
  *              leaves. All are spin locks held for O(1) or short walks, and all are taken
@@ -296,8 +300,12 @@ static void sweep_full(hk_heap_t *heap)
 
 /* ---- adoption ---- */
 
-void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg)
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, bool claimed)
 {
+    if (claimed)
+        hki_count(heap->handoff.claimed, 1);
+    else
+        hki_count(heap->handoff.adopted, 1);
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
     if (seg->free_mask == 0)
         hki_segment_list_push(&heap->segs_full, seg);
@@ -350,7 +358,10 @@ static void heap_abandon(hk_heap_t *heap)
         collect_and_retire(heap, heap->queue[c].first);
     collect_and_retire(heap, heap->full.first);
     hki_heap_stat_flush(heap, true); /* before the counters are merged (thread_done) */
-    /* 2. return pending slots now; empty segments are released */
+    /* 2. empty segments go to the abandoned list as they are, for the next thread
+     *    (without a purge delay they are released here); the others' free slots are
+     *    returned now */
+    hki_heap_abandon_empty(heap);
     hki_heap_purge(heap, 0, true);
     /* 3. the remaining segments hold live blocks: abandon them */
     hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
@@ -486,19 +497,21 @@ static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
             uint64_t before = delay <= 0 ? now : now - (uint64_t)delay;
             hk_segment_t *seg = hki_abandoned_pop(heap, before);
             if (seg != NULL) {
-                hki_heap_adopt(heap, seg);
+                hki_heap_adopt(heap, seg, false);
                 continue;
             }
         }
         unsigned kind = hki_class_kind(c);
         if (!adopted_young && heap->segs[kind] == NULL) {
-            /* The alternative is mapping a fresh segment: rather adopt a younger one
-             * with a free slot of this kind (a new thread reuses its predecessors'
-             * segments instead of mapping its own). */
+            /* The alternative is mapping a fresh segment: rather adopt a younger EMPTY
+             * one of this kind (a new thread reuses its predecessors' segments instead of
+             * mapping its own). Not one holding live blocks: the thread that frees them
+             * claims it (free.c); a new thread whose first malloc took it would leave
+             * that thread freeing remotely all along (larson: ~all of a table's frees). */
             adopted_young = true;
             hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind);
             if (seg != NULL) {
-                hki_heap_adopt(heap, seg);
+                hki_heap_adopt(heap, seg, false);
                 continue;
             }
         }
@@ -561,7 +574,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
         return;
     hk_segment_t *seg;
     while ((seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
-        hki_heap_adopt(heap, seg);
+        hki_heap_adopt(heap, seg, false);
     sweep_full(heap);
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
         hk_page_t *page = heap->queue[c].first;
@@ -578,7 +591,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     /* the segments emptied above went to the abandoned list (segment.c): take them back
      * so that a forced purge unmaps them */
     while (force && (seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
-        hki_heap_adopt(heap, seg);
+        hki_heap_adopt(heap, seg, false);
     hki_heap_purge(heap, now, force);
     hki_heap_stat_flush(heap, false);
 }

@@ -150,11 +150,15 @@ void hki_abandoned_push(hk_segment_t *seg);
  * lock) if it was abandoned at or before before_ms (UINT64_MAX: any). */
 hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms);
 /* Takes the oldest of the HK_ADOPT_SCAN oldest abandoned segments that is of `kind` and
- * has a free slot, for heap (any age); NULL if there is none. */
+ * empty (no live blocks: nobody will claim it by a free), for heap (any age); NULL if
+ * there is none. */
 hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind);
 /* Unmaps the empty abandoned segments abandoned at or before before_ms (oldest first;
  * stops after passing HK_ADOPT_SCAN that hold live blocks). */
 void hki_abandoned_expire(uint64_t before_ms);
+/* Thread exit: moves the heap's empty segments to the abandoned list (committed) unless
+ * the purge delay is 0. */
+void hki_heap_abandon_empty(hk_heap_t *heap);
 /* Takes this abandoned segment for heap; false if another heap adopted it first. */
 bool hki_abandoned_claim(hk_segment_t *seg, hk_heap_t *heap);
 size_t hki_abandoned_count(void);
@@ -224,7 +228,8 @@ void hki_heap_collect(hk_heap_t *heap, bool force);
 void hki_reclaim(void);
 /* Calls fn for every heap ever created (in use or not), under the pool lock. */
 void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg);
-void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg);
+/* Makes heap the owner of seg, just taken off the abandoned list (claimed: by a free). */
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, bool claimed);
 /* Gives the calling thread its heap (first use); NULL if out of memory. */
 hk_heap_t *hki_heap_init_thread(void);
 /* The heap that may claim an abandoned segment on free (initializes the thread's heap if

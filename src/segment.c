@@ -12,7 +12,8 @@
  *              committed, for any heap to take (and are unmapped after a delay there).
  *              Segments of exited threads go on the abandoned list (oldest at the tail);
  *              a thread freeing into one claims it, live heaps adopt the old ones, and a
- *              heap about to map a fresh segment takes one with a free slot of its kind.
+ *              heap about to map a fresh segment takes an empty one of its kind (one with
+ *              live blocks is left for a purge delay to the thread that frees into it).
  * Layout:      types.h "Segment layout".
  * Invariants:  S1..S4 (types.h), checked by heapcheck.c.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
@@ -258,6 +259,29 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
         hki_heap_purge(heap, now, false);
 }
 
+/* Thread exit, before the final purge: with a purge delay, the heap's empty segments go
+ * to the abandoned list as they are (still committed, like the empty segments of a live
+ * heap: hki_segment_page_free), so the next thread's first allocations take them
+ * (hki_abandoned_pop_kind) instead of mapping and faulting a fresh one; those nobody
+ * takes are unmapped a purge delay later (hki_abandoned_expire). Without a delay the
+ * final purge releases them. */
+void hki_heap_abandon_empty(hk_heap_t *heap)
+{
+    if (hki_option(HK_OPT_PURGE_DELAY) == 0)
+        return;
+    for (unsigned k = 0; k < HK_KIND_COUNT && heap->empty_segs > 0; k++) {
+        hk_segment_t *seg = heap->segs[k];
+        while (seg != NULL) {
+            hk_segment_t *nxt = seg->next;
+            if (seg->used_pages == 0) {
+                heap_unlink_segment(heap, seg);
+                hki_abandoned_push(seg);
+            }
+            seg = nxt;
+        }
+    }
+}
+
 /* ---- purging ---- */
 
 /* Have all of seg's free-but-committed slots passed their purge deadline? */
@@ -378,9 +402,9 @@ hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind)
         return NULL;
     hki_lock(&hki_abandoned_lock);
     hk_segment_t *found = NULL, *seg = abandoned_tail;
-    /* kind and free_mask of an abandoned segment do not change (it has no owner) */
+    /* kind and used_pages of an abandoned segment do not change (it has no owner) */
     for (unsigned i = 0; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->prev) {
-        if (seg->kind == kind && seg->free_mask != 0) {
+        if (seg->kind == kind && seg->used_pages == 0) {
             found = seg;
             abandoned_unlink(found, heap);
             break;

@@ -16,6 +16,10 @@
  *              their current pages did since (their allocation counts lag further than
  *              their live counts, so their frees may read low). Byte counters
  *              (mapped, committed) change only on slow paths and use atomics.
+ *              Handoffs (types.h hk_handoff_stats_t): remote frees (counted by the
+ *              owner when it collects them), segments claimed and adopted; owner-only
+ *              stores too, merged at thread exit (dead_handoff). They show whether blocks
+ *              stay with the thread that uses them (larson: only the claims).
  *              Definitions: mapped = address space from the OS; committed = segment
  *              headers + slots in use or awaiting purge + huge mappings (an upper bound
  *              of the resident memory we are responsible for).
@@ -27,6 +31,7 @@
 #include "os.h"
 
 static hk_class_stats_t dead_stats;
+static hk_handoff_stats_t dead_handoff;
 static _Atomic size_t stat_mapped, stat_committed, stat_peak;
 
 void hki_stat_mapped(ptrdiff_t delta)
@@ -54,12 +59,19 @@ void hki_stats_merge(hk_heap_t *heap)
         hk_relaxed_store(&heap->stats.live[c], 0);
         hk_relaxed_store(&heap->stats.alloc[c], 0);
     }
+    hki_count(dead_handoff.remote_frees, hk_relaxed_load(&heap->handoff.remote_frees));
+    hki_count(dead_handoff.claimed, hk_relaxed_load(&heap->handoff.claimed));
+    hki_count(dead_handoff.adopted, hk_relaxed_load(&heap->handoff.adopted));
+    hk_relaxed_store(&heap->handoff.remote_frees, 0);
+    hk_relaxed_store(&heap->handoff.claimed, 0);
+    hk_relaxed_store(&heap->handoff.adopted, 0);
 }
 
 typedef struct totals_s {
     size_t live[HK_CLASS_COUNT];
     size_t alloc[HK_CLASS_COUNT];
     size_t heaps;
+    size_t remote_frees, claimed, adopted;
 } totals_t;
 
 static void add_heap(hk_heap_t *heap, void *arg)
@@ -71,18 +83,24 @@ static void add_heap(hk_heap_t *heap, void *arg)
     }
     if (atomic_load_explicit(&heap->in_use, memory_order_relaxed))
         t->heaps++;
+    t->remote_frees += hk_relaxed_load(&heap->handoff.remote_frees);
+    t->claimed += hk_relaxed_load(&heap->handoff.claimed);
+    t->adopted += hk_relaxed_load(&heap->handoff.adopted);
 }
 
 /* allocs: also count the caller's allocations exactly (walks its pages' free lists) */
 static void totals_get(totals_t *t, bool allocs)
 {
-    *t = (totals_t){{0}, {0}, 0};
+    *t = (totals_t){{0}, {0}, 0, 0, 0, 0};
     hki_heap_stat_flush(hki_tls_heap, allocs); /* the caller's own heap is exact */
     hki_heaps_foreach(add_heap, t); /* under the pool lock: merges cannot race */
     for (unsigned c = 0; c < HK_CLASS_COUNT; c++) {
         t->live[c] += hk_relaxed_load(&dead_stats.live[c]);
         t->alloc[c] += hk_relaxed_load(&dead_stats.alloc[c]);
     }
+    t->remote_frees += hk_relaxed_load(&dead_handoff.remote_frees);
+    t->claimed += hk_relaxed_load(&dead_handoff.claimed);
+    t->adopted += hk_relaxed_load(&dead_handoff.adopted);
 }
 
 void hk_stats_get(hk_stats_t *out)
@@ -101,6 +119,9 @@ void hk_stats_get(hk_stats_t *out)
     out->committed = atomic_load_explicit(&stat_committed, memory_order_relaxed);
     out->peak_committed = atomic_load_explicit(&stat_peak, memory_order_relaxed);
     out->mapped = atomic_load_explicit(&stat_mapped, memory_order_relaxed);
+    out->remote_frees = t.remote_frees;
+    out->segments_claimed = t.claimed;
+    out->segments_adopted = t.adopted;
 }
 
 static void print_bytes(const char *label, size_t v)
@@ -137,6 +158,8 @@ void hk_stats_print(void)
     print_bytes("mapped:", s.mapped);
     hki_printf("  threads: %zu live heaps, %zu abandoned segments\n", t.heaps,
                hki_abandoned_count());
+    hki_printf("  handoffs: %zu remote frees, %zu segments claimed by a free, %zu adopted\n",
+               t.remote_frees, t.claimed, t.adopted);
 }
 
 __attribute__((destructor)) static void heapkit_exit_stats(void)

@@ -193,6 +193,18 @@ typedef struct hk_class_stats_s {
     hk_counter_t alloc[HK_CLASS_COUNT];
 } hk_class_stats_t;
 
+/* Ownership handoffs, owner-only counters off the fast paths:
+ *   remote_frees  blocks other threads freed into this heap's pages (their thread_free
+ *                 pushes), counted when this heap collects them (page.c), so free's
+ *                 remote path costs nothing more; blocks never collected are not counted
+ *   claimed       abandoned segments it took by freeing into them (free.c)
+ *   adopted       abandoned segments its slow path or a trim took (heap.c) */
+typedef struct hk_handoff_stats_s {
+    hk_counter_t remote_frees;
+    hk_counter_t claimed;
+    hk_counter_t adopted;
+} hk_handoff_stats_t;
+
 /*
  * Heap: one per thread. direct[] and current[] are caches of the queue heads, so the
  * malloc fast path is: page = direct[(n+15)/16]; pop page->free.
@@ -220,6 +232,7 @@ struct hk_heap_s {
     hk_heap_t *pool_next; /* all heaps ever created (never unlinked) */
     _Atomic int in_use;
     hk_class_stats_t stats;
+    hk_handoff_stats_t handoff;
 };
 
 #endif

@@ -20,12 +20,18 @@ typedef struct table {
     long    slots;
 } table_t;
 
+/* One cache line per worker: the loop stores w->rng around every malloc/free call (they
+ * are opaque calls), so two 32-byte workers in one line made the threads ping-pong it on
+ * every step. The main thread's stack puts w[] at a random offset mod 64 (ASLR), so it
+ * hit 3 runs in 4 and made 2-thread times bimodal for every allocator (0.27 s vs 0.6-1.3 s
+ * with heapkit, the allocator itself unchanged). */
 typedef struct worker {
-    table_t    *table;
+    _Alignas(64) table_t *table;
     long        steps;
     bench_rng_t rng;
     int         failed;
 } worker_t;
+_Static_assert(sizeof(worker_t) == 64, "one worker per cache line");
 
 static void *work(void *arg)
 {
