@@ -26,7 +26,7 @@ RB_BINS   := $(RB_PROGS:%=$(RB_DIR)/%_static) $(RB_PROGS:%=$(RB_DIR)/%_dyn) \
 $(RB_PROGS:%=$(RB_DIR)/%_static): $(RB_DIR)/%_static: tests/robust/%.c tests/robust/robust.h $(LIB_A)
 	@mkdir -p $(dir $@)
 	$(CC) $(RB_CFLAGS) -DRB_STATIC $< $(LDFLAGS) $(RB_STATIC) -o $@ -ldl
-$(RB_PROGS:%=$(RB_DIR)/%_dyn): $(RB_DIR)/%_dyn: tests/robust/%.c tests/robust/robust.h
+$(RB_PROGS:%=$(RB_DIR)/%_dyn): $(RB_DIR)/%_dyn: tests/robust/%.c tests/robust/robust.h include/heapkit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(RB_CFLAGS) $< $(LDFLAGS) -o $@ -ldl
 
