@@ -85,16 +85,26 @@ static void maybe_check(lab_heap_t *h)
         lab_check(h, &h->report);
 }
 
-/* Rejects pointers the policy must never see: outside its memory, or misaligned. */
-static lab_err_t screen_pointer(const lab_heap_t *h, const void *p)
+/* Rejects pointers outside the heap's memory or misaligned. Tests the alignment (a power
+ * of two, checked by lab_heap_open) with a mask, not a division. */
+static inline __attribute__((always_inline)) lab_err_t screen_region(const lab_heap_t *h,
+                                                                     const void *p)
 {
-    if (h->policy->flags & LAB_USES_SYSTEM)
-        return LAB_OK;
     if (!lab_mem_contains(&h->mem, p, 1))
         return LAB_ERR_FOREIGN;
-    if ((uintptr_t)p % h->cfg.align != 0)
+    if ((uintptr_t)p & (h->cfg.align - 1))
         return LAB_ERR_MISALIGNED;
     return LAB_OK;
+}
+
+/* Rejects pointers the policy must never see. The system allocator has no lab memory to
+ * test against, and a policy with LAB_SCREENS_POINTERS makes these tests in its own lookup. */
+static inline __attribute__((always_inline)) lab_err_t screen_pointer(const lab_heap_t *h,
+                                                                      const void *p)
+{
+    if (h->policy->flags & (LAB_USES_SYSTEM | LAB_SCREENS_POINTERS))
+        return LAB_OK;
+    return screen_region(h, p);
 }
 
 void *lab_malloc(lab_heap_t *h, size_t n)
@@ -168,8 +178,12 @@ void *lab_realloc(lab_heap_t *h, void *p, size_t n)
         return NULL;
     }
     lab_err_t e = screen_pointer(h, p);
-    if (e == LAB_OK && n > LAB_MAX_REQUEST) /* cold: the pointer's verdict comes first */
-        e = h->policy->usable_size(h->state, p) ? LAB_ERR_NOMEM : LAB_ERR_DOUBLE_FREE;
+    if (e == LAB_OK && n > LAB_MAX_REQUEST) { /* cold: the pointer's verdict comes first */
+        if (!(h->policy->flags & LAB_USES_SYSTEM))
+            e = screen_region(h, p);
+        if (e == LAB_OK)
+            e = h->policy->usable_size(h->state, p) ? LAB_ERR_NOMEM : LAB_ERR_DOUBLE_FREE;
+    }
     if (e != LAB_OK) {
         h->last_error = e;
         if (e == LAB_ERR_NOMEM)

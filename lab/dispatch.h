@@ -13,10 +13,11 @@
  *                                    an invalid p is rejected by free's checks, not freed
  *                n > LAB_MAX_REQUEST, calloc overflow -> NULL, errno = ENOMEM
  *              free/realloc of a pointer outside the heap or misaligned is rejected
- *              here before the policy sees it; the policy catches interior pointers,
- *              double frees and damaged headers, with the same checks in free and in
- *              its realloc (which therefore finds the block once). Every rejected call
- *              returns an error (last_error) and leaves the heap as it was.
+ *              here before the policy sees it (for a policy with LAB_SCREENS_POINTERS:
+ *              by the policy's own lookup, with the same errors); the policy catches
+ *              interior pointers, double frees and damaged headers, with the same checks
+ *              in free and in its realloc (which therefore finds the block once). Every
+ *              rejected call returns an error (last_error) and leaves the heap as it was.
  *              With check_every = N > 0, the policy's check() runs after every N
  *              mutating calls and the first failure is kept in `report`.
  */

@@ -6,9 +6,12 @@
  *                 (an exact class, no other rounding) and served from a run: a span of
  *                 the region holding equal slots with no per-slot header. The run that
  *                 owns a pointer is found from its page: a fixed cache maps a region page
- *                 to the lowest run overlapping it (filled on a miss by binary search in
- *                 a sorted index of runs, kept exact when runs come and go), and a walk
- *                 along the span tiling from that run reaches the pointer. A new
+ *                 to the range its runs cover, from the lowest run's start to the highest
+ *                 run's end (filled on a miss by binary search in a sorted index of runs,
+ *                 kept exact when runs come and go; a page of a zone without runs, by a
+ *                 bit per 256 KiB, needs no search). A pointer outside that range is in
+ *                 no run; inside it, a walk along the span tiling from the lowest run
+ *                 reaches the pointer. A new
  *                 run holds a quarter as many slots as the class has live blocks (2 to
  *                 RUN_MAX_BYTES worth), and when no free span fits it, any hole that
  *                 holds one slot is filled instead of growing the heap. An empty run is
@@ -20,9 +23,11 @@
  *                 than a header (<= 8 bytes, or 1/256) gets its own header-less mapping,
  *                 unless a freed mapping of that size showed such blocks die young (the
  *                 floor rises as glibc's dynamic mmap threshold does).
- *              3. free: runs take the slot back; spans coalesce with both neighbours
- *                 (boundary tags) and a free span that reaches the break is trimmed, so
- *                 the top span is never free.
+ *              3. free: one lookup finds and validates the pointer (the policy screens
+ *                 foreign and misaligned pointers itself, LAB_SCREENS_POINTERS, so the
+ *                 range test is made once); runs take the slot back; spans coalesce with
+ *                 both neighbours (boundary tags) and a free span that reaches the break
+ *                 is trimmed, so the top span is never free.
  *              4. realloc: one lookup, which also validates the pointer as free does;
  *                 shrink in place; grow into a free next span, or at the break by
  *                 exactly the difference; otherwise move (a grown small block becomes
@@ -40,8 +45,10 @@
  *   run span:  | tag | run_t (16 bytes) | slot 0 | slot 1 | ... | slot cap-1 | tail |
  *   free slot: first 8 bytes = (mix(slot address) & ~0xffff) | next free index
  *              (cleared when the slot is handed out, so only freed slots carry marks)
- *   A = allocated, P = span below is allocated, R = run; check = hash of the span
- *   address, size, A and R (not P), so stale or forged tags are recognized.
+ *   A = allocated, P = span below is allocated, R = run; check = multiply-shift hash of
+ *   the span address, size, A and R (not P), so stale or damaged tags are recognized. A
+ *   tag is trusted only after the run lookup has ruled out that it lies in a run, where a
+ *   slot's user data could forge one.
  *   mapping: a page-aligned range holding one payload, no header (size = mapping size).
  *
  * Invariants:  H1 spans tile [lo, break): size >= MIN_SPAN, size % gran == 0, valid check;
@@ -57,16 +64,22 @@
  *                 partial list iff used < cap
  *              H6 the run index lists exactly the run spans, sorted by address; every
  *                 run span is smaller than RUN_SPAN_MAX; every used page cache entry sits
- *                 at its page's slot and names that page's lowest run (or none)
+ *                 at its page's slot and holds the range from the start of the page's
+ *                 lowest run to the end of its highest one (empty if no run overlaps it);
+ *                 the bit of a zone (256 KiB of the region) is set iff a run overlaps it
  *              H7 every mapping of the memory source is a live block; live_blocks and
- *                 block_bytes equal the slots, spans and mappings found
+ *                 block_bytes equal the slots, spans and mappings found; run_slots and
+ *                 run_slot_bytes equal the capacity of the runs found
  *              hkfit_check() verifies H1-H7.
- * Cost:        small malloc O(1); free O(1) on a page cache hit plus the spans of the
- *              pointer's page below it (O(log runs) more on a miss); large malloc O(1)
+ * Cost:        small malloc O(1); free O(1) on a page cache hit: a pointer outside its
+ *              page's run range is settled by the entry, one inside it walks the spans of
+ *              the page from the lowest run up to it (O(log runs) more on a miss); the tag
+ *              check is one multiply; large malloc O(1)
  *              bitmap search plus at most FIT_WALK list nodes; slot offsets are divided
  *              by a multiply with a per-class reciprocal, not a division instruction.
- *              The page cache (PC_N entries in the policy state) is bookkeeping of
- *              fixed size, like the bins; the run index it caches is in the footprint.
+ *              The page cache (PC_N entries in the policy state) and the zone bits (2 KiB
+ *              for a default 4 GiB region) are bookkeeping of fixed size, like the bins;
+ *              the run index they summarize is in the footprint.
  * Pathology:   a class with few live blocks still pays a run header and up to one run
  *              of unused slots; a block that was blocked once by a neighbour keeps its
  *              old hole until something fits there; small blocks pinned between freed
@@ -95,6 +108,9 @@
 #define FIT_WALK      32
 #define RUN_SPAN_MAX  ((size_t)1 << 16) /* run spans are smaller: offsets in a run fit 16 bits */
 #define PC_N          1024u /* entries of the page cache, a power of two */
+#define PAGE_SHIFT    12    /* log2(LAB_PAGE_SIZE) */
+#define ZONE_SHIFT    18    /* a zone is 256 KiB of the region */
+#define ZONE_N        ((size_t)(LAB_DEFAULT_LIMIT >> ZONE_SHIFT)) /* zones with a bit */
 #define MAP_FLOOR_MAX ((size_t)32 << 20)
 
 #define F_ALLOC   ((uint64_t)1)
@@ -111,11 +127,17 @@ typedef struct run {
     uint32_t prev;
 } run_t;
 
-/* Page cache entry: the lowest run overlapping region page `page - 1` (0 = empty entry). */
+/* Page cache entry of region page `page - 1` (page 0 = empty entry): the runs overlapping
+ * that page lie in [start + 8 * lo, start + 8 * hi), start being the page's first byte, lo
+ * the lowest run's start and hi the highest run's end; lo == hi when no run overlaps the
+ * page. Runs are smaller than RUN_SPAN_MAX, so both fit 16 bits. */
 typedef struct pcache {
     uint32_t page; /* page index + 1, 0 = entry unused */
-    uint32_t run;  /* link of that run (see link_of), 0 = no run overlaps the page */
+    int16_t  lo;   /* (lowest run - start) / 8 */
+    int16_t  hi;   /* (end of the highest run - start) / 8 */
 } pcache_t;
+_Static_assert(RUN_SPAN_MAX / 8 + LAB_PAGE_SIZE / 8 <= INT16_MAX, "page cache offsets fit");
+_Static_assert(((size_t)1 << PAGE_SHIFT) == LAB_PAGE_SIZE, "PAGE_SHIFT matches the page size");
 
 typedef struct fnode {
     uint64_t tag;
@@ -138,11 +160,14 @@ typedef struct hkfit {
     uint8_t   *rix_span;      /* span holding the run index (NULL when no runs) */
     uint32_t  *rix;           /* run span offsets / 8, ascending */
     size_t     rix_n, rix_cap;
-    pcache_t   pc[PC_N];      /* page -> lowest run, a cache of the index (not counted) */
-    size_t     live_blocks, block_bytes;
-    size_t     map_blocks, map_bytes;
+    pcache_t   pc[PC_N];      /* page -> range of its runs, a cache of the index (not counted) */
+    uint64_t   zones[ZONE_N / 64]; /* bit z set iff a run overlaps zone z (not counted) */
+    /* Not adjacent on purpose: gcc turned "live_blocks--; block_bytes -= slot" in free into
+     * 9 SSE instructions on the pair instead of 2 scalar ones. */
+    size_t     live_blocks, map_blocks;
+    size_t     block_bytes, map_bytes;
     size_t     free_spans, free_span_bytes;
-    size_t     slot_free, slot_free_bytes;
+    size_t     run_slots, run_slot_bytes; /* slots (and their bytes) of all runs */
     size_t     class_live[NCLASS]; /* live slots per class */
     uint8_t   *partial[NCLASS]; /* run spans with a free slot */
     uint64_t   binsum;         /* bit w set iff binmap[w] != 0 */
@@ -160,10 +185,12 @@ static uint64_t ld(const void *p)
 }
 static void st(void *p, uint64_t v) { memcpy(p, &v, sizeof v); }
 
+/* Multiply-shift hash of (address, size | A | R): the top 16 bits of (s ^ sizeflags) * K for
+ * an odd K: one multiply. A word that is not the tag written at that address (user data, a
+ * stale or damaged tag, a tag copied from elsewhere) passes with odds of about 2^-16. */
 static uint64_t check16(const uint8_t *s, uint64_t sizeflags)
 {
-    uint64_t x = ((uint64_t)(uintptr_t)s ^ (sizeflags * 0x9e3779b97f4a7c15u)) * 0xd6e8feb86659fd93u;
-    return x >> 48;
+    return (((uint64_t)(uintptr_t)s ^ sizeflags) * 0x9e3779b97f4a7c15u) >> 48;
 }
 static uint64_t make_tag(const uint8_t *s, size_t size, uint64_t flags)
 {
@@ -233,7 +260,7 @@ static unsigned next_bin(const hkfit_t *h, unsigned b)
     return w * 64 + (unsigned)__builtin_ctzll(h->binmap[w]);
 }
 
-static void bin_insert(hkfit_t *h, uint8_t *s)
+static inline __attribute__((always_inline)) void bin_insert(hkfit_t *h, uint8_t *s)
 {
     unsigned b = bin_of(sz(s));
     node(s)->prev = NULL;
@@ -247,7 +274,7 @@ static void bin_insert(hkfit_t *h, uint8_t *s)
     h->free_span_bytes += sz(s);
 }
 
-static void bin_remove(hkfit_t *h, uint8_t *s)
+static inline __attribute__((always_inline)) void bin_remove(hkfit_t *h, uint8_t *s)
 {
     unsigned b = bin_of(sz(s));
     fnode_t *f = node(s);
@@ -378,7 +405,7 @@ static size_t rix_upper(const hkfit_t *h, uint32_t o)
     return a;
 }
 
-/* ---- Page cache: region page -> lowest run overlapping it, filled from the index ---- */
+/* ---- Page cache: region page -> range of the runs overlapping it, filled from the index ---- */
 
 static size_t page_of(const hkfit_t *h, const uint8_t *p)
 {
@@ -389,40 +416,110 @@ static uint8_t *page_start(const hkfit_t *h, size_t k)
     return h->base + k * LAB_PAGE_SIZE;
 }
 static pcache_t *pc_entry(hkfit_t *h, size_t k) { return &h->pc[k & (PC_N - 1)]; }
-static uint8_t *pc_run(const hkfit_t *h, const pcache_t *e)
-{
-    return e->run ? at8(h, e->run - 1) : NULL;
-}
 
-/* The lowest run overlapping page k, from the index (binary search). */
-static uint8_t *lowest_run(const hkfit_t *h, size_t k)
+/* The runs overlapping page k, from the index: a binary search for the first, then the
+ * runs that start inside the page (*lo_run = NULL and *hi_end = NULL when there are none). */
+static void page_runs(const hkfit_t *h, size_t k, uint8_t **lo_run, uint8_t **hi_end)
 {
-    uint8_t *ps = page_start(h, k);
+    uint8_t *ps = page_start(h, k), *pe = ps + LAB_PAGE_SIZE;
     size_t i = rix_upper(h, off8(h, ps));
+    *lo_run = *hi_end = NULL;
     if (i > 0) {
         uint8_t *s = at8(h, h->rix[i - 1]);
         if (s + sz(s) > ps)
-            return s;
+            *lo_run = s, *hi_end = s + sz(s);
     }
-    if (i < h->rix_n && at8(h, h->rix[i]) < ps + LAB_PAGE_SIZE)
-        return at8(h, h->rix[i]);
-    return NULL;
+    for (; i < h->rix_n && at8(h, h->rix[i]) < pe; i++) {
+        uint8_t *s = at8(h, h->rix[i]);
+        if (!*lo_run)
+            *lo_run = s;
+        *hi_end = s + sz(s);
+    }
 }
 
-/* The run span containing p, or NULL: from the lowest run of p's page, walk the tiling of
- * spans up to p (the walk stays inside one page). */
-static uint8_t *run_containing(hkfit_t *h, const uint8_t *p)
+/* 8-byte units from the start of page k to s (negative below the page). */
+static int16_t pc_rel(const hkfit_t *h, size_t k, const uint8_t *s)
 {
-    if (!h->rix_n || p < lo(h) || p >= hi(h))
-        return NULL;
+    return (int16_t)((s - page_start(h, k)) / 8);
+}
+static uint8_t *pc_at(const hkfit_t *h, size_t k, int16_t rel)
+{
+    return page_start(h, k) + (ptrdiff_t)rel * 8;
+}
+
+/* ---- Zones: which 256 KiB parts of the region hold runs at all ---- */
+
+static size_t zone_of(const hkfit_t *h, const uint8_t *p)
+{
+    return (size_t)(p - h->base) >> ZONE_SHIFT;
+}
+static bool zone_bit(const hkfit_t *h, size_t z)
+{
+    return (h->zones[z / 64] >> (z % 64)) & 1;
+}
+
+/* False when no run overlaps page k, which a page cache miss then needs no search for
+ * (zones beyond ZONE_N have no bit: maybe). */
+static bool page_may_hold_run(const hkfit_t *h, size_t k)
+{
+    size_t z = k >> (ZONE_SHIFT - PAGE_SHIFT);
+    return z >= ZONE_N || zone_bit(h, z);
+}
+
+/* Does a run of the index overlap [a, b)? */
+static bool runs_overlap(const hkfit_t *h, const uint8_t *a, const uint8_t *b)
+{
+    size_t i = rix_upper(h, off8(h, a));
+    if (i > 0 && at8(h, h->rix[i - 1]) + sz(at8(h, h->rix[i - 1])) > a)
+        return true;
+    return i < h->rix_n && at8(h, h->rix[i]) < b;
+}
+
+/* Sets the zone bits of run s, just added to the index. */
+static void zones_add(hkfit_t *h, const uint8_t *s)
+{
+    for (size_t z = zone_of(h, s), last = zone_of(h, s + sz(s) - 1); z <= last && z < ZONE_N;
+         z++)
+        h->zones[z / 64] |= (uint64_t)1 << (z % 64);
+}
+
+/* Clears the zone bits of run s, just removed from index entry i, where no other run
+ * overlaps the zone. Runs do not overlap and the index is sorted, so the only candidates
+ * are s's neighbours in the index, now entries i - 1 and i. */
+static void zones_del(hkfit_t *h, const uint8_t *s, size_t i)
+{
+    const uint8_t *below = i > 0 ? at8(h, h->rix[i - 1]) : NULL;
+    const uint8_t *below_end = below ? below + sz(below) : NULL;
+    const uint8_t *above = i < h->rix_n ? at8(h, h->rix[i]) : NULL;
+    for (size_t z = zone_of(h, s), last = zone_of(h, s + sz(s) - 1); z <= last && z < ZONE_N;
+         z++) {
+        const uint8_t *zs = h->base + (z << ZONE_SHIFT), *ze = zs + ((size_t)1 << ZONE_SHIFT);
+        if (!(below_end && below_end > zs) && !(above && above < ze))
+            h->zones[z / 64] &= ~((uint64_t)1 << (z % 64));
+    }
+}
+
+static void pc_fill(hkfit_t *h, pcache_t *e, size_t k)
+{
+    uint8_t *lo_run = NULL, *hi_end = NULL;
+    if (page_may_hold_run(h, k))
+        page_runs(h, k, &lo_run, &hi_end);
+    *e = (pcache_t){(uint32_t)(k + 1), lo_run ? pc_rel(h, k, lo_run) : 0,
+                    hi_end ? pc_rel(h, k, hi_end) : 0};
+}
+
+/* The run span containing p (base <= p < break), or NULL. A pointer outside the range of
+ * runs on its page is settled by the cache entry alone; inside it, a walk along the tiling
+ * of spans from the lowest run reaches p (the walk stays inside one page). */
+static inline __attribute__((always_inline)) uint8_t *run_containing(hkfit_t *h,
+                                                                     const uint8_t *p)
+{
     size_t k = page_of(h, p);
     pcache_t *e = pc_entry(h, k);
-    if (e->page != k + 1) {
-        uint8_t *r = lowest_run(h, k);
-        *e = (pcache_t){(uint32_t)(k + 1), r ? off8(h, r) + 1 : 0};
-    }
-    uint8_t *s = pc_run(h, e);
-    if (!s || p < s)
+    if (__builtin_expect(e->page != k + 1, 0))
+        pc_fill(h, e, k);
+    uint8_t *s = pc_at(h, k, e->lo);
+    if (p < s || p >= pc_at(h, k, e->hi))
         return NULL;
     for (;;) {
         uint64_t t = ld(s);
@@ -442,11 +539,16 @@ static void pc_update(hkfit_t *h, uint8_t *s, bool add)
         pcache_t *e = pc_entry(h, k);
         if (e->page != k + 1)
             continue;
-        uint8_t *r = pc_run(h, e);
-        if (add && (!r || r > s))
-            e->run = off8(h, s) + 1;
-        else if (!add && r == s)
+        int16_t so = pc_rel(h, k, s), eo = pc_rel(h, k, s + sz(s));
+        if (add && e->lo == e->hi) {
+            e->lo = so;
+            e->hi = eo;
+        } else if (add) {
+            e->lo = so < e->lo ? so : e->lo;
+            e->hi = eo > e->hi ? eo : e->hi;
+        } else if (e->lo == so || e->hi == eo) {
             e->page = 0; /* refilled from the index on the next lookup */
+        }
     }
 }
 
@@ -477,6 +579,7 @@ static void rix_add(hkfit_t *h, uint8_t *s)
     h->rix[i] = o;
     h->rix_n++;
     pc_update(h, s, true);
+    zones_add(h, s);
 }
 
 static void rix_del(hkfit_t *h, uint8_t *s)
@@ -484,7 +587,9 @@ static void rix_del(hkfit_t *h, uint8_t *s)
     size_t i = rix_upper(h, off8(h, s)) - 1;
     pc_update(h, s, false);
     memmove(&h->rix[i], &h->rix[i + 1], (h->rix_n - i - 1) * sizeof *h->rix);
-    if (--h->rix_n == 0) {
+    h->rix_n--;
+    zones_del(h, s, i);
+    if (h->rix_n == 0) {
         uint8_t *x = h->rix_span;
         h->rix_span = NULL;
         h->rix = NULL;
@@ -498,7 +603,7 @@ static void rix_del(hkfit_t *h, uint8_t *s)
 static uint32_t link_of(const hkfit_t *h, const uint8_t *s) { return s ? off8(h, s) + 1 : 0; }
 static uint8_t *span_of_link(const hkfit_t *h, uint32_t l) { return l ? at8(h, l - 1) : NULL; }
 
-static void partial_push(hkfit_t *h, uint8_t *s)
+static inline __attribute__((always_inline)) void partial_push(hkfit_t *h, uint8_t *s)
 {
     run_t *r = run_of(s);
     uint8_t *head = h->partial[r->units];
@@ -509,7 +614,7 @@ static void partial_push(hkfit_t *h, uint8_t *s)
     h->partial[r->units] = s;
 }
 
-static void partial_drop(hkfit_t *h, uint8_t *s)
+static inline __attribute__((always_inline)) void partial_drop(hkfit_t *h, uint8_t *s)
 {
     run_t *r = run_of(s);
     uint8_t *p = span_of_link(h, r->prev), *n = span_of_link(h, r->next);
@@ -558,8 +663,8 @@ static uint8_t *run_new(hkfit_t *h, size_t slot)
     *run_of(s) = (run_t){.units = (uint16_t)(slot / 8), .free_head = NO_SLOT};
     rix_add(h, s);
     partial_push(h, s);
-    h->slot_free += run_cap(s);
-    h->slot_free_bytes += run_cap(s) * slot;
+    h->run_slots += run_cap(s);
+    h->run_slot_bytes += run_cap(s) * slot;
     return s;
 }
 
@@ -581,15 +686,28 @@ static void *small_malloc(hkfit_t *h, size_t n)
     if (++r->used == run_cap(s))
         partial_drop(h, s);
     h->class_live[slot / 8]++;
-    h->slot_free--;
-    h->slot_free_bytes -= slot;
     h->live_blocks++;
     h->block_bytes += slot;
     return p;
 }
 
+/* Is slot idx on the free list of run s? Only asked for a slot that carries a free mark,
+ * which may be user data that looks like one: the list decides. */
+static __attribute__((noinline, cold)) bool slot_on_free_list(uint8_t *s, size_t idx)
+{
+    run_t *r = run_of(s);
+    size_t k = 0;
+    for (unsigned i = r->free_head; i != NO_SLOT && k <= r->fresh; k++) {
+        if (i == idx)
+            return true;
+        i = (unsigned)(ld(slots(s) + i * slot_size(r)) & 0xffff);
+    }
+    return false;
+}
+
 /* Validates p as a live slot of run s; returns its index through *idx. */
-static lab_err_t slot_locate(uint8_t *s, const uint8_t *p, size_t *idx)
+static inline __attribute__((always_inline)) lab_err_t slot_locate(uint8_t *s, const uint8_t *p,
+                                                                   size_t *idx)
 {
     run_t *r = run_of(s);
     if (p < slots(s))
@@ -598,18 +716,24 @@ static lab_err_t slot_locate(uint8_t *s, const uint8_t *p, size_t *idx)
     *idx = div_slot(off, r);
     if (*idx * slot_size(r) != off || *idx >= r->fresh)
         return LAB_ERR_MISALIGNED;
-    if (slot_marked(p)) { /* maybe user data that looks freed: the list decides */
-        size_t k = 0;
-        for (unsigned i = r->free_head; i != NO_SLOT && k <= r->fresh; k++) {
-            if (i == *idx)
-                return LAB_ERR_DOUBLE_FREE;
-            i = (unsigned)(ld(slots(s) + i * slot_size(r)) & 0xffff);
-        }
-    }
+    if (slot_marked(p) && slot_on_free_list(s, *idx))
+        return LAB_ERR_DOUBLE_FREE;
     return LAB_OK;
 }
 
-static void small_free(hkfit_t *h, uint8_t *s, uint8_t *p, size_t idx)
+/* Releases run s, whose last slot was just freed. */
+static __attribute__((noinline)) void run_release(hkfit_t *h, uint8_t *s)
+{
+    size_t cap = run_cap(s);
+    partial_drop(h, s);
+    h->run_slots -= cap;
+    h->run_slot_bytes -= cap * slot_size(run_of(s));
+    rix_del(h, s);
+    span_release(h, s);
+}
+
+static inline __attribute__((always_inline)) void small_free(hkfit_t *h, uint8_t *s, uint8_t *p,
+                                                             size_t idx)
 {
     run_t *r = run_of(s);
     size_t slot = slot_size(r);
@@ -618,17 +742,10 @@ static void small_free(hkfit_t *h, uint8_t *s, uint8_t *p, size_t idx)
     if (r->used-- == run_cap(s))
         partial_push(h, s);
     h->class_live[r->units]--;
-    h->slot_free++;
-    h->slot_free_bytes += slot;
     h->live_blocks--;
     h->block_bytes -= slot;
-    if (r->used == 0) {
-        partial_drop(h, s);
-        h->slot_free -= run_cap(s);
-        h->slot_free_bytes -= run_cap(s) * slot;
-        rix_del(h, s);
-        span_release(h, s);
-    }
+    if (r->used == 0)
+        run_release(h, s);
 }
 
 /* ---- Large spans and mappings ---- */
@@ -683,10 +800,11 @@ static void large_free(hkfit_t *h, uint8_t *s)
 
 /* ---- Locating a pointer ---- */
 
-static lab_err_t span_locate(const hkfit_t *h, uint8_t *p, loc_t *l)
+static inline __attribute__((always_inline)) lab_err_t span_locate(const hkfit_t *h, uint8_t *p,
+                                                                   loc_t *l)
 {
-    uint8_t *s = p - HDR;
-    if (s < lo(h) || (uintptr_t)s % 8)
+    uint8_t *s = p - HDR; /* p is aligned (locate) */
+    if (s < lo(h))
         return LAB_ERR_MISALIGNED;
     uint64_t t = ld(s);
     size_t z = (size_t)(t & SIZE_MASK);
@@ -702,11 +820,16 @@ static lab_err_t span_locate(const hkfit_t *h, uint8_t *p, loc_t *l)
     return LAB_OK;
 }
 
+/* Finds and validates any pointer p (the policy has LAB_SCREENS_POINTERS: dispatch.c does
+ * not screen p first): foreign and misaligned as dispatch.c would say, then slot or span or
+ * mapping, each with its own checks. */
 static inline __attribute__((always_inline)) lab_err_t locate(hkfit_t *h, const void *cp,
                                                           loc_t *l)
 {
     uint8_t *p = (uint8_t *)(uintptr_t)cp;
     if (p >= h->base && p < hi(h)) {
+        if ((uintptr_t)p & (h->align - 1))
+            return LAB_ERR_MISALIGNED;
         uint8_t *s = run_containing(h, p);
         if (s) {
             *l = (loc_t){K_SLOT, s, 0};
@@ -858,7 +981,7 @@ static void *hkfit_realloc(void *stp, void *p, size_t n, lab_err_t *err)
 /* ---- Checker ---- */
 
 typedef struct walk {
-    size_t live, bytes, free_spans, free_bytes, runs, partial;
+    size_t live, bytes, free_spans, free_bytes, runs, partial, run_slots, run_slot_bytes;
 } walk_t;
 
 static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
@@ -885,6 +1008,8 @@ static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
     LAB_EXPECT(r, w->runs < h->rix_n && at8(h, h->rix[w->runs]) == s,
                "H6: run %p is not entry %zu of the index", (void *)s, w->runs);
     w->runs++;
+    w->run_slots += cap;
+    w->run_slot_bytes += cap * slot;
 }
 
 static void check_free_span(hkfit_t *h, uint8_t *s, bool prev_free, lab_report_t *r, walk_t *w)
@@ -967,10 +1092,26 @@ static int hkfit_check(void *stp, lab_report_t *r)
     LAB_EXPECT(r, w.runs == h->rix_n, "H6: %zu runs found, index holds %zu", w.runs, h->rix_n);
     for (size_t i = 0; i < PC_N; i++) {
         const pcache_t *e = &h->pc[i];
-        LAB_EXPECT(r, !e->page || ((e->page - 1) % PC_N == i &&
-                                   pc_run(h, e) == lowest_run(h, e->page - 1)),
-                   "H6: page cache entry %zu (page %u) names %p, not the page's lowest run", i,
-                   e->page - 1, (void *)pc_run(h, e));
+        if (!e->page)
+            continue;
+        size_t k = e->page - 1;
+        uint8_t *lo_run, *hi_end, *ps = page_start(h, k);
+        page_runs(h, k, &lo_run, &hi_end);
+        LAB_EXPECT(r, k % PC_N == i && pc_at(h, k, e->lo) == (lo_run ? lo_run : ps) &&
+                          pc_at(h, k, e->hi) == (hi_end ? hi_end : ps),
+                   "H6: page cache entry %zu (page %zu) holds runs [%p, %p), not the page's", i,
+                   k, (void *)pc_at(h, k, e->lo), (void *)pc_at(h, k, e->hi));
+    }
+    size_t used_zones = h->top > h->base ? zone_of(h, h->top - 1) + 1 : 0;
+    for (size_t z = 0; z < ZONE_N; z++) {
+        if (z >= used_zones && z % 64 == 0 && !h->zones[z / 64]) {
+            z += 63; /* a clear word beyond the break */
+            continue;
+        }
+        const uint8_t *zs = h->base + (z << ZONE_SHIFT);
+        bool want = z < used_zones && runs_overlap(h, zs, zs + ((size_t)1 << ZONE_SHIFT));
+        LAB_EXPECT(r, zone_bit(h, z) == want, "H6: bit of zone %zu is %d, runs there: %d", z,
+                   (int)zone_bit(h, z), (int)want);
     }
     size_t maps = h->mem->map_count, mbytes = h->mem->mapped;
     LAB_EXPECT(r, maps == h->map_blocks && mbytes == h->map_bytes,
@@ -979,6 +1120,9 @@ static int hkfit_check(void *stp, lab_report_t *r)
     LAB_EXPECT(r, w.live + maps == h->live_blocks && w.bytes + mbytes == h->block_bytes,
                "H7: found %zu blocks / %zu bytes, counters say %zu / %zu", w.live + maps,
                w.bytes + mbytes, h->live_blocks, h->block_bytes);
+    LAB_EXPECT(r, w.run_slots == h->run_slots && w.run_slot_bytes == h->run_slot_bytes,
+               "H7: runs hold %zu slots / %zu bytes, counters say %zu / %zu", w.run_slots,
+               w.run_slot_bytes, h->run_slots, h->run_slot_bytes);
     return r->count - before;
 }
 
@@ -987,8 +1131,13 @@ static void hkfit_stats(void *stp, lab_stats_t *s)
     hkfit_t *h = stp;
     s->live_blocks = h->live_blocks;
     s->block_bytes = h->block_bytes;
-    s->free_blocks = h->free_spans + h->slot_free;
-    s->free_bytes = h->free_span_bytes + h->slot_free_bytes;
+    size_t live_slots = 0, live_slot_bytes = 0; /* free slots = run slots - live slots */
+    for (size_t c = 1; c < NCLASS; c++) {
+        live_slots += h->class_live[c];
+        live_slot_bytes += h->class_live[c] * c * 8;
+    }
+    s->free_blocks = h->free_spans + h->run_slots - live_slots;
+    s->free_bytes = h->free_span_bytes + h->run_slot_bytes - live_slot_bytes;
     unsigned b = NBINS;
     while (b > 0 && !h->bins[b - 1])
         b--;
@@ -1003,6 +1152,7 @@ static void hkfit_stats(void *stp, lab_stats_t *s)
 const lab_policy_t lab_policy_hkfit = {
     .name = "hkfit",
     .description = "heapkit fit: header-less class runs, tagged best fit, exact growth",
+    .flags = LAB_SCREENS_POINTERS,
     .state_size = sizeof(hkfit_t),
     .init = hkfit_init,
     .malloc = hkfit_malloc,

@@ -3,7 +3,9 @@
  *
  * Algorithm:   malloc/free/realloc/malloc_usable_size are passed straight through. The
  *              policy only keeps the counters the tables need, since the system heap
- *              cannot be walked from outside. For cfg->align > 16 (glibc's natural
+ *              cannot be walked from outside; each costs a malloc_usable_size call, so
+ *              with cfg->no_stats (timing runs, where nothing reads them) they are not
+ *              kept and glibc is timed alone. For cfg->align > 16 (glibc's natural
  *              alignment) malloc uses aligned_alloc and realloc allocates, copies, frees.
  * Layout:      glibc's own; each block costs its usable size plus one 8-byte size word
  *              (the chunk header), which is what block_bytes counts.
@@ -36,6 +38,7 @@
 
 typedef struct libc_heap {
     size_t align;
+    int    counting;     /* keeps live_blocks and block_bytes (not when cfg->no_stats) */
     size_t held_at_init; /* arena + hblkhd when the heap opened */
     size_t live_blocks;
     size_t block_bytes;
@@ -50,6 +53,8 @@ static size_t block_cost(void *p)
 
 static void count_new(libc_heap_t *h, void *p)
 {
+    if (!h->counting)
+        return;
     h->live_blocks++;
     h->block_bytes += block_cost(p);
 }
@@ -69,6 +74,7 @@ static int libc_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant
     (void)variant;
     libc_heap_t *h = st;
     h->align = cfg->align;
+    h->counting = !cfg->no_stats;
     struct mallinfo2 mi = mallinfo2();
     h->held_at_init = mi.arena + mi.hblkhd;
     return 0;
@@ -86,8 +92,10 @@ static void *libc_malloc(void *st, size_t n)
 static lab_err_t libc_free(void *st, void *p)
 {
     libc_heap_t *h = st;
-    h->live_blocks--;
-    h->block_bytes -= block_cost(p);
+    if (h->counting) {
+        h->live_blocks--;
+        h->block_bytes -= block_cost(p);
+    }
     free(p);
     return LAB_OK;
 }
@@ -111,6 +119,8 @@ static void *libc_realloc(void *st, void *p, size_t n, lab_err_t *err)
     void *q;
     if (h->align > LIBC_NATURAL) {
         q = realloc_over_aligned(h, p, n);
+    } else if (!h->counting) {
+        q = realloc(p, n);
     } else {
         size_t old = block_cost(p);
         q = realloc(p, n);

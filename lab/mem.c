@@ -6,8 +6,9 @@
  *              pages cost nothing); "growing" it only moves a counter, exactly as
  *              sbrk moves the break. Mappings are real mmap/munmap/mremap calls so a
  *              stray access to an unmapped chunk faults instead of passing silently.
- *              The mapping table is itself mmap'd: the lab never uses the system
- *              malloc for bookkeeping that could disturb the libc baseline's numbers.
+ *              The mapping table is scratch memory (mmap'd, kept warm between heaps like
+ *              the policy state): the lab never uses the system malloc for bookkeeping
+ *              that could disturb the libc baseline's numbers.
  */
 #include "mem.h"
 #include "policy.h"
@@ -77,24 +78,8 @@ void lab_mem_fini(lab_mem_t *m)
         munmap(m->base, m->reserve);
     for (size_t i = 0; i < m->map_count; i++)
         munmap((void *)m->maps[i].addr, m->maps[i].size);
-    if (m->maps)
-        munmap(m->maps, m->map_capacity * sizeof *m->maps);
+    lab_mem_scratch_free(m->maps, m->map_capacity * sizeof *m->maps);
     memset(m, 0, sizeof *m);
-}
-
-void *lab_mem_sbrk(lab_mem_t *m, size_t incr)
-{
-    if (incr > m->reserve - m->brk || incr > m->limit - lab_mem_footprint(m))
-        return NULL;
-    void *old = m->base + m->brk;
-    if (incr) {
-        m->brk += incr;
-        if (m->brk > m->brk_high)
-            m->brk_high = m->brk;
-        m->grow_calls++;
-        footprint_changed(m);
-    }
-    return old;
 }
 
 void lab_mem_trim(lab_mem_t *m, size_t decr)
@@ -124,13 +109,12 @@ static int map_table_reserve(lab_mem_t *m)
     if (m->map_count < m->map_capacity)
         return 0;
     size_t cap = m->map_capacity ? m->map_capacity * 2 : 256;
-    lab_mapping_t *t = mmap(NULL, cap * sizeof *t, PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (t == MAP_FAILED)
+    lab_mapping_t *t = lab_mem_scratch_alloc(cap * sizeof *t);
+    if (!t)
         return -1;
     if (m->maps) {
         memcpy(t, m->maps, m->map_count * sizeof *t);
-        munmap(m->maps, m->map_capacity * sizeof *t);
+        lab_mem_scratch_free(m->maps, m->map_capacity * sizeof *t);
     }
     m->maps = t;
     m->map_capacity = cap;
@@ -220,26 +204,55 @@ const lab_mapping_t *lab_mem_find_mapping(const lab_mem_t *m, const void *p)
     return (uintptr_t)p - map->addr < map->size ? map : NULL;
 }
 
-bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n)
+bool lab_mem_in_mapping(const lab_mem_t *m, const void *p, size_t n)
 {
-    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)m->base;
-    if (a >= lo && a - lo <= m->brk && n <= m->brk - (a - lo))
-        return true;
     const lab_mapping_t *map = lab_mem_find_mapping(m, p);
-    return map && n <= map->size - (a - map->addr);
+    return map && n <= map->size - ((uintptr_t)p - map->addr);
 }
+
+/* Freed scratch blocks kept for reuse (see "Warm reuse" in mem.h): a policy's state and the
+ * mapping table of a heap, so a few slots. */
+#define WARM_SCRATCH 4
+static struct {
+    pthread_mutex_t lock;
+    void           *block[WARM_SCRATCH];
+    size_t          size[WARM_SCRATCH];
+} warm_scratch = {PTHREAD_MUTEX_INITIALIZER, {NULL}, {0}};
 
 void *lab_mem_scratch_alloc(size_t size)
 {
-    void *p = mmap(NULL, lab_mem_round_page(size ? size : 1), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t rounded = lab_mem_round_page(size ? size : 1);
+    void *p = NULL;
+    pthread_mutex_lock(&warm_scratch.lock);
+    for (int i = 0; i < WARM_SCRATCH && !p; i++)
+        if (warm_scratch.block[i] && warm_scratch.size[i] == rounded) {
+            p = warm_scratch.block[i]; /* zeroed when it was kept */
+            warm_scratch.block[i] = NULL;
+        }
+    pthread_mutex_unlock(&warm_scratch.lock);
+    if (p)
+        return p;
+    p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
 void lab_mem_scratch_free(void *p, size_t size)
 {
-    if (p)
-        munmap(p, lab_mem_round_page(size ? size : 1));
+    if (!p)
+        return;
+    size_t rounded = lab_mem_round_page(size ? size : 1);
+    bool kept = false;
+    pthread_mutex_lock(&warm_scratch.lock);
+    for (int i = 0; i < WARM_SCRATCH && !kept; i++)
+        if (!warm_scratch.block[i]) {
+            memset(p, 0, rounded);
+            warm_scratch.block[i] = p;
+            warm_scratch.size[i] = rounded;
+            kept = true;
+        }
+    pthread_mutex_unlock(&warm_scratch.lock);
+    if (!kept)
+        munmap(p, rounded);
 }
 
 int lab_mem_check(const lab_mem_t *m, struct lab_report *r)

@@ -11,8 +11,11 @@
  *              high-water mark. A limit caps the footprint so tests can provoke
  *              out-of-memory deterministically.
  *              Warm reuse: a closed region is kept (zeroed) for the next lab_mem_init of
- *              the same size, so repeated runs do not pay first-touch page faults that a
- *              long-running process's heap (glibc's included) would not pay either.
+ *              the same size, and freed scratch blocks (a policy's state, a mapping
+ *              table) for the next scratch allocations of their sizes, so repeated runs do
+ *              not pay mmap calls and first-touch page faults that a long-running process's
+ *              heap and allocator globals (glibc's included: its arena stays warm from one
+ *              timing run to the next) would not pay either.
  * Layout:
  *
  *   base                      base+brk                         base+reserve
@@ -66,9 +69,26 @@ int lab_mem_init(lab_mem_t *m, size_t limit);
 /* Unmaps the region and every live mapping. */
 void lab_mem_fini(lab_mem_t *m);
 
+static inline size_t lab_mem_footprint(const lab_mem_t *m) { return m->brk + m->mapped; }
+
 /* Grows the region by incr bytes (incr may be 0); returns the old break, or NULL when the
- * limit would be exceeded. Like sbrk, the new bytes are contiguous with the old ones. */
-void *lab_mem_sbrk(lab_mem_t *m, size_t incr);
+ * limit would be exceeded. Like sbrk, the new bytes are contiguous with the old ones. Inline:
+ * it only moves counters, and policies that grow a block at the break call it per realloc. */
+static inline void *lab_mem_sbrk(lab_mem_t *m, size_t incr)
+{
+    if (incr > m->reserve - m->brk || incr > m->limit - lab_mem_footprint(m))
+        return NULL;
+    void *old = m->base + m->brk;
+    if (incr) {
+        m->brk += incr;
+        if (m->brk > m->brk_high)
+            m->brk_high = m->brk;
+        m->grow_calls++;
+        if (lab_mem_footprint(m) > m->peak_footprint)
+            m->peak_footprint = lab_mem_footprint(m);
+    }
+    return old;
+}
 /* Gives back the top `decr` bytes of the region (decr <= brk). */
 void lab_mem_trim(lab_mem_t *m, size_t decr);
 static inline uint8_t *lab_mem_lo(const lab_mem_t *m) { return m->base; }
@@ -85,16 +105,24 @@ void *lab_mem_remap(lab_mem_t *m, void *p, size_t old_size, size_t new_size);
 /* The live mapping containing p, or NULL. */
 const lab_mapping_t *lab_mem_find_mapping(const lab_mem_t *m, const void *p);
 
-static inline size_t lab_mem_footprint(const lab_mem_t *m) { return m->brk + m->mapped; }
 static inline size_t lab_mem_round_page(size_t n)
 {
     return (n + LAB_PAGE_SIZE - 1) & ~(LAB_PAGE_SIZE - 1);
 }
-/* True when [p, p+n) lies inside the region in use or inside one live mapping. */
-bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n);
+/* True when [p, p+n) lies inside one live mapping. */
+bool lab_mem_in_mapping(const lab_mem_t *m, const void *p, size_t n);
+/* True when [p, p+n) lies inside the region in use or inside one live mapping. Inline: the
+ * dispatcher screens every pointer a free or realloc hands to a lab policy with it. */
+static inline bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n)
+{
+    uintptr_t off = (uintptr_t)p - (uintptr_t)m->base; /* wraps to a huge value below base */
+    if (off <= m->brk && n <= m->brk - off)
+        return true;
+    return lab_mem_in_mapping(m, p, n);
+}
 /* Memory for the lab's own bookkeeping (policy state): mapped directly, never from the
  * system malloc (whose numbers the libc baseline reads) and never counted in a footprint.
- * Zeroed. NULL on failure. */
+ * Zeroed. NULL on failure. A few freed blocks are kept warm for the next calls of their sizes. */
 void *lab_mem_scratch_alloc(size_t size);
 void lab_mem_scratch_free(void *p, size_t size);
 

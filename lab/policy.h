@@ -13,7 +13,8 @@
  * Errors:      free() returns a lab_err_t and realloc() reports one through *err;
  *              invalid pointers are detected by the policy's own cheap checks (magic
  *              numbers, allocated bits), the same for both, and by dispatch.c
- *              (pointer outside the heap, misaligned), never by crashing. check()
+ *              (pointer outside the heap, misaligned; unless the policy sets
+ *              LAB_SCREENS_POINTERS and does that in its own lookup), never by crashing. check()
  *              walks the whole structure.
  */
 #ifndef LAB_POLICY_H
@@ -43,6 +44,9 @@ const char *lab_strerror(lab_err_t e);
 typedef struct lab_cfg {
     size_t align;          /* payload alignment: 8 or 16 (power of two, >= 8) */
     size_t mmap_threshold; /* gnu: requests >= this get their own mapping (0 = default 128 KiB) */
+    int    no_stats;       /* 1: stats() and check() are never called on this heap (the timing
+                              runs of the replayer), so a policy may skip bookkeeping that only
+                              they read; libc then skips its malloc_usable_size per call */
 } lab_cfg_t;
 
 /* Statistics a policy reports. Footprint is NOT here: it is measured by the memory
@@ -79,6 +83,11 @@ void lab_report_add(lab_report_t *r, const char *fmt, ...)
 /* flags */
 #define LAB_USES_SYSTEM 1u /* memory comes from the system allocator, not lab_mem (libc) */
 #define LAB_NO_REUSE    2u /* free never makes memory reusable (minimal, pad) */
+/* free, realloc and usable_size reject foreign and misaligned pointers themselves, in the
+ * lookup that finds the block, with the errors dispatch.c would give (LAB_ERR_FOREIGN for a
+ * pointer outside the region in use and every mapping, else LAB_ERR_MISALIGNED): dispatch.c
+ * then passes p on unscreened instead of making the same range test twice (hkfit). */
+#define LAB_SCREENS_POINTERS 4u
 
 typedef struct lab_policy {
     const char *name;        /* "dlist-best" */
@@ -92,8 +101,9 @@ typedef struct lab_policy {
     /* pre: 0 < n <= LAB_MAX_REQUEST. Returns a cfg->align aligned payload of >= n bytes,
      * or NULL when memory is exhausted. */
     void *(*malloc)(void *st, size_t n);
-    /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned.
-     * Returns LAB_OK, or the error it detected (then the heap is left unchanged). */
+    /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned (with
+     * LAB_SCREENS_POINTERS: p != NULL only). Returns LAB_OK, or the error it detected (then
+     * the heap is left unchanged). */
     lab_err_t (*free)(void *st, void *p);
     /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned (screened
      * as for free), 0 < n <= LAB_MAX_REQUEST. p is NOT known to be live: the policy
@@ -106,7 +116,8 @@ typedef struct lab_policy {
      * May be NULL: dispatch.c then validates p with usable_size() (0: not a live block)
      * and does malloc + copy + free. */
     void *(*realloc)(void *st, void *p, size_t n, lab_err_t *err);
-    /* Usable bytes of live block p, or 0 if p is not (cheaply recognizable as) a live block. */
+    /* Usable bytes of live block p, or 0 if p is not (cheaply recognizable as) a live block.
+     * p is screened as for free. */
     size_t (*usable_size)(void *st, const void *p);
     /* Walks every structure and verifies the invariants documented in the policy's file.
      * Returns the number of violations (also in r->count). */

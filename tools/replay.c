@@ -10,7 +10,8 @@
  *              own high-water mark too, but the system allocator's footprint (libc) is
  *              only known by polling; each new high also samples lab_stats so the
  *              fragmentation is reported at the moment of peak footprint.
- *              The timing pass runs the pre-parsed op array with nothing but the calls.
+ *              The timing pass runs the pre-parsed op array with nothing but the calls,
+ *              on heaps opened with no_stats (policy.h): no statistics are kept for it.
  * Complexity:  checked pass O(ops log live + bytes requested); timing pass O(ops).
  */
 #include "replay.h"
@@ -417,7 +418,10 @@ static void timing_pass(const trace_t *t, const lab_policy_t *policy,
                         const replay_options_t *opt, replay_scratch_t *sc, replay_result_t *res)
 {
     double runs[REPLAY_MAX_TIMING_RUNS];
-    lab_cfg_t cfg = {.align = opt->align};
+    /* Nothing reads statistics in a timing run: a policy may skip upkeep that only stats()
+     * and check() need (the libc baseline would otherwise pay malloc_usable_size calls on
+     * top of glibc's own work, which no lab policy pays for its counters). */
+    lab_cfg_t cfg = {.align = opt->align, .no_stats = 1};
     unsigned n = opt->timing_runs < REPLAY_MAX_TIMING_RUNS ? opt->timing_runs
                                                            : REPLAY_MAX_TIMING_RUNS;
     if (n == 0)

@@ -149,6 +149,77 @@ static void bad_frees(void)
     lab_heap_close(&h);
 }
 
+/* User data in a slot that forges a valid span tag (hash and all, as lab/hkfit.c computes
+ * it) does not make an interior slot pointer pass for a span: the run lookup comes before
+ * any tag is trusted, for free, realloc and usable_size alike. */
+static void forged_tag_in_slot(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, 8) == 0);
+    char *keep = lab_malloc(&h, 4000); /* a span below the run, on the same page */
+    char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64);
+    REQUIRE("mallocs", keep && a && b);
+    uint8_t *s = (uint8_t *)a + 16; /* forged span s = [a + 16, a + 48), payload a + 24 */
+    uint64_t size = 32, alloc = 1, prev = 2;
+    uint64_t check = (((uint64_t)(uintptr_t)s ^ (size | alloc)) * 0x9e3779b97f4a7c15u) >> 48;
+    uint64_t tag = check << 48 | size | prev | alloc, next = prev | alloc;
+    memcpy(s, &tag, sizeof tag);
+    memcpy(s + size, &next, sizeof next); /* the next "span" says its lower neighbour is live */
+    CHECK("forged free refused", lab_free(&h, a + 24) == LAB_ERR_MISALIGNED);
+    CHECK("forged realloc refused", lab_realloc(&h, a + 24, 100) == NULL &&
+                                        h.last_error == LAB_ERR_MISALIGNED);
+    CHECK("forged usable size", lab_usable_size(&h, a + 24) == 0);
+    CHECK("check", clean(&h));
+    CHECK("frees", lab_free(&h, a) == LAB_OK && lab_free(&h, b) == LAB_OK &&
+                       lab_free(&h, keep) == LAB_OK);
+    lab_heap_close(&h);
+}
+
+/* hkfit screens pointers itself (LAB_SCREENS_POINTERS): foreign and misaligned pointers get
+ * the errors dispatch.c would give, from free, realloc and usable_size alike. */
+static void screens_pointers(size_t align)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, align) == 0);
+    CHECK("flag", (h.policy->flags & LAB_SCREENS_POINTERS) != 0);
+    static _Alignas(16) char outside[64];
+    char *s = lab_malloc(&h, 48), *big = lab_malloc(&h, 3000), *map = lab_malloc(&h, 8192);
+    REQUIRE("mallocs", s && big && map && h.mem.map_count == 1);
+    char *top = (char *)lab_mem_hi(&h.mem);
+    struct {
+        const char *what;
+        char       *p;
+        lab_err_t   want;
+    } cases[] = {
+        {"foreign", outside + 16, LAB_ERR_FOREIGN},
+        {"at the break", top, LAB_ERR_FOREIGN},
+        {"beyond the break", top + 4096, LAB_ERR_FOREIGN},
+        {"misaligned slot", s + align / 2, LAB_ERR_MISALIGNED},
+        {"misaligned span", big + align / 2, LAB_ERR_MISALIGNED},
+        {"misaligned in a mapping", map + 4, LAB_ERR_MISALIGNED},
+        {"interior of a mapping", map + 4096, LAB_ERR_MISALIGNED},
+        {"region start", (char *)h.mem.base, LAB_ERR_MISALIGNED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lab_err_t e = lab_free(&h, cases[i].p);
+        if (e != cases[i].want)
+            fprintf(stderr, "  align %zu %s: free says %s\n", align, cases[i].what,
+                    lab_strerror(e));
+        CHECK("free verdict", e == cases[i].want);
+        CHECK("realloc verdict", lab_realloc(&h, cases[i].p, 100) == NULL &&
+                                     h.last_error == cases[i].want);
+        CHECK("usable size", lab_usable_size(&h, cases[i].p) == 0);
+    }
+    CHECK("huge realloc of foreign", lab_realloc(&h, outside + 16, SIZE_MAX) == NULL &&
+                                         h.last_error == LAB_ERR_FOREIGN);
+    CHECK("huge realloc of live", lab_realloc(&h, big, SIZE_MAX) == NULL &&
+                                      h.last_error == LAB_ERR_NOMEM);
+    CHECK("check", clean(&h));
+    CHECK("frees", lab_free(&h, s) == LAB_OK && lab_free(&h, big) == LAB_OK &&
+                       lab_free(&h, map) == LAB_OK);
+    lab_heap_close(&h);
+}
+
 /* The checker notices a damaged tag and a damaged free slot. */
 static void checker_finds_damage(void)
 {
@@ -215,6 +286,41 @@ static void page_cache_exact(void)
     lab_heap_close(&h);
 }
 
+/* Runs spread over many 256 KiB zones of the region, then die zone by zone: the zone bits
+ * (H6) follow, and large blocks in zones without runs are still found and freed. */
+static void zones_follow_runs(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, 16) == 0);
+    enum { N = 48 };
+    static char *big[N], *small[N];
+    for (int i = 0; i < N; i++) {
+        big[i] = lab_malloc(&h, 60000);
+        small[i] = lab_malloc(&h, 24 + 16 * (size_t)(i % 3)); /* a run each, between bigs */
+        REQUIRE("mallocs", big[i] && small[i]);
+    }
+    CHECK("spans several zones", h.mem.brk > (size_t)8 << 18);
+    CHECK("check", clean(&h));
+    for (int i = 0; i < N; i += 2) {
+        CHECK("free small", lab_free(&h, small[i]) == LAB_OK);
+        small[i] = NULL;
+        if (i % 8 == 0)
+            CHECK("check", clean(&h));
+    }
+    for (int i = 0; i < N; i++)
+        CHECK("big still found", lab_usable_size(&h, big[i]) >= 60000 &&
+                                     lab_free(&h, big[i] + 16) != LAB_OK);
+    for (int i = 0; i < N; i++) {
+        CHECK("free big", lab_free(&h, big[i]) == LAB_OK);
+        if (small[i])
+            CHECK("free small", lab_free(&h, small[i]) == LAB_OK);
+        if (i % 8 == 0)
+            CHECK("check", clean(&h));
+    }
+    CHECK("empty", h.mem.brk <= 8 && clean(&h));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     headerless_runs(8);
@@ -223,7 +329,11 @@ int main(void)
     exact_growth_at_break();
     page_exact_mappings();
     bad_frees();
+    forged_tag_in_slot();
+    screens_pointers(8);
+    screens_pointers(16);
     checker_finds_damage();
     page_cache_exact();
+    zones_follow_runs();
     return hk_test_summary();
 }

@@ -52,6 +52,24 @@ static void test_realloc_accounting(void)
     lab_heap_close(&h);
 }
 
+/* With no_stats (the replayer's timing runs) the counters, which cost a malloc_usable_size
+ * per call, are not kept; malloc, realloc and free work as before. */
+static void test_no_stats(void)
+{
+    lab_heap_t h;
+    lab_cfg_t cfg = {.align = 16, .no_stats = 1};
+    REQUIRE("open", lab_heap_open(&h, lab_policy_find("libc"), &cfg, 0) == 0);
+    char *p = lab_malloc(&h, 10);
+    REQUIRE("malloc", p != NULL);
+    strcpy(p, "baseline");
+    p = lab_realloc(&h, p, 100000);
+    CHECK("contents kept", p && strcmp(p, "baseline") == 0);
+    lab_stats_t s = pt_stats(&h);
+    CHECK("nothing counted", s.live_blocks == 0 && s.block_bytes == 0);
+    CHECK("free", lab_free(&h, p) == LAB_OK);
+    lab_heap_close(&h);
+}
+
 /* Alignments above glibc's 16 go through aligned_alloc, also across realloc. */
 static void test_over_alignment(void)
 {
@@ -69,6 +87,7 @@ int main(void)
 {
     test_footprint_and_counters();
     test_realloc_accounting();
+    test_no_stats();
     test_over_alignment();
     return hk_test_summary();
 }
