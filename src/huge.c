@@ -78,6 +78,24 @@ static void huge_unmap(hk_segment_t *seg)
     hki_os_unmap(seg, size);
 }
 
+/* Resizes seg's mapping to size bytes, moving it when it grows and cannot grow in place;
+ * *out is the segment that holds the block afterwards (seg itself if the call failed).
+ * The registry bit is cleared BEFORE a call that may move the mapping: once mremap has
+ * moved the pages, another thread can map a fresh segment at the old address at once,
+ * and clearing the bit after that would disown that segment's blocks. */
+static int huge_remap(hk_segment_t *seg, size_t old, size_t size, hk_segment_t **out)
+{
+    bool may_move = size > old;
+    if (may_move)
+        hki_registry_set(seg, false);
+    void *mem;
+    int err = hki_os_remap(seg, old, size, HK_SEG_SIZE, may_move, &mem);
+    *out = err ? seg : mem;
+    if (may_move)
+        hki_registry_set(*out, true);
+    return err;
+}
+
 /* Takes a cached mapping for a block needing `size` mapped bytes. Preference: the
  * smallest mapping of size..4*size bytes (as is, no system call); else the smallest larger
  * one, shrunk in place; else the largest smaller one, grown with mremap (in place or moved
@@ -110,15 +128,10 @@ static hk_segment_t *cache_take(size_t size)
     if (seg == NULL || (seg->map_size >= size && seg->map_size / 4 <= size))
         return seg;
     size_t old = seg->map_size;
-    void *mem;
-    if (hki_os_remap(seg, old, size, HK_SEG_SIZE, size > old, &mem) != 0) {
+    hk_segment_t *nseg;
+    if (huge_remap(seg, old, size, &nseg) != 0) {
         huge_unmap(seg);
         return NULL;
-    }
-    hk_segment_t *nseg = mem;
-    if (nseg != seg) {
-        hki_registry_set(nseg, true);
-        hki_registry_set(seg, false);
     }
     nseg->map_size = size;
     hki_stat_mapped((ptrdiff_t)size - (ptrdiff_t)old);
@@ -237,14 +250,9 @@ void *hki_huge_realloc(hk_segment_t *seg, void *p, size_t n)
     } else {
         new_size = round_os(need + need / 8); /* amortize repeated growth */
     }
-    void *mem;
-    if (hki_os_remap(seg, old_size, new_size, HK_SEG_SIZE, new_size > old_size, &mem) != 0)
+    hk_segment_t *nseg;
+    if (huge_remap(seg, old_size, new_size, &nseg) != 0)
         return NULL;
-    hk_segment_t *nseg = mem;
-    if (nseg != seg) {
-        hki_registry_set(nseg, true);
-        hki_registry_set(seg, false);
-    }
     nseg->map_size = new_size;
     nseg->pages[0].start = (uintptr_t)nseg + offset;
     nseg->pages[0].block_size = new_size - offset;
