@@ -2,7 +2,8 @@
 # in bench/progs/progs.mk).
 #
 # bench-lab: every policy replays the CS:APP traces (../shared/traces, when present) and
-# the shipped synthetic ones (traces/) at both alignments, then the scaling benchmark
+# the shipped synthetic ones (traces/) at both alignments; hkfit against glibc on the
+# graded traces in 7 alternating batches (scripts/lab_vs_libc.py); then the scaling benchmark
 # shows which policies keep a flat cost per operation as the live block count grows 100x.
 # Measure release builds only: numbers from VARIANT=sanitize or debug mean nothing.
 LAB_SCALING := $(BUILD)/bench/lab_scaling
@@ -26,6 +27,8 @@ bench-lab: $(HEAPKIT) $(LAB_SCALING)
 	    echo "== $(HEAPKIT) replay --policy all --align $$align <$(words $(LAB_TRACES)) traces>"; \
 	    $(HEAPKIT) replay --policy all --align $$align $(LAB_TRACES) || status=1; \
 	done; \
+	echo "== python3 scripts/lab_vs_libc.py $(HEAPKIT) <graded traces>"; \
+	python3 scripts/lab_vs_libc.py $(HEAPKIT) $(LAB_TRACES) || status=1; \
 	echo "== $(LAB_SCALING)"; \
 	$(LAB_SCALING) || status=1; \
 	exit $$status
