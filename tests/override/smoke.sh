@@ -4,20 +4,7 @@
 lib=$1
 . "$(dirname "$0")/../lib.sh"
 seq 1 20000 | awk '{ print ($1 * 7919) % 10007, $1 }' > "$tmp/input"
-same() { # same NAME CMD...: compares stdout and exit status
-    name=$1
-    shift
-    "$@" > "$tmp/a" 2>/dev/null
-    sa=$?
-    LD_PRELOAD="$lib" "$@" > "$tmp/b" 2>"$tmp/err"
-    sb=$?
-    if [ "$sa" -eq "$sb" ] && cmp -s "$tmp/a" "$tmp/b" && ! grep -q 'heapkit: ' "$tmp/err"; then
-        pass
-    else
-        fail "$name (status $sa vs $sb)"
-        head -5 "$tmp/err"
-    fi
-}
+same() { same_preloaded "$lib" "$@"; }
 same ls ls -la /usr/bin
 same sort sort -n "$tmp/input"
 same sort-parallel sort --parallel=4 -S 10M -k2,2 "$tmp/input"

@@ -11,24 +11,9 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 sh "$here/scripts/deps.sh" python3 sqlite3 perl gcc xz-utils coreutils || exit 1
 . "$(dirname "$0")/../lib.sh"
 
-# same NAME CMD...: runs CMD plain and preloaded; outputs (stdout+status) must match and
-# the preloaded run must really have used heapkit (checked once below).
-same() {
-    name=$1
-    shift
-    "$@" >"$tmp/plain.out" 2>"$tmp/plain.err"
-    echo "status $?" >>"$tmp/plain.out"
-    LD_PRELOAD="$lib" "$@" >"$tmp/hk.out" 2>"$tmp/hk.err"
-    echo "status $?" >>"$tmp/hk.out"
-    if cmp -s "$tmp/plain.out" "$tmp/hk.out" && ! grep -q heapkit "$tmp/hk.err"; then
-        pass
-        echo "ok   $name"
-    else
-        fail "$name"
-        diff "$tmp/plain.out" "$tmp/hk.out" | head -5
-        head -5 "$tmp/hk.err"
-    fi
-}
+# same NAME CMD...: runs CMD plain and preloaded (tests/lib.sh same_preloaded); that the
+# preloaded run really used heapkit is checked once below.
+same() { same_preloaded "$lib" "$@"; }
 
 # Did the preloaded library really serve malloc? Its symbol must win the lookup.
 cat >"$tmp/who.c" <<'C'
