@@ -2,7 +2,9 @@
  * dispatch.c -- edge-case normalization and optional checking in front of every policy.
  *
  * Design:      see dispatch.h. This file is the boundary: after it, a policy can
- *              assume 0 < n <= LAB_MAX_REQUEST, p != NULL and p inside its heap.
+ *              assume 0 < n <= LAB_MAX_REQUEST, p != NULL and p inside its heap and
+ *              aligned (a policy with LAB_SCREENS_POINTERS: p != NULL only; it screens
+ *              the rest itself).
  */
 #include "dispatch.h"
 

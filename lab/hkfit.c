@@ -48,7 +48,8 @@
  *   A = allocated, P = span below is allocated, R = run; check = multiply-shift hash of
  *   the span address, size, A and R (not P), so stale or damaged tags are recognized. A
  *   tag is trusted only after the run lookup has ruled out that it lies in a run, where a
- *   slot's user data could forge one.
+ *   slot's user data could forge one (at gran 8 also for a pointer just past a run's
+ *   last slot, whose tag word would be that slot's last 8 bytes).
  *   mapping: a page-aligned range holding one payload, no header (size = mapping size).
  *
  * Invariants:  H1 spans tile [lo, break): size >= MIN_SPAN, size % gran == 0, valid check;
@@ -187,7 +188,10 @@ static void st(void *p, uint64_t v) { memcpy(p, &v, sizeof v); }
 
 /* Multiply-shift hash of (address, size | A | R): the top 16 bits of (s ^ sizeflags) * K for
  * an odd K: one multiply. A word that is not the tag written at that address (user data, a
- * stale or damaged tag, a tag copied from elsewhere) passes with odds of about 2^-16. */
+ * damaged tag, a tag copied from elsewhere) passes by accident with odds of about 2^-16.
+ * It is a checksum, not a secret: a program that writes the right word on purpose into a
+ * large block's payload can forge a tag there. Tags of spans that no longer exist are
+ * zeroed (when merged away, or trimmed off at the break), so they are not stale. */
 static uint64_t check16(const uint8_t *s, uint64_t sizeflags)
 {
     return (((uint64_t)(uintptr_t)s ^ sizeflags) * 0x9e3779b97f4a7c15u) >> 48;
@@ -373,6 +377,7 @@ static void span_release(hkfit_t *h, uint8_t *s)
         s = p;
     }
     if (s + z == hi(h)) {
+        st(s, 0); /* no stale tag above the break for a later double free to find */
         lab_mem_trim(h->mem, z);
         h->top = lab_mem_hi(h->mem);
         return;
@@ -835,6 +840,10 @@ static inline __attribute__((always_inline)) lab_err_t locate(hkfit_t *h, const 
             *l = (loc_t){K_SLOT, s, 0};
             return slot_locate(s, p, &l->idx);
         }
+        /* At gran 8, p may be the end of a run: the word span_locate would read as p's
+         * tag is then the last 8 bytes of the run's last slot, user data. */
+        if (h->gran == 8 && p - HDR >= lo(h) && run_containing(h, p - HDR))
+            return LAB_ERR_MISALIGNED;
         return span_locate(h, p, l);
     }
     const lab_mapping_t *m = lab_mem_find_mapping(h->mem, p);

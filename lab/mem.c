@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -243,6 +245,11 @@ void lab_mem_scratch_free(void *p, size_t size)
     size_t rounded = lab_mem_round_page(size ? size : 1);
     bool kept = false;
     pthread_mutex_lock(&warm_scratch.lock);
+    for (int i = 0; i < WARM_SCRATCH; i++)
+        if (warm_scratch.block[i] == p) { /* kept twice, two heaps would share it */
+            fprintf(stderr, "lab_mem_scratch_free: %p freed twice\n", p);
+            abort();
+        }
     for (int i = 0; i < WARM_SCRATCH && !kept; i++)
         if (!warm_scratch.block[i]) {
             memset(p, 0, rounded);

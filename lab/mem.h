@@ -112,7 +112,8 @@ static inline size_t lab_mem_round_page(size_t n)
 /* True when [p, p+n) lies inside one live mapping. */
 bool lab_mem_in_mapping(const lab_mem_t *m, const void *p, size_t n);
 /* True when [p, p+n) lies inside the region in use or inside one live mapping. Inline: the
- * dispatcher screens every pointer a free or realloc hands to a lab policy with it. */
+ * dispatcher screens with it every pointer a free or realloc hands to a lab policy that
+ * does not screen pointers itself (policy.h LAB_SCREENS_POINTERS). */
 static inline bool lab_mem_contains(const lab_mem_t *m, const void *p, size_t n)
 {
     uintptr_t off = (uintptr_t)p - (uintptr_t)m->base; /* wraps to a huge value below base */

@@ -106,7 +106,7 @@ typedef struct lab_policy {
      * the heap is left unchanged). */
     lab_err_t (*free)(void *st, void *p);
     /* pre: p != NULL and p lies inside the footprint and is cfg->align aligned (screened
-     * as for free), 0 < n <= LAB_MAX_REQUEST. p is NOT known to be live: the policy
+     * as for free; with LAB_SCREENS_POINTERS: p != NULL only), 0 < n <= LAB_MAX_REQUEST. p is NOT known to be live: the policy
      * validates it with the same checks as its free (interior pointer, double free,
      * damaged header), in the same lookup that finds the block, so a realloc costs one
      * lookup. Returns the resized block (p itself or a new one; then p is freed) with

@@ -23,14 +23,20 @@ UNGRADED = {"short1-bal.rep", "short2-bal.rep"}
 
 
 def batch(heapkit, policy, align, repeat, traces):
+    """ratio per trace path; None where either side did not replay it correctly (replay
+    exits non-zero then, and its row says why)"""
     out = subprocess.run([heapkit, "replay", "--policy", f"{policy},libc", "--align", str(align),
                           "--repeat", str(repeat), "--csv"] + traces,
-                         capture_output=True, text=True, check=True).stdout
+                         capture_output=True, text=True).stdout
     speed = {}
     for row in csv.DictReader(io.StringIO(out)):
-        speed[(os.path.basename(row["trace"]), row["policy"])] = float(row["ops_per_sec"])
-    return {t: speed[(t, policy)] / speed[(t, "libc")]
-            for t in (os.path.basename(x) for x in traces)}
+        ok = row["verdict"] == "ok" and float(row["ops_per_sec"] or 0) > 0
+        speed[(row["trace"], row["policy"])] = float(row["ops_per_sec"]) if ok else None
+    ratios = {}
+    for t in traces:
+        mine, libc = speed.get((t, policy)), speed.get((t, "libc"))
+        ratios[t] = mine / libc if mine and libc else None
+    return ratios
 
 
 def main():
@@ -51,22 +57,30 @@ def main():
         for align in (8, 16):
             for t, r in batch(opts.heapkit, opts.policy, align, opts.repeat, traces).items():
                 ratios.setdefault((align, t), []).append(r)
-    names = sorted({t for _, t in ratios})
+    names = sorted({t for _, t in ratios}, key=os.path.basename)
     print(f"{opts.policy} ops/s / libc ops/s per graded trace: median of {opts.batches} batches "
           f"(range), each `replay --policy {opts.policy},libc --repeat {opts.repeat}`; "
           "above 1.00 = faster than glibc")
     print(f"{'trace':<20} {'align 8':>22} {'align 16':>22}")
-    slower = []
+    slower, failed = [], []
     for t in names:
         cells = []
+        name = os.path.basename(t)
         for align in (8, 16):
             rs = ratios[(align, t)]
+            if None in rs:
+                failed.append(f"{name} at align {align}")
+                cells.append("FAILED")
+                continue
             med = statistics.median(rs)
             if med < 1.0:
-                slower.append(f"{t} at align {align}")
+                slower.append(f"{name} at align {align}")
             cells.append(f"{med:.2f}x ({min(rs):.2f}-{max(rs):.2f})")
-        print(f"{t:<20} {cells[0]:>22} {cells[1]:>22}")
-    if slower:
+        print(f"{name:<20} {cells[0]:>22} {cells[1]:>22}")
+    if failed:
+        print("verdict: no verdict, replays failed on " + ", ".join(failed) +
+              " (see heapkit replay's rows for why)")
+    elif slower:
         print(f"verdict: {opts.policy} is slower than glibc on " + ", ".join(slower))
     else:
         print(f"verdict: {opts.policy} is faster than glibc on all {len(names)} graded traces "

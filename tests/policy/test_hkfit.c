@@ -177,6 +177,50 @@ static void forged_tag_in_slot(void)
 
 /* hkfit screens pointers itself (LAB_SCREENS_POINTERS): foreign and misaligned pointers get
  * the errors dispatch.c would give, from free, realloc and usable_size alike. */
+/* At align 8 a run can end exactly where the span above it starts, so the word below a
+ * pointer to that end is the last slot's user data: a tag forged there must not let a
+ * free of the run's end (the span's tag word, not a block) through. */
+static void forged_tag_at_run_end(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, 8) == 0);
+    char *a = lab_malloc(&h, 64), *b = lab_malloc(&h, 64); /* a run of 2 x 64: no tail */
+    char *big = lab_malloc(&h, 1000);                      /* the span right above it */
+    REQUIRE("mallocs", a && b && big);
+    uint8_t *run_end = (uint8_t *)big - 8;
+    REQUIRE("b's slot ends where big's span starts", (uint8_t *)b + 64 == run_end);
+    uint8_t *s = run_end - 8; /* b + 56: user data */
+    uint64_t size = (uint64_t)(lab_mem_hi(&h.mem) - s), fl = 1 | 2;
+    uint64_t check = (((uint64_t)(uintptr_t)s ^ (size | (fl & 5))) * 0x9e3779b97f4a7c15u) >> 48;
+    uint64_t tag = check << 48 | size | fl;
+    memcpy(b + 56, &tag, sizeof tag);
+    CHECK("forged free at the run's end refused", lab_free(&h, run_end) != LAB_OK);
+    CHECK("check", clean(&h));
+    CHECK("frees", lab_free(&h, a) == LAB_OK && lab_free(&h, b) == LAB_OK &&
+                       lab_free(&h, big) == LAB_OK);
+    lab_heap_close(&h);
+}
+
+/* A span trimmed at the break leaves its tag in memory above the new break; when the
+ * region regrows with a span ending exactly where the old one did, a double free of the
+ * old pointer must not find that tag valid. */
+static void stale_tag_above_break(size_t align)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, align) == 0);
+    char *a = lab_malloc(&h, 1000), *x = lab_malloc(&h, 1000);
+    REQUIRE("mallocs", a && x);
+    size_t za = (size_t)(x - a); /* a's span; x's is the same size */
+    CHECK("free x (trimmed)", lab_free(&h, x) == LAB_OK);
+    CHECK("free a (trimmed)", lab_free(&h, a) == LAB_OK);
+    char *c = lab_malloc(&h, 2 * za - 8); /* from a's start to where x's span ended */
+    REQUIRE("malloc", c != NULL);
+    CHECK("double free of x refused", lab_free(&h, x) != LAB_OK);
+    CHECK("check", clean(&h));
+    CHECK("free c", lab_free(&h, c) == LAB_OK);
+    lab_heap_close(&h);
+}
+
 static void screens_pointers(size_t align)
 {
     lab_heap_t h;
@@ -330,6 +374,9 @@ int main(void)
     page_exact_mappings();
     bad_frees();
     forged_tag_in_slot();
+    forged_tag_at_run_end();
+    stale_tag_above_break(8);
+    stale_tag_above_break(16);
     screens_pointers(8);
     screens_pointers(16);
     checker_finds_damage();
