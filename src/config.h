@@ -14,9 +14,14 @@
  *   HK_ADDR_BITS         48        user address bits covered by the segment registry
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
- *   HK_ADOPT_SCAN        16        abandoned segments looked at for an empty one before a
- *                                  heap maps a fresh segment (and the most that hold live
- *                                  blocks passed over when unmapping expired empty ones)
+ *   HK_ADOPT_SCAN        16        abandoned segments looked at from each end of the list
+ *                                  before a heap maps a fresh segment (and the most that
+ *                                  hold live blocks passed over when unmapping expired
+ *                                  empty ones)
+ *   HK_CLAIM_WINDOW_MS   10        an abandoned segment holding live blocks is left this
+ *                                  long (at most the purge delay) to the threads that free
+ *                                  into it before a heap that would map a fresh segment
+ *                                  adopts it instead
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
  *   HK_TRACK_ASAN        0         1: tell AddressSanitizer which blocks are live (track.h;
  *                                  set by `make VARIANT=sanitize`)
@@ -47,6 +52,7 @@
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
 #define HK_ADOPT_SCAN       16
+#define HK_CLAIM_WINDOW_MS  10
 #define HK_CHECK_EVERY      64
 
 /* Page kinds: page size (shift) and largest block size served from them. */

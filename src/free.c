@@ -103,7 +103,7 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
          * no cache lines shared with the thread that adopted it otherwise). */
         hk_heap_t *heap = hki_heap_for_claim();
         if (heap != NULL && hki_abandoned_claim(seg, heap)) {
-            hki_heap_adopt(heap, seg, true); /* b is live, so its page and seg stay in use */
+            hki_heap_adopt(heap, seg, HK_ADOPT_BY_FREE); /* b is live, so its page and seg stay in use */
             hki_free_block(seg, page, b);
             return;
         }

@@ -12,10 +12,11 @@
  *              left move to the full list. If the queue runs dry: sweep the full list when
  *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
  *              an abandoned segment abandoned a purge delay ago, and finally take a fresh
- *              slot; when that needs a fresh segment, first adopt an empty abandoned one
- *              (any age) of the kind. Abandoned segments holding live blocks are left to
- *              the threads that free into them for a purge delay (claim on free, free.c:
- *              blocks go back to the thread that uses them). A page with free blocks is
+ *              slot; when that needs a fresh segment, first adopt an abandoned one of the
+ *              kind: an empty one, else one holding a single page in use or abandoned
+ *              HK_CLAIM_WINDOW_MS ago. Younger ones with more live blocks are left to the
+ *              threads that free into them (claim on free, free.c: blocks go back to the
+ *              thread that uses them). A page with free blocks is
  *              preferred to carving more of one (carving touches memory). When the OS
  *              refuses memory, hki_reclaim returns what the thread holds unused and the
  *              search runs once more before ENOMEM.
@@ -300,11 +301,11 @@ static void sweep_full(hk_heap_t *heap)
 
 /* ---- adoption ---- */
 
-void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, bool claimed)
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
 {
-    if (claimed)
+    if (why == HK_ADOPT_BY_FREE)
         hki_count(heap->handoff.claimed, 1);
-    else
+    else if (why == HK_ADOPT_BY_MALLOC)
         hki_count(heap->handoff.adopted, 1);
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
     if (seg->free_mask == 0)
@@ -497,21 +498,30 @@ static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
             uint64_t before = delay <= 0 ? now : now - (uint64_t)delay;
             hk_segment_t *seg = hki_abandoned_pop(heap, before);
             if (seg != NULL) {
-                hki_heap_adopt(heap, seg, false);
+                hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
                 continue;
             }
         }
         unsigned kind = hki_class_kind(c);
         if (!adopted_young && heap->segs[kind] == NULL) {
-            /* The alternative is mapping a fresh segment: rather adopt a younger EMPTY
-             * one of this kind (a new thread reuses its predecessors' segments instead of
-             * mapping its own). Not one holding live blocks: the thread that frees them
-             * claims it (free.c); a new thread whose first malloc took it would leave
-             * that thread freeing remotely all along (larson: ~all of a table's frees). */
+            /* The alternative is mapping a fresh segment: rather adopt a younger one of
+             * this kind (a new thread reuses its predecessors' segments instead of
+             * mapping its own). An empty one first; one holding live blocks if it has
+             * only one page in use (at most that page's frees turn remote) or was
+             * abandoned HK_CLAIM_WINDOW_MS ago. Until then a segment full of live blocks
+             * is left to the thread that frees them (claim on free, free.c): a new
+             * thread whose first malloc took it would leave that thread freeing remotely
+             * all along (larson: ~all of a table's frees). Never taking those would map
+             * a segment per thread that exits leaving a block behind (tests/robust/
+             * leftover: 7.2 GB for 2000 threads). */
             adopted_young = true;
-            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind);
+            uint64_t now = hki_os_now_ms();
+            long delay = hki_option(HK_OPT_PURGE_DELAY);
+            uint64_t window = delay >= 0 && delay < HK_CLAIM_WINDOW_MS ? (uint64_t)delay
+                                                                        : HK_CLAIM_WINDOW_MS;
+            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind, now - window);
             if (seg != NULL) {
-                hki_heap_adopt(heap, seg, false);
+                hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
                 continue;
             }
         }
@@ -574,7 +584,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
         return;
     hk_segment_t *seg;
     while ((seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
-        hki_heap_adopt(heap, seg, false);
+        hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
     sweep_full(heap);
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
         hk_page_t *page = heap->queue[c].first;
@@ -591,7 +601,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     /* the segments emptied above went to the abandoned list (segment.c): take them back
      * so that a forced purge unmaps them */
     while (force && (seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
-        hki_heap_adopt(heap, seg, false);
+        hki_heap_adopt(heap, seg, HK_ADOPT_TAKE_BACK);
     hki_heap_purge(heap, now, force);
     hki_heap_stat_flush(heap, false);
 }

@@ -149,10 +149,11 @@ void hki_abandoned_push(hk_segment_t *seg);
 /* Takes the oldest segment off the abandoned list for heap (sets seg->heap under the
  * lock) if it was abandoned at or before before_ms (UINT64_MAX: any). */
 hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms);
-/* Takes the oldest of the HK_ADOPT_SCAN oldest abandoned segments that is of `kind` and
- * empty (no live blocks: nobody will claim it by a free), for heap (any age); NULL if
- * there is none. */
-hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind);
+/* Takes, of the HK_ADOPT_SCAN oldest abandoned segments of `kind` with a free slot, the
+ * oldest empty one (nobody will claim it by a free), else the oldest abandoned at or
+ * before claimed_before (its blocks' threads had their chance to claim it), for heap;
+ * NULL if there is none. */
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, uint64_t claimed_before);
 /* Unmaps the empty abandoned segments abandoned at or before before_ms (oldest first;
  * stops after passing HK_ADOPT_SCAN that hold live blocks). */
 void hki_abandoned_expire(uint64_t before_ms);
@@ -228,8 +229,14 @@ void hki_heap_collect(hk_heap_t *heap, bool force);
 void hki_reclaim(void);
 /* Calls fn for every heap ever created (in use or not), under the pool lock. */
 void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg);
-/* Makes heap the owner of seg, just taken off the abandoned list (claimed: by a free). */
-void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, bool claimed);
+/* Makes heap the owner of seg, just taken off the abandoned list; `why` picks the handoff
+ * counter (types.h hk_handoff_stats_t). */
+typedef enum {
+    HK_ADOPT_BY_FREE,   /* claimed by a free into it (counted as claimed) */
+    HK_ADOPT_BY_MALLOC, /* taken by a heap needing a page or trimming (counted as adopted) */
+    HK_ADOPT_TAKE_BACK  /* a forced trim taking back segments it just emptied (not counted) */
+} hk_adopt_why_t;
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why);
 /* Gives the calling thread its heap (first use); NULL if out of memory. */
 hk_heap_t *hki_heap_init_thread(void);
 /* The heap that may claim an abandoned segment on free (initializes the thread's heap if

@@ -12,8 +12,9 @@
  *              committed, for any heap to take (and are unmapped after a delay there).
  *              Segments of exited threads go on the abandoned list (oldest at the tail);
  *              a thread freeing into one claims it, live heaps adopt the old ones, and a
- *              heap about to map a fresh segment takes an empty one of its kind (one with
- *              live blocks is left for a purge delay to the thread that frees into it).
+ *              heap about to map a fresh segment takes one of its kind: an empty one, else
+ *              one with a single page in use or abandoned HK_CLAIM_WINDOW_MS ago (the
+ *              others are left to the threads that free into them).
  * Layout:      types.h "Segment layout".
  * Invariants:  S1..S4 (types.h), checked by heapcheck.c.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
@@ -396,20 +397,34 @@ hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms)
     return seg;
 }
 
-hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind)
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, uint64_t claimed_before)
 {
     if (atomic_load_explicit(&abandoned_count, memory_order_relaxed) == 0)
         return NULL;
     hki_lock(&hki_abandoned_lock);
-    hk_segment_t *found = NULL, *seg = abandoned_tail;
-    /* kind and used_pages of an abandoned segment do not change (it has no owner) */
+    hk_segment_t *found = NULL, *fallback = NULL, *seg = abandoned_tail;
+    /* kind, used_pages and free_mask of an abandoned segment do not change (no owner) */
     for (unsigned i = 0; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->prev) {
-        if (seg->kind == kind && seg->used_pages == 0) {
+        if (seg->kind != kind || seg->free_mask == 0)
+            continue;
+        if (seg->used_pages == 0) {
             found = seg;
-            abandoned_unlink(found, heap);
             break;
         }
+        /* one holding a single page in use risks at most that page's frees turning remote */
+        if (fallback == NULL && (seg->cached_ms <= claimed_before || seg->used_pages <= 1))
+            fallback = seg;
     }
+    /* exiting threads push their empty segments at the newest end: look there too */
+    seg = abandoned_head;
+    for (unsigned i = 0; found == NULL && seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->next) {
+        if (seg->kind == kind && seg->used_pages == 0)
+            found = seg;
+    }
+    if (found == NULL)
+        found = fallback; /* rather than one more segment per thread that leaves a block */
+    if (found != NULL)
+        abandoned_unlink(found, heap);
     hki_unlock(&hki_abandoned_lock);
     return found;
 }

@@ -198,7 +198,8 @@ typedef struct hk_class_stats_s {
  *                 pushes), counted when this heap collects them (page.c), so free's
  *                 remote path costs nothing more; blocks never collected are not counted
  *   claimed       abandoned segments it took by freeing into them (free.c)
- *   adopted       abandoned segments its slow path or a trim took (heap.c) */
+ *   adopted       abandoned segments its slow path or a trim took (heap.c; not the ones a
+ *                 forced trim takes back right after emptying them) */
 typedef struct hk_handoff_stats_s {
     hk_counter_t remote_frees;
     hk_counter_t claimed;
