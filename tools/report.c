@@ -45,7 +45,7 @@ static long summarize(const replay_result_t *res, size_t count, summary_t **out)
         }
         s->passed++;
         s->util_sum += res[i].utilization;
-        if (!trace_is_ungraded(res[i].trace)) {
+        if (trace_is_graded(res[i].trace)) {
             s->graded++;
             s->graded_util_sum += res[i].utilization;
         }
@@ -58,12 +58,13 @@ static long summarize(const replay_result_t *res, size_t count, summary_t **out)
     return (long)n;
 }
 
-static bool any_ungraded(const replay_result_t *res, size_t count)
+/* true when the graded traces are some, but not all, of those replayed */
+static bool graded_subset(const replay_result_t *res, size_t count)
 {
+    size_t graded = 0;
     for (size_t i = 0; i < count; i++)
-        if (trace_is_ungraded(res[i].trace))
-            return true;
-    return false;
+        graded += trace_is_graded(res[i].trace) ? 1 : 0;
+    return graded > 0 && graded < count;
 }
 
 static double percent_of(long long part, size_t whole)
@@ -136,7 +137,7 @@ static void write_table_summary(FILE *out, const summary_t *s, long n, bool grad
 {
     fprintf(out, "\nsummary (utilization: mean over the traces that passed%s; "
                  "Kops/s: total ops / total median time)\n",
-            graded_too ? "; graded = all but short1/short2" : "");
+            graded_too ? "; graded = the CS:APP -bal traces but short1/short2" : "");
     for (long i = 0; i < n; i++) {
         fprintf(out, "  %-16s %zu trace%s, %zu failed", s[i].policy->name, s[i].traces,
                 s[i].traces == 1 ? "" : "s", s[i].failed);
@@ -187,7 +188,7 @@ static int write_table(FILE *out, const replay_options_t *opt, const replay_resu
         fputc('\n', out);
     }
     free(cells);
-    write_table_summary(out, sums, nsums, any_ungraded(res, count));
+    write_table_summary(out, sums, nsums, graded_subset(res, count));
     return 0;
 }
 

@@ -48,7 +48,9 @@ typedef struct trace {
 int trace_load(const char *path, trace_t *t);
 void trace_free(trace_t *t);
 
-/* True for the two tiny debugging traces the CS:APP driver does not grade. */
-int trace_is_ungraded(const trace_t *t);
+/* True for the 11 CS:APP malloc-lab traces its driver grades: a "-bal.rep" file name,
+ * but not the two tiny debugging traces short1 and short2 (the lab's targets are means
+ * over these; our generated traces are not graded). */
+int trace_is_graded(const trace_t *t);
 
 #endif

@@ -73,6 +73,11 @@ run "good trace" 0 replay --policy minimal --repeat 1 "$good"
 expect_in "$tmp/out" "good trace row" "^good\.rep +minimal +8 .* ok$"
 expect_in "$tmp/out" "good trace summary" "minimal +1 trace, 0 failed, mean util"
 run "check every op, align 8" 0 replay --policy minimal --repeat 0 --check-every 1 --align 8 "$good"
+# graded = the CS:APP "-bal" traces but short1/short2: here 1 of the 3 (the means)
+cp "$good" "$tmp/amptjp-bal.rep"
+cp "$good" "$tmp/short1-bal.rep"
+run "graded subset" 0 replay --policy minimal --repeat 0 "$good" "$tmp/amptjp-bal.rep" "$tmp/short1-bal.rep"
+expect_in "$tmp/out" "graded mean over 1 trace" "minimal +3 traces, 0 failed, mean util [0-9.]+%, graded mean util [0-9.]+% \(1 traces\)"
 # the 3e / later-CMU header meaning (weight first) and blank lines are accepted too
 weight_first=$(trace weight.rep '1\n2\n4\n0\n\na 0 1\n  a 1 0\nf 1\nf 0\n\n')
 run "weight-first header" 0 replay --policy minimal --repeat 1 "$weight_first"
