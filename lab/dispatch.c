@@ -138,6 +138,24 @@ void *lab_calloc(lab_heap_t *h, size_t count, size_t size)
     return p;
 }
 
+void *lab_aligned_alloc(lab_heap_t *h, size_t align, size_t n, void **base)
+{
+    *base = NULL;
+    if (align <= h->cfg.align)
+        return *base = lab_malloc(h, n);
+    size_t padded;
+    if (__builtin_add_overflow(n ? n : 1, align - h->cfg.align, &padded)) {
+        h->last_error = LAB_ERR_NOMEM;
+        errno = ENOMEM;
+        return NULL;
+    }
+    void *b = lab_malloc(h, padded);
+    if (!b)
+        return NULL;
+    *base = b;
+    return (void *)(((uintptr_t)b + align - 1) & ~(uintptr_t)(align - 1));
+}
+
 lab_err_t lab_free(lab_heap_t *h, void *p)
 {
     if (!p)

@@ -46,6 +46,11 @@ void     *lab_malloc(lab_heap_t *h, size_t n);
 void     *lab_calloc(lab_heap_t *h, size_t count, size_t size);
 void     *lab_realloc(lab_heap_t *h, void *p, size_t n);
 lab_err_t lab_free(lab_heap_t *h, void *p);
+/* aligned_alloc for policies, which only know cfg.align: when align > cfg.align, a block
+ * of n + align - cfg.align bytes and the first align-aligned address inside it (the way a
+ * program without memalign gets one). *base receives the block to free and realloc (the
+ * result itself when align <= cfg.align). align is a power of two. */
+void     *lab_aligned_alloc(lab_heap_t *h, size_t align, size_t n, void **base);
 size_t    lab_usable_size(lab_heap_t *h, const void *p);
 
 /* Runs the memory source's and the policy's checks; returns the number of violations. */

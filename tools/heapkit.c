@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convert.h"
 #include "gen.h"
 #include "policy.h"
 #include "replay.h"
@@ -33,9 +34,10 @@ static const char main_usage[] =
     "commands:\n"
     "  policies               list the lab's allocation policies\n"
     "  replay [OPTIONS] TRACE...\n"
-    "                         replay CS:APP malloc-lab traces against policies, check\n"
-    "                         every block, and measure space and speed\n"
+    "                         replay allocation traces (CS:APP or recorded) against\n"
+    "                         policies, check every block, measure space and speed\n"
     "  gen [OPTIONS]          write a seeded synthetic trace (heapkit gen --help)\n"
+    "  convert IN -o OUT      convert a trace between the CS:APP and heapkit formats\n"
     "  help                   this text\n"
     "\n"
     "`heapkit replay --help` describes the replay options and columns.\n";
@@ -43,8 +45,9 @@ static const char main_usage[] =
 static const char replay_usage[] =
     "usage: heapkit replay [OPTIONS] TRACE...\n"
     "\n"
-    "Replays each TRACE (.rep, plain or gzip-compressed; see docs/TRACE-FORMAT.md)\n"
-    "against each selected policy. Every trace is validated before anything runs.\n"
+    "Replays each TRACE (CS:APP .rep or heapkit-trace .hkt, plain or gzip-compressed;\n"
+    "see docs/TRACE-FORMAT.md) against each selected policy, in the order the ops\n"
+    "were recorded. Every trace is validated before anything runs.\n"
     "\n"
     "options:\n"
     "  --policy LIST      policy names separated by commas, or `all` (default all);\n"
@@ -303,6 +306,8 @@ int main(int argc, char **argv)
         return replay_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0)
         return gen_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "convert") == 0)
+        return convert_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_BAD_INPUT;
 }

@@ -49,10 +49,11 @@ int replay_scratch_init(replay_scratch_t *sc, uint32_t capacity)
     sc->progress = shared;
     sc->capacity = capacity;
     sc->ptr = calloc(n, sizeof *sc->ptr);
+    sc->base = calloc(n, sizeof *sc->base);
     sc->size = calloc(n, sizeof *sc->size);
     sc->generation = calloc(n, sizeof *sc->generation);
     int live_status = liveset_init(&sc->live, capacity);
-    if (!sc->ptr || !sc->size || !sc->generation || live_status < 0) {
+    if (!sc->ptr || !sc->base || !sc->size || !sc->generation || live_status < 0) {
         replay_scratch_fini(sc);
         return -1;
     }
@@ -64,6 +65,7 @@ void replay_scratch_fini(replay_scratch_t *sc)
     if (sc->progress)
         munmap(sc->progress, sizeof *sc->progress);
     free(sc->ptr);
+    free(sc->base);
     free(sc->size);
     free(sc->generation);
     liveset_fini(&sc->live);
@@ -100,22 +102,26 @@ fail(checker_t *c, size_t at, const char *fmt, ...)
 
 /* ---- Checked pass: blocks ---- */
 
-/* Checks a payload just returned for `id` and enters it in the live set; its contents
- * are not touched here. */
-static bool admit_block(checker_t *c, size_t at, uint32_t id, void *p, size_t n)
+/* Checks a payload just returned for `id` (inside the block `base`, which is p itself
+ * unless an aligned allocation padded it) and enters it in the live set; its contents are
+ * not touched here. `align` is the alignment the op asked for (0: the configured one). */
+static bool admit_block(checker_t *c, size_t at, uint32_t id, void *p, void *base, size_t n,
+                        size_t align)
 {
     uintptr_t start = (uintptr_t)p, span = n ? n : 1; /* malloc(0) still owns a byte */
-    if (start % c->opt->align)
-        return fail(c, at, "payload %p of id %u is not %zu-byte aligned", p, id, c->opt->align);
+    if (align < c->opt->align)
+        align = c->opt->align;
+    if (start % align)
+        return fail(c, at, "payload %p of id %u is not %zu-byte aligned", p, id, align);
     if (start > UINTPTR_MAX - span)
         return fail(c, at, "payload %p of id %u wraps around the address space", p, id);
     if (!c->on_system && !lab_mem_contains(&c->heap->mem, p, span))
         return fail(c, at, "payload [%p, +%zu) of id %u lies outside the heap's memory", p, n,
                     id);
-    size_t usable = lab_usable_size(c->heap, p);
-    if (usable < n)
+    size_t usable = lab_usable_size(c->heap, base), offset = start - (uintptr_t)base;
+    if (usable < offset || usable - offset < n)
         return fail(c, at, "usable size %zu of id %u is below the %zu bytes requested", usable,
-                    id, n);
+                    id, n + offset);
     uint32_t clash = liveset_insert(&c->sc->live, id, start, start + span);
     if (clash != LIVESET_NONE) {
         const liveset_node_t *o = &c->sc->live.nodes[clash];
@@ -123,6 +129,7 @@ static bool admit_block(checker_t *c, size_t at, uint32_t id, void *p, size_t n)
                     n, id, clash, (void *)o->start, (size_t)(o->end - o->start));
     }
     c->sc->ptr[id] = p;
+    c->sc->base[id] = base;
     c->sc->size[id] = n;
     return true;
 }
@@ -154,13 +161,37 @@ static void note_live_bytes(checker_t *c, size_t added, size_t removed)
 
 /* ---- Checked pass: ops ---- */
 
+/* A fresh calloc block must read as zeros before the checker writes its pattern. */
+static bool verify_zeroed(checker_t *c, size_t at, uint32_t id)
+{
+    const unsigned char *p = c->sc->ptr[id];
+    for (size_t i = 0; i < c->sc->size[id]; i++)
+        if (p[i])
+            return fail(c, at, "calloc block of id %u is not zeroed: byte %zu of %zu is 0x%02x",
+                        id, i, c->sc->size[id], p[i]);
+    return true;
+}
+
 static bool check_malloc(checker_t *c, size_t at, const trace_op_t *op)
 {
-    void *p = lab_malloc(c->heap, op->size);
+    void *base, *p;
+    size_t align = 0;
+    if (op->kind == TRACE_ALIGNED) {
+        align = (size_t)1 << op->align_shift;
+        p = lab_aligned_alloc(c->heap, align, op->size, &base);
+    } else {
+        p = base = op->kind == TRACE_CALLOC ? lab_calloc(c->heap, 1, op->size)
+                                            : lab_malloc(c->heap, op->size);
+    }
     if (!p)
-        return fail(c, at, "out of memory: malloc(%zu) for id %u returned NULL", op->size,
-                    op->id);
-    if (!admit_block(c, at, op->id, p, op->size))
+        return fail(c, at, "out of memory: %s(%zu) for id %u returned NULL",
+                    op->kind == TRACE_CALLOC ? "calloc"
+                    : op->kind == TRACE_ALIGNED ? "aligned_alloc"
+                                                : "malloc",
+                    op->size, op->id);
+    if (!admit_block(c, at, op->id, p, base, op->size, align))
+        return false;
+    if (op->kind == TRACE_CALLOC && !verify_zeroed(c, at, op->id))
         return false;
     fill_block(c, at, op->id);
     note_live_bytes(c, op->size, 0);
@@ -176,7 +207,7 @@ static bool check_free(checker_t *c, size_t at, const trace_op_t *op)
     liveset_remove(&c->sc->live, id);
     c->sc->ptr[id] = NULL;
     note_live_bytes(c, 0, c->sc->size[id]);
-    lab_err_t e = lab_free(c->heap, p);
+    lab_err_t e = lab_free(c->heap, c->sc->base[id]);
     if (e != LAB_OK)
         return fail(c, at, "free(%p) of live id %u was refused: %s", p, id, lab_strerror(e));
     return true;
@@ -197,22 +228,36 @@ static bool check_realloc_to_zero(checker_t *c, size_t at, uint32_t id, void *ol
     return true;
 }
 
+/* realloc of a padded aligned block: the policy only knows the block around it, and C
+ * does not promise the alignment again, so this is what a program's realloc amounts to:
+ * a new block, the common prefix, the old block freed. */
+static void *realloc_padded(lab_heap_t *h, void *base, void *p, size_t old_size, size_t n)
+{
+    void *q = lab_malloc(h, n);
+    if (!q)
+        return NULL;
+    memcpy(q, p, old_size < n ? old_size : n);
+    lab_free(h, base);
+    return q;
+}
+
 static bool check_realloc(checker_t *c, size_t at, const trace_op_t *op)
 {
     uint32_t id = op->id;
-    void *old = c->sc->ptr[id];
+    void *old = c->sc->ptr[id], *base = c->sc->base[id];
     size_t old_size = c->sc->size[id], n = op->size;
     if (!verify_bytes(c, at, id, old, old_size, "before its realloc"))
         return false;
     if (n == 0)
-        return check_realloc_to_zero(c, at, id, old);
-    void *q = lab_realloc(c->heap, old, n);
+        return check_realloc_to_zero(c, at, id, base);
+    void *q = base == old ? lab_realloc(c->heap, old, n)
+                          : realloc_padded(c->heap, base, old, old_size, n);
     if (!q)
         return fail(c, at, "out of memory: realloc(%p, %zu) of id %u returned NULL (%s)", old, n,
                     id, lab_strerror(c->heap->last_error));
     liveset_remove(&c->sc->live, id); /* the old block is gone, q may reuse its bytes */
     c->sc->ptr[id] = NULL;
-    if (!admit_block(c, at, id, q, n))
+    if (!admit_block(c, at, id, q, q, n, 0))
         return false;
     if (!verify_bytes(c, at, id, q, old_size < n ? old_size : n, "by realloc (common prefix)"))
         return false;
@@ -226,6 +271,8 @@ static bool check_op(checker_t *c, size_t at)
     const trace_op_t *op = &c->trace->ops[at];
     switch (op->kind) {
     case TRACE_ALLOC:
+    case TRACE_CALLOC:
+    case TRACE_ALIGNED:
         return check_malloc(c, at, op);
     case TRACE_FREE:
         return check_free(c, at, op);
@@ -270,13 +317,14 @@ static bool verify_survivors(checker_t *c)
     return true;
 }
 
-/* Frees what the trace left live, so the system allocator's next baseline is clean. */
-static void release_survivors(lab_heap_t *h, void **ptr, uint32_t span)
+/* Frees what the trace left live (ids whose live[id] is set; to_free[id] is the block to
+ * free), so the system allocator's next baseline is clean. */
+static void release_survivors(lab_heap_t *h, void **live, void **to_free, uint32_t span)
 {
     for (uint32_t id = 0; id < span; id++)
-        if (ptr[id]) {
-            lab_free(h, ptr[id]);
-            ptr[id] = NULL;
+        if (live[id]) {
+            lab_free(h, to_free[id]);
+            live[id] = NULL;
         }
 }
 
@@ -305,6 +353,7 @@ static void run_ops_checked(checker_t *c)
 static void reset_scratch(replay_scratch_t *sc, uint32_t span)
 {
     memset(sc->ptr, 0, span * sizeof *sc->ptr);
+    memset(sc->base, 0, span * sizeof *sc->base);
     liveset_clear(&sc->live);
 }
 
@@ -329,13 +378,14 @@ static void checked_pass(const trace_t *t, const lab_policy_t *policy,
     res->growth_calls = heap.mem.grow_calls + heap.mem.map_calls;
     res->utilization =
         res->peak_footprint ? (double)res->peak_live / (double)res->peak_footprint : 0.0;
-    release_survivors(&heap, sc->ptr, t->id_span);
+    release_survivors(&heap, sc->ptr, sc->base, t->id_span);
     lab_heap_close(&heap);
 }
 
 /* ---- Timing pass ---- */
 
-/* The bare op loop. Returns the number of ops done (fewer when a call failed). */
+/* The bare op loop; ptr[] holds the blocks to free (an aligned op's padded block).
+ * Returns the number of ops done (fewer when a call failed). */
 static size_t run_ops_bare(lab_heap_t *h, const trace_op_t *ops, size_t count, void **ptr)
 {
     for (size_t i = 0; i < count; i++) {
@@ -354,9 +404,19 @@ static size_t run_ops_bare(lab_heap_t *h, const trace_op_t *ops, size_t count, v
                 return i;
             ptr[op->id] = p;
             break;
-        default:
+        case TRACE_FREE:
             lab_free(h, ptr[op->id]);
             ptr[op->id] = NULL;
+            break;
+        case TRACE_CALLOC:
+            p = lab_calloc(h, 1, op->size);
+            if (!p)
+                return i;
+            ptr[op->id] = p;
+            break;
+        default: /* TRACE_ALIGNED */
+            if (!lab_aligned_alloc(h, (size_t)1 << op->align_shift, op->size, &ptr[op->id]))
+                return i;
             break;
         }
     }
@@ -383,7 +443,7 @@ static double time_once(const trace_t *t, const lab_policy_t *policy, const lab_
     size_t done = run_ops_bare(&heap, t->ops, t->num_ops, sc->ptr);
     double seconds = now_seconds() - start;
     sc->progress->phase = PHASE_SETUP;
-    release_survivors(&heap, sc->ptr, t->id_span);
+    release_survivors(&heap, sc->ptr, sc->ptr, t->id_span);
     lab_heap_close(&heap);
     return done == t->num_ops ? seconds : -1;
 }

@@ -52,6 +52,8 @@ typedef struct replay_scratch {
     replay_progress_t *progress; /* a shared anonymous page */
     uint32_t   capacity;   /* ids < capacity */
     void     **ptr;        /* payload of each live id, NULL when not live */
+    void     **base;       /* the block to free for each live id: ptr, or the padded block
+                              around an aligned payload (dispatch.h lab_aligned_alloc) */
     size_t    *size;       /* requested size of each live id */
     uint32_t  *generation; /* fill generation of each live id (see pattern.h) */
     liveset_t  live;       /* live payload intervals */

@@ -1,6 +1,7 @@
 # tools/tools.mk -- the `heapkit` command.
-TOOL_SRCS := tools/heapkit.c tools/trace.c tools/replay.c tools/liveset.c tools/pattern.c \
-             tools/report.c tools/gen.c
+TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
+             tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
+             tools/convert.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
