@@ -17,6 +17,7 @@
 
 #include "convert.h"
 #include "gen.h"
+#include "record.h"
 #include "policy.h"
 #include "replay.h"
 #include "report.h"
@@ -37,6 +38,8 @@ static const char main_usage[] =
     "                         replay allocation traces (CS:APP or recorded) against\n"
     "                         policies, check every block, measure space and speed\n"
     "  gen [OPTIONS]          write a seeded synthetic trace (heapkit gen --help)\n"
+    "  record [-o OUT] [--] CMD [ARGS...]\n"
+    "                         run CMD and record every allocation it makes (a trace)\n"
     "  convert IN -o OUT      convert a trace between the CS:APP and heapkit formats\n"
     "  help                   this text\n"
     "\n"
@@ -306,6 +309,8 @@ int main(int argc, char **argv)
         return replay_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0)
         return gen_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "record") == 0)
+        return record_main(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0)
         return convert_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);

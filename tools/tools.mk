@@ -1,11 +1,11 @@
 # tools/tools.mk -- the `heapkit` command.
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
-             tools/convert.c
+             tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
-$(TOOL_OBJS): CPPFLAGS += $(LAB_CPPFLAGS)
+$(TOOL_OBJS): CPPFLAGS += $(LAB_CPPFLAGS) -Itools
 # zlib reads gzip-compressed traces; scripts/deps.sh installs it where it is missing.
 $(BUILD)/.deps-tools:
 	@mkdir -p $(dir $@)
@@ -20,3 +20,23 @@ all: $(HEAPKIT)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(HEAPKIT) $(DESTDIR)$(PREFIX)/bin/heapkit
+
+# ---- the recorder library `heapkit record` preloads (tools/recorder/, rawlog.h) ----
+# Like libheapkit it runs inside malloc: no sanitizers (they would be malloc too), no
+# builtin malloc folding, initial-exec TLS (no allocation on a thread's first access).
+REC_SRCS := tools/recorder/log.c tools/recorder/alloc_hooks.c tools/recorder/process_hooks.c
+REC_OBJS := $(REC_SRCS:%.c=$(BUILD)/obj/%.o)
+RECORDER := $(BUILD)/libheapkit-record.so
+$(REC_OBJS): CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS)) -fPIC -fvisibility=hidden \
+    -ftls-model=initial-exec -pthread -fno-builtin
+$(RECORDER): $(REC_OBJS)
+	$(CC) $(filter-out -fsanitize=%,$(LDFLAGS)) -shared -pthread -Wl,-soname,libheapkit-record.so \
+	    -o $@ $^ -ldl
+
+all: $(RECORDER)
+
+install: install-recorder
+.PHONY: install-recorder
+install-recorder: $(RECORDER)
+	install -d $(DESTDIR)$(PREFIX)/lib/heapkit
+	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/lib/heapkit/libheapkit-record.so

@@ -1,0 +1,343 @@
+/*
+ * addrtrace.c -- address-named calls into an id trace (see addrtrace.h).
+ *
+ * Design:      The address map is open addressing with linear probing and deletion by
+ *              backward shift (no tombstones, so a long run of mallocs and frees never
+ *              degrades it), kept at most half full. Output arrays double as they fill.
+ *              An allocation failure stops the build (failed) rather than writing a
+ *              trace that silently lacks ops.
+ * Complexity:  O(1) expected per call.
+ */
+#include "addrtrace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Address map ---- */
+
+static uint32_t slot_of(const addrmap_t *m, uint64_t key)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (m->capacity - 1);
+}
+
+static bool map_grow(addrmap_t *m)
+{
+    uint32_t old_cap = m->capacity, cap = old_cap ? old_cap * 2 : 1024;
+    uint64_t *keys = calloc(cap, sizeof *keys), *old_keys = m->keys;
+    uint32_t *vals = calloc(cap, sizeof *vals), *old_vals = m->vals;
+    if (!keys || !vals || cap < old_cap) {
+        free(keys);
+        free(vals);
+        return false;
+    }
+    m->keys = keys;
+    m->vals = vals;
+    m->capacity = cap;
+    for (uint32_t i = 0; i < old_cap; i++)
+        if (old_keys[i]) {
+            uint32_t s = slot_of(m, old_keys[i]);
+            while (keys[s])
+                s = (s + 1) & (cap - 1);
+            keys[s] = old_keys[i];
+            vals[s] = old_vals[i];
+        }
+    free(old_keys);
+    free(old_vals);
+    return true;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t map_find(const addrmap_t *m, uint64_t key)
+{
+    uint32_t s = slot_of(m, key);
+    while (m->keys[s] && m->keys[s] != key)
+        s = (s + 1) & (m->capacity - 1);
+    return s;
+}
+
+bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val)
+{
+    if (!m->capacity || !key)
+        return false;
+    uint32_t s = map_find(m, key);
+    if (!m->keys[s])
+        return false;
+    *val = m->vals[s];
+    return true;
+}
+
+/* pre: key not in the map, key != 0 */
+bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val)
+{
+    if ((m->count + 1) * 2 > m->capacity && !map_grow(m))
+        return false;
+    uint32_t s = map_find(m, key);
+    m->keys[s] = key;
+    m->vals[s] = val;
+    m->count++;
+    return true;
+}
+
+/* Removes key (if there) and returns whether it was; *val gets its value. */
+static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val)
+{
+    if (!m->capacity || !key)
+        return false;
+    uint32_t s = map_find(m, key), mask = m->capacity - 1;
+    if (!m->keys[s])
+        return false;
+    *val = m->vals[s];
+    m->count--;
+    /* backward shift: an entry later in the probe run moves into the hole unless its
+     * home slot lies cyclically in (hole, j], where it is still reachable */
+    uint32_t hole = s;
+    for (uint32_t j = (s + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
+        uint32_t home = slot_of(m, m->keys[j]);
+        bool reachable = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (reachable)
+            continue;
+        m->keys[hole] = m->keys[j];
+        m->vals[hole] = m->vals[j];
+        hole = j;
+    }
+    m->keys[hole] = 0;
+    return true;
+}
+
+void addrmap_free(addrmap_t *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- Ids ---- */
+
+static bool grow(void **array, size_t elem, size_t count)
+{
+    void *p = realloc(*array, count * elem);
+    if (!p)
+        return false;
+    *array = p;
+    return true;
+}
+
+static bool new_id(addrtrace_t *b, uint32_t *id)
+{
+    if (b->free_count) {
+        *id = b->free_ids[--b->free_count];
+        return true;
+    }
+    if (b->next_id == b->id_capacity) {
+        uint32_t cap = b->id_capacity ? b->id_capacity * 2 : 4096;
+        if (cap < b->id_capacity || !grow((void **)&b->addr, sizeof *b->addr, cap) ||
+            !grow((void **)&b->size, sizeof *b->size, cap) ||
+            !grow((void **)&b->kind, sizeof *b->kind, cap) ||
+            !grow((void **)&b->align_shift, sizeof *b->align_shift, cap) ||
+            !grow((void **)&b->free_ids, sizeof *b->free_ids, cap))
+            return false;
+        b->id_capacity = cap;
+    }
+    *id = b->next_id++;
+    return true;
+}
+
+static void release_id(addrtrace_t *b, uint32_t id)
+{
+    b->free_ids[b->free_count++] = id; /* free_ids has room for every id */
+    b->addr[id] = 0;
+}
+
+/* ---- Output ---- */
+
+static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
+{
+    if (raw >= b->thread_capacity) {
+        uint32_t cap = b->thread_capacity ? b->thread_capacity : 64;
+        while (cap <= raw && cap < (UINT32_MAX >> 1))
+            cap *= 2;
+        if (cap <= raw || !grow((void **)&b->thread_of, sizeof *b->thread_of, cap)) {
+            b->failed = true;
+            return 0;
+        }
+        memset(b->thread_of + b->thread_capacity, 0,
+               (cap - b->thread_capacity) * sizeof *b->thread_of);
+        b->thread_capacity = cap;
+    }
+    if (!b->thread_of[raw])
+        b->thread_of[raw] = ++b->out->num_threads;
+    return b->thread_of[raw] - 1;
+}
+
+static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
+                 uint32_t thread, uint64_t time, uint32_t callsite)
+{
+    trace_t *t = b->out;
+    if (!b->emit || b->failed)
+        return;
+    if (t->num_ops == b->capacity) {
+        uint32_t cap = b->capacity ? b->capacity * 2 : 65536;
+        if (cap < b->capacity || !grow((void **)&t->ops, sizeof *t->ops, cap) ||
+            !grow((void **)&t->thread, sizeof *t->thread, cap) ||
+            !grow((void **)&t->time, sizeof *t->time, cap) ||
+            !grow((void **)&t->callsite, sizeof *t->callsite, cap) ||
+            !grow((void **)&t->lines, sizeof *t->lines, cap)) {
+            b->failed = true;
+            return;
+        }
+        b->capacity = cap;
+    }
+    if (!b->has_time) {
+        b->first_time = b->last_time = time;
+        b->has_time = true;
+    }
+    if (time < b->last_time) /* threads stamp their calls a little out of seq order */
+        time = b->last_time;
+    b->last_time = time;
+    uint32_t i = t->num_ops++;
+    t->ops[i] = (trace_op_t){.size = (size_t)size, .id = id, .kind = kind,
+                             .align_shift = align_shift};
+    t->thread[i] = trace_thread(b, thread);
+    t->time[i] = time - b->first_time;
+    t->callsite[i] = callsite;
+    t->lines[i] = 0;
+    if (id >= t->id_span)
+        t->id_span = id + 1;
+}
+
+/* ---- Calls ---- */
+
+int at_init(addrtrace_t *b, trace_t *out, bool emit_ops)
+{
+    memset(b, 0, sizeof *b);
+    memset(out, 0, sizeof *out);
+    out->format = TRACE_FORMAT_HKT;
+    b->out = out;
+    b->emit = emit_ops;
+    return 0;
+}
+
+void at_fini(addrtrace_t *b)
+{
+    addrmap_free(&b->live);
+    addrmap_free(&b->released);
+    free(b->addr);
+    free(b->size);
+    free(b->kind);
+    free(b->align_shift);
+    free(b->free_ids);
+    free(b->thread_of);
+    memset(b, 0, sizeof *b);
+}
+
+static void free_id(addrtrace_t *b, uint32_t id, uint32_t thread, uint64_t time)
+{
+    emit(b, TRACE_FREE, id, 0, 0, thread, time, 0);
+    release_id(b, id);
+}
+
+/* Makes addr live as id, freeing whatever the log still had there. */
+static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, uint64_t time)
+{
+    uint32_t stale;
+    if (map_take(&b->live, addr, &stale)) {
+        b->implicit_frees++;
+        free_id(b, stale, thread, time);
+    }
+    b->addr[id] = addr;
+    if (!addrmap_put(&b->live, addr, id))
+        b->failed = true;
+}
+
+void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,
+              uint32_t thread, uint64_t time, uint32_t callsite)
+{
+    uint32_t id;
+    if (b->failed || !addr)
+        return;
+    if (!new_id(b, &id)) {
+        b->failed = true;
+        return;
+    }
+    bind(b, addr, id, thread, time);
+    b->size[id] = size;
+    b->kind[id] = kind;
+    b->align_shift[id] = kind == TRACE_ALIGNED ? align_shift : 0;
+    emit(b, kind, id, size, b->align_shift[id], thread, time, callsite);
+}
+
+void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time)
+{
+    uint32_t id;
+    if (b->failed)
+        return;
+    if (!map_take(&b->live, addr, &id)) {
+        b->unknown_frees++;
+        return;
+    }
+    free_id(b, id, thread, time);
+}
+
+void at_release(addrtrace_t *b, uint64_t old)
+{
+    uint32_t id;
+    if (!b->failed && map_take(&b->live, old, &id) && !addrmap_put(&b->released, old, id))
+        b->failed = true;
+}
+
+void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
+                uint64_t time, uint32_t callsite)
+{
+    uint32_t id;
+    if (b->failed || !addr)
+        return;
+    if (size == 0) { /* the trace's "r id 0" would free: say what happened instead */
+        at_free(b, old, thread, time);
+        at_alloc(b, TRACE_ALLOC, addr, 0, 0, thread, time, callsite);
+        return;
+    }
+    bool found = map_take(&b->released, old, &id) || map_take(&b->live, old, &id);
+    if (!found) {
+        b->unknown_reallocs++;
+        at_alloc(b, TRACE_ALLOC, addr, size, 0, thread, time, callsite);
+        return;
+    }
+    bind(b, addr, id, thread, time);
+    b->size[id] = size;
+    b->kind[id] = TRACE_ALLOC; /* what realloc returns is a plain block */
+    b->align_shift[id] = 0;
+    emit(b, TRACE_REALLOC, id, size, 0, thread, time, callsite);
+}
+
+void at_each_live(const addrtrace_t *b,
+                  void (*fn)(void *ctx, uint64_t addr, uint64_t size, uint8_t kind,
+                             uint8_t align_shift),
+                  void *ctx)
+{
+    for (uint32_t id = 0; id < b->next_id; id++)
+        if (b->addr[id])
+            fn(ctx, b->addr[id], b->size[id], b->kind[id], b->align_shift[id]);
+}
+
+int at_finish(addrtrace_t *b)
+{
+    trace_t *t = b->out;
+    t->num_ids = t->id_span;
+    if (t->num_threads == 0)
+        t->num_threads = 1;
+    if (t->num_threads == 1) { /* trace.h: NULL when every op is on thread 0 */
+        free(t->thread);
+        t->thread = NULL;
+    }
+    bool any_callsite = false;
+    for (uint32_t i = 0; i < t->num_ops && !any_callsite; i++)
+        any_callsite = t->callsite[i] != 0;
+    if (!any_callsite) {
+        free(t->callsite);
+        t->callsite = NULL;
+    }
+    for (uint32_t i = 0; i < t->num_ops; i++)
+        t->lines[i] = i + 1; /* no file yet: messages name the op number */
+    return b->failed ? -1 : 0;
+}

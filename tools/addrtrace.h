@@ -1,0 +1,89 @@
+/*
+ * addrtrace.h -- builds an id trace (trace.h) from calls named by address: what a
+ *                recorder or a malloc log sees ("malloc returned 0x55..10", "free
+ *                0x55..10") becomes ops on ids.
+ *
+ * Design:      A hash map from live address to id; ids of freed blocks are reused
+ *              (last freed, first reused), so the trace needs about as many ids as the
+ *              program had live blocks at its peak. Real logs are not perfect, and a
+ *              trace must still load (trace.h promises a valid life cycle), so the
+ *              builder repairs what it cannot replay and counts every repair:
+ *                - a free of an address not live (freed before recording started, by a
+ *                  bug, or inherited unseen) is dropped: unknown_frees;
+ *                - an allocation at an address still live means its free was not seen:
+ *                  the old block is freed first: implicit_frees;
+ *                - a realloc of an address not live becomes an allocation: unknown_reallocs.
+ *              A realloc that moved releases its old address early (at_release) and is
+ *              completed later (at_realloc), because another thread may be handed the
+ *              old address in between (rawlog.h explains the order).
+ *              Threads are renumbered 0, 1, ... in order of first op; times become
+ *              nanoseconds since the first op and never go backwards.
+ */
+#ifndef HK_TOOLS_ADDRTRACE_H
+#define HK_TOOLS_ADDRTRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+typedef struct addrmap {
+    uint64_t *keys; /* 0 = empty slot (no allocator returns address 0) */
+    uint32_t *vals;
+    uint32_t  capacity; /* power of two */
+    uint32_t  count;
+} addrmap_t;
+
+/* The map on its own (a key is an address, never 0). put requires the key absent. */
+bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val);
+bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val);
+void addrmap_free(addrmap_t *m);
+
+typedef struct addrtrace {
+    trace_t  *out;
+    bool      emit;        /* false: only track the live set (a forked child's prefix) */
+    addrmap_t live;        /* address -> id of every live block */
+    addrmap_t released;    /* old address -> id, of reallocs released but not completed */
+    /* per id (index < id_capacity): */
+    uint64_t *addr;        /* its address while live */
+    uint64_t *size;
+    uint8_t  *kind, *align_shift;
+    uint32_t  id_capacity;
+    uint32_t *free_ids;    /* reusable ids, a stack */
+    uint32_t  free_count, next_id;
+    /* output */
+    uint32_t  capacity;    /* ops the output arrays hold */
+    uint32_t *thread_of;   /* raw thread number -> trace thread + 1 */
+    uint32_t  thread_capacity;
+    uint64_t  first_time, last_time;
+    bool      has_time;
+    bool      failed;      /* out of memory: the trace is incomplete */
+    /* repairs */
+    uint64_t  unknown_frees, implicit_frees, unknown_reallocs;
+} addrtrace_t;
+
+/* Starts building into *out (emptied first) when emit, else tracks the live set only. */
+int  at_init(addrtrace_t *b, trace_t *out, bool emit);
+void at_fini(addrtrace_t *b); /* the builder's own memory; *out stays */
+
+/* kind: TRACE_ALLOC, TRACE_CALLOC or TRACE_ALIGNED (align_shift then set). callsite: the
+ * call-site index + 1, or 0. */
+void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,
+              uint32_t thread, uint64_t time, uint32_t callsite);
+void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time);
+/* A moving realloc released `old`: the address may be handed out again before at_realloc. */
+void at_release(addrtrace_t *b, uint64_t old);
+/* realloc(old) returned addr (== old when in place) with `size` bytes. */
+void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
+                uint64_t time, uint32_t callsite);
+
+/* Calls fn for every live block, in id order. */
+void at_each_live(const addrtrace_t *b,
+                  void (*fn)(void *ctx, uint64_t addr, uint64_t size, uint8_t kind,
+                             uint8_t align_shift),
+                  void *ctx);
+
+/* Completes *out: counts, threads, ids. Returns 0, or -1 when memory ran out on the way. */
+int at_finish(addrtrace_t *b);
+
+#endif

@@ -1,0 +1,592 @@
+/*
+ * rawread.c -- a recording directory into traces (see rawread.h and rawlog.h).
+ *
+ * Design:      Meta files are read with lines.h (so a damaged one is reported at its
+ *              line); event files are mapped read-only and merged with a small binary
+ *              heap of cursors keyed by seq, so memory stays O(files) beyond the trace
+ *              itself, however long the recording. Every event is checked against R1-R4
+ *              as it is merged. A last event cut short (a process killed in the middle of
+ *              a write) is dropped with a note; anything else malformed is an error.
+ * Complexity:  O(events log files).
+ */
+#include "rawread.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "addrtrace.h"
+#include "lines.h"
+#include "recorder/rawlog.h"
+
+/* ---- Meta files ---- */
+
+static char *dup_or_die(const char *s, bool *ok)
+{
+    char *c = strdup(s);
+    if (!c)
+        *ok = false;
+    return c;
+}
+
+static void set_text(char **field, const char *value, bool *ok)
+{
+    free(*field);
+    *field = dup_or_die(value, ok);
+}
+
+static bool append_maps(raw_image_t *img, const char *line)
+{
+    size_t n = strlen(line);
+    char *grown = realloc(img->maps, img->maps_len + n + 2);
+    if (!grown)
+        return false;
+    img->maps = grown;
+    memcpy(img->maps + img->maps_len, line, n);
+    img->maps_len += n;
+    img->maps[img->maps_len++] = '\n';
+    img->maps[img->maps_len] = '\0';
+    return true;
+}
+
+static void meta_value(raw_image_t *img, const char *key, const char *v, bool *ok)
+{
+    char *end;
+    uint64_t n = strtoull(v, &end, 10);
+    if (!strcmp(key, "pid"))
+        img->pid = n;
+    else if (!strcmp(key, "ppid"))
+        img->ppid = n;
+    else if (!strcmp(key, "image"))
+        img->k = n;
+    else if (!strcmp(key, "event-size"))
+        img->event_size = n;
+    else if (!strcmp(key, "callsites"))
+        img->callsites = n != 0;
+    else if (!strcmp(key, "start-ns"))
+        img->start_ns = n;
+    else if (!strcmp(key, "fork-seq"))
+        img->fork_seq = n;
+    else if (!strcmp(key, "events"))
+        img->events_stated = n;
+    else if (!strcmp(key, "dropped"))
+        img->dropped = n;
+    else if (!strcmp(key, "exe"))
+        set_text(&img->exe, v, ok);
+    else if (!strcmp(key, "cmdline"))
+        set_text(&img->cmdline, v, ok);
+    else if (!strcmp(key, "ended"))
+        set_text(&img->ended, v, ok);
+    else if (!strcmp(key, "error"))
+        set_text(&img->error, v, ok);
+    else if (!strcmp(key, "forked-from"))
+        snprintf(img->forked_from, sizeof img->forked_from, "%s", v);
+    /* other keys: written by a newer recorder, not needed here */
+}
+
+static int read_meta(raw_image_t *img, const char *path)
+{
+    lines_t in;
+    if (lines_open(&in, path) < 0)
+        return -1;
+    bool ok = true, in_maps = false, first = true;
+    int got;
+    while (ok && (got = lines_next(&in)) > 0) {
+        char *line = in.text, *sp = strchr(line, ' ');
+        if (first && strcmp(line, "heapkit-raw 1") != 0) {
+            lines_report(&in, "not a heapkit recorder meta file (expected 'heapkit-raw 1')");
+            lines_close(&in);
+            return -1;
+        }
+        first = false;
+        if (in_maps) {
+            in_maps = strcmp(line, "maps-end") != 0;
+            if (in_maps)
+                ok = append_maps(img, line);
+            continue;
+        }
+        if (!strcmp(line, "maps-begin")) {
+            in_maps = true;
+            img->maps_len = 0; /* a later copy (a failed exec ran on) replaces it */
+            continue;
+        }
+        if (sp)
+            *sp = '\0';
+        meta_value(img, line, sp ? sp + 1 : "", &ok);
+    }
+    lines_close(&in);
+    if (!ok)
+        fprintf(stderr, "heapkit: %s: out of memory\n", path);
+    if (got < 0 || !ok)
+        return -1;
+    if (img->event_size != RAWLOG_EVENT_SIZE && img->event_size != RAWLOG_EVENT_SIZE + 8) {
+        fprintf(stderr, "heapkit: %s: event size %llu is not one this heapkit reads\n", path,
+                (unsigned long long)img->event_size);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- The directory ---- */
+
+static int compare_images(const void *a, const void *b)
+{
+    const raw_image_t *x = a, *y = b;
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return (x->k > y->k) - (x->k < y->k);
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* "<pid>.<k>" prefix of a file name, and what follows it. */
+static bool image_prefix(const char *name, char *prefix, size_t n, const char **rest)
+{
+    const char *p = name;
+    for (int part = 0; part < 2; part++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p != '.')
+            return false;
+        if (part == 0)
+            p++;
+    }
+    if ((size_t)(p - name) >= n)
+        return false;
+    memcpy(prefix, name, (size_t)(p - name));
+    prefix[p - name] = '\0';
+    *rest = p;
+    return true;
+}
+
+static int scan_metas(raw_dir_t *d, DIR *dh)
+{
+    struct dirent *e;
+    size_t cap = 0;
+    while ((e = readdir(dh)) != NULL) {
+        char prefix[48];
+        const char *rest;
+        if (!image_prefix(e->d_name, prefix, sizeof prefix, &rest) || strcmp(rest, ".meta"))
+            continue;
+        if (d->count == cap) {
+            cap = cap ? cap * 2 : 8;
+            raw_image_t *grown = realloc(d->images, cap * sizeof *grown);
+            if (!grown)
+                return -1;
+            d->images = grown;
+        }
+        raw_image_t *img = &d->images[d->count++];
+        memset(img, 0, sizeof *img);
+        snprintf(img->name, sizeof img->name, "%s", prefix);
+        char *path = join(d->path, e->d_name);
+        int status = path ? read_meta(img, path) : -1;
+        free(path);
+        if (status < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static raw_image_t *find_image(const raw_dir_t *d, const char *name)
+{
+    for (size_t i = 0; i < d->count; i++)
+        if (!strcmp(d->images[i].name, name))
+            return &d->images[i];
+    return NULL;
+}
+
+static int scan_events(raw_dir_t *d, DIR *dh)
+{
+    struct dirent *e;
+    rewinddir(dh);
+    while ((e = readdir(dh)) != NULL) {
+        char prefix[48];
+        const char *rest;
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 3, ".ev") ||
+            !image_prefix(e->d_name, prefix, sizeof prefix, &rest))
+            continue;
+        raw_image_t *img = find_image(d, prefix);
+        if (!img)
+            continue; /* its meta could not be created: nothing to say what it is */
+        char **grown = realloc(img->ev_paths, (img->ev_count + 1) * sizeof *grown);
+        if (!grown)
+            return -1;
+        img->ev_paths = grown;
+        if (!(img->ev_paths[img->ev_count] = join(d->path, e->d_name)))
+            return -1;
+        img->ev_count++;
+    }
+    return 0;
+}
+
+int raw_dir_open(raw_dir_t *d, const char *path)
+{
+    memset(d, 0, sizeof *d);
+    DIR *dh = opendir(path);
+    if (!dh) {
+        fprintf(stderr, "heapkit: %s: cannot open: %s\n", path, strerror(errno));
+        return -1;
+    }
+    d->path = strdup(path);
+    int status = d->path ? scan_metas(d, dh) : -1;
+    if (status == 0) {
+        qsort(d->images, d->count, sizeof *d->images, compare_images);
+        status = scan_events(d, dh);
+    }
+    closedir(dh);
+    if (status < 0) {
+        fprintf(stderr, "heapkit: %s: cannot read the recording\n", path);
+        raw_dir_close(d);
+    }
+    return status;
+}
+
+void raw_dir_close(raw_dir_t *d)
+{
+    for (size_t i = 0; i < d->count; i++) {
+        raw_image_t *img = &d->images[i];
+        free(img->exe);
+        free(img->cmdline);
+        free(img->ended);
+        free(img->error);
+        free(img->maps);
+        for (size_t j = 0; j < img->ev_count; j++)
+            free(img->ev_paths[j]);
+        free(img->ev_paths);
+    }
+    free(d->images);
+    free(d->path);
+    memset(d, 0, sizeof *d);
+}
+
+/* ---- Merging event files ---- */
+
+typedef struct cursor {
+    const unsigned char *at, *end;
+    const char          *path;
+    uint64_t             seq; /* of the event at `at` */
+    void                *map;
+    size_t               map_len;
+} cursor_t;
+
+typedef struct merge {
+    cursor_t *c;
+    size_t    count, esize;
+} merge_t;
+
+static void cursor_load(cursor_t *c) { memcpy(&c->seq, c->at, sizeof c->seq); }
+
+static void sift_down(merge_t *m, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, min = i;
+        if (l < m->count && m->c[l].seq < m->c[min].seq)
+            min = l;
+        if (r < m->count && m->c[r].seq < m->c[min].seq)
+            min = r;
+        if (min == i)
+            return;
+        cursor_t t = m->c[i];
+        m->c[i] = m->c[min];
+        m->c[min] = t;
+        i = min;
+    }
+}
+
+static int open_cursor(cursor_t *c, const char *path, size_t esize)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "heapkit: %s: cannot open: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    size_t len = (size_t)st.st_size, whole = len / esize * esize;
+    if (whole != len)
+        fprintf(stderr, "heapkit: %s: its last event was cut short (%zu bytes): dropped\n",
+                path, len - whole);
+    if (whole) {
+        c->map = mmap(NULL, whole, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (c->map == MAP_FAILED) {
+            fprintf(stderr, "heapkit: %s: cannot map: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        c->map_len = whole;
+        c->at = c->map;
+        c->end = c->at + whole;
+        cursor_load(c);
+    }
+    close(fd);
+    return 0;
+}
+
+static void merge_close(merge_t *m, cursor_t *all, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (all[i].map)
+            munmap(all[i].map, all[i].map_len);
+    free(all);
+    m->c = NULL;
+}
+
+/* ---- Feeding the builder ---- */
+
+typedef struct feed {
+    addrtrace_t        *b;
+    const raw_image_t  *img;
+    addrmap_t           callsites; /* return address -> index + 1 */
+    uint64_t           *callsite_addr;
+    uint32_t            callsite_count, callsite_cap;
+    uint64_t            events;
+    bool                want_callsites, failed;
+} feed_t;
+
+static uint32_t callsite_index(feed_t *f, uint64_t addr)
+{
+    uint32_t v;
+    if (!f->want_callsites || !addr)
+        return 0;
+    if (addrmap_get(&f->callsites, addr, &v))
+        return v;
+    if (f->callsite_count == f->callsite_cap) {
+        uint32_t cap = f->callsite_cap ? f->callsite_cap * 2 : 256;
+        uint64_t *grown = realloc(f->callsite_addr, cap * sizeof *grown);
+        if (!grown) {
+            f->failed = true;
+            return 0;
+        }
+        f->callsite_addr = grown;
+        f->callsite_cap = cap;
+    }
+    f->callsite_addr[f->callsite_count++] = addr;
+    if (!addrmap_put(&f->callsites, addr, f->callsite_count))
+        f->failed = true;
+    return f->callsite_count;
+}
+
+static uint8_t log2_of(uint64_t align)
+{
+    uint8_t k = 0;
+    while (k < TRACE_MAX_ALIGN_SHIFT && ((uint64_t)1 << k) < align)
+        k++;
+    return k;
+}
+
+static int feed_event(feed_t *f, const rawlog_event_t *e, const char *path)
+{
+    addrtrace_t *b = f->b;
+    uint32_t cs = callsite_index(f, e->callsite);
+    switch (e->op) {
+    case RAWLOG_MALLOC:
+        at_alloc(b, TRACE_ALLOC, e->addr, e->size, 0, e->thread, e->time, cs);
+        break;
+    case RAWLOG_CALLOC:
+        at_alloc(b, TRACE_CALLOC, e->addr, e->size, 0, e->thread, e->time, cs);
+        break;
+    case RAWLOG_ALIGNED:
+        if (e->aux == 0 || (e->aux & (e->aux - 1))) {
+            fprintf(stderr, "heapkit: %s: event %llu: alignment %llu is not a power of two "
+                            "(R3)\n", path, (unsigned long long)e->seq,
+                    (unsigned long long)e->aux);
+            return -1;
+        }
+        at_alloc(b, TRACE_ALIGNED, e->addr, e->size, log2_of(e->aux), e->thread, e->time, cs);
+        break;
+    case RAWLOG_REALLOC:
+        at_realloc(b, e->aux, e->addr, e->size, e->thread, e->time, cs);
+        break;
+    case RAWLOG_FREE:
+        at_free(b, e->addr, e->thread, e->time);
+        break;
+    case RAWLOG_REALLOC_BEGIN:
+        at_release(b, e->addr);
+        break;
+    default:
+        fprintf(stderr, "heapkit: %s: event %llu: unknown op %u (R3)\n", path,
+                (unsigned long long)e->seq, e->op);
+        return -1;
+    }
+    f->events++;
+    return 0;
+}
+
+/* Feeds the events of img with seq < stop (UINT64_MAX: all) in seq order. */
+static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
+{
+    merge_t m = {.esize = img->event_size};
+    cursor_t *all = calloc(img->ev_count ? img->ev_count : 1, sizeof *all);
+    if (!all)
+        return -1;
+    for (size_t i = 0; i < img->ev_count; i++) {
+        if (open_cursor(&all[m.count], img->ev_paths[i], m.esize) < 0) {
+            merge_close(&m, all, m.count);
+            return -1;
+        }
+        if (all[m.count].at)
+            m.count++;
+    }
+    size_t opened = m.count;
+    m.c = all;
+    for (size_t i = m.count; i-- > 0;)
+        sift_down(&m, i);
+    int status = 0;
+    uint64_t last = 0;
+    bool any = false;
+    while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
+        cursor_t *c = &m.c[0];
+        rawlog_event_t e = {0};
+        memcpy(&e, c->at, m.esize);
+        if (any && e.seq <= last) {
+            fprintf(stderr, "heapkit: %s: event seq %llu is not after %llu (R1/R2)\n", c->path,
+                    (unsigned long long)e.seq, (unsigned long long)last);
+            status = -1;
+            break;
+        }
+        any = true;
+        last = e.seq;
+        status = feed_event(f, &e, c->path);
+        c->at += m.esize;
+        if (c->at < c->end)
+            cursor_load(c);
+        else
+            m.c[0] = m.c[--m.count];
+        sift_down(&m, 0);
+    }
+    merge_close(&m, all, opened);
+    return f->failed ? -1 : status;
+}
+
+/* ---- Inherited blocks ---- */
+
+typedef struct inherit {
+    addrtrace_t *child;
+    uint64_t     time;
+    uint64_t     count;
+} inherit_t;
+
+static void inherit_block(void *ctx, uint64_t addr, uint64_t size, uint8_t kind,
+                          uint8_t align_shift)
+{
+    inherit_t *in = ctx;
+    at_alloc(in->child, kind, addr, size, align_shift, 0, in->time, 0);
+    in->count++;
+}
+
+static int feed_image(const raw_dir_t *d, const raw_image_t *img, feed_t *f, uint64_t stop,
+                      int depth, uint64_t *inherited);
+
+/* The blocks img's parent held at the fork become img's first ops. */
+static int feed_inherited(const raw_dir_t *d, const raw_image_t *img, feed_t *f, int depth,
+                          uint64_t *inherited)
+{
+    const raw_image_t *parent = find_image(d, img->forked_from);
+    if (!parent || depth > 64) {
+        fprintf(stderr, "heapkit: %s: image %s: its parent image %s is %s: the blocks it "
+                        "inherited are missing\n", d->path, img->name, img->forked_from,
+                parent ? "nested too deep" : "not in the recording");
+        return 0; /* the trace repairs frees of what it does not know */
+    }
+    trace_t scratch;
+    addrtrace_t pb;
+    at_init(&pb, &scratch, false);
+    feed_t pf = {.b = &pb, .img = parent};
+    int status = feed_image(d, parent, &pf, img->fork_seq, depth + 1, NULL);
+    inherit_t in = {.child = f->b, .time = img->start_ns};
+    if (status == 0)
+        at_each_live(&pb, inherit_block, &in);
+    at_fini(&pb);
+    trace_free(&scratch);
+    if (inherited)
+        *inherited = in.count;
+    return status;
+}
+
+static int feed_image(const raw_dir_t *d, const raw_image_t *img, feed_t *f, uint64_t stop,
+                      int depth, uint64_t *inherited)
+{
+    if (img->forked_from[0] && feed_inherited(d, img, f, depth, inherited) < 0)
+        return -1;
+    return feed_events(f, img, stop);
+}
+
+/* ---- Call sites ---- */
+
+/* Describes every call site; the symbolizer names them where the maps allow. */
+static int describe_callsites(const feed_t *f, trace_t *t)
+{
+    if (!f->callsite_count)
+        return 0;
+    t->callsites = calloc(f->callsite_count, sizeof *t->callsites);
+    if (!t->callsites)
+        return -1;
+    for (uint32_t i = 0; i < f->callsite_count; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "0x%llx", (unsigned long long)f->callsite_addr[i]);
+        if (!(t->callsites[i] = strdup(text)))
+            return -1;
+        t->num_callsites = i + 1;
+    }
+    return 0;
+}
+
+/* ---- Public ---- */
+
+static int set_meta(trace_t *t, const raw_image_t *img)
+{
+    t->meta.pid = img->pid;
+    t->meta.parent = img->ppid;
+    if ((img->exe && !(t->meta.program = strdup(img->exe))) ||
+        (img->cmdline && !(t->meta.command = strdup(img->cmdline))))
+        return -1;
+    const char *ended = img->ended ? img->ended : "unknown (the process did not end: killed?)";
+    return (t->meta.ended = strdup(ended)) ? 0 : -1;
+}
+
+int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *sum)
+{
+    const raw_image_t *img = &d->images[i];
+    addrtrace_t b;
+    at_init(&b, out, true);
+    feed_t f = {.b = &b, .img = img, .want_callsites = img->callsites};
+    memset(sum, 0, sizeof *sum);
+    int status = feed_image(d, img, &f, UINT64_MAX, 0, &sum->inherited);
+    if (status == 0 && at_finish(&b) < 0) {
+        fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
+        status = -1;
+    }
+    if (status == 0 && (describe_callsites(&f, out) < 0 || set_meta(out, img) < 0)) {
+        fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
+        status = -1;
+    }
+    sum->events = f.events;
+    sum->unknown_frees = b.unknown_frees;
+    sum->implicit_frees = b.implicit_frees;
+    sum->unknown_reallocs = b.unknown_reallocs;
+    addrmap_free(&f.callsites);
+    free(f.callsite_addr);
+    at_fini(&b);
+    if (status < 0)
+        trace_free(out);
+    return status;
+}

@@ -1,0 +1,57 @@
+/*
+ * rawread.h -- reads a recording directory (tools/recorder/rawlog.h) after the program
+ *              has ended, and turns each process image into a trace.
+ *
+ * Design:      raw_dir_open() reads every image's meta file and finds its event files;
+ *              raw_image_trace() merges the image's event files in seq order (each file
+ *              is already in order: R1), feeds the calls to an addrtrace builder, and
+ *              resolves call sites. A forked child first gets the blocks it inherited:
+ *              its parent image's live set at the fork (recursively, for a child of a
+ *              child), as allocations at time 0.
+ */
+#ifndef HK_TOOLS_RAWREAD_H
+#define HK_TOOLS_RAWREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+typedef struct raw_image {
+    char     name[48]; /* "<pid>.<k>" */
+    uint64_t pid, ppid, k;
+    uint64_t event_size;
+    bool     callsites;
+    char    *exe, *cmdline, *ended, *error;
+    uint64_t start_ns;
+    char     forked_from[48]; /* "<pid>.<k>" of the parent image, "" when not forked */
+    uint64_t fork_seq;
+    uint64_t events_stated, dropped; /* what the recorder counted ("events", "dropped") */
+    char    *maps;                   /* /proc/self/maps at the end (with call sites) */
+    size_t   maps_len;
+    char   **ev_paths;
+    size_t   ev_count;
+} raw_image_t;
+
+typedef struct raw_dir {
+    char        *path;
+    raw_image_t *images; /* sorted by pid, then k */
+    size_t       count;
+} raw_dir_t;
+
+typedef struct raw_summary {
+    uint64_t events;          /* events read from the files */
+    uint64_t inherited;       /* blocks a forked child started with */
+    uint64_t unknown_frees, implicit_frees, unknown_reallocs; /* addrtrace.h repairs */
+} raw_summary_t;
+
+/* Returns 0, or -1 after a message ("heapkit: DIR: ..."). */
+int  raw_dir_open(raw_dir_t *d, const char *path);
+void raw_dir_close(raw_dir_t *d);
+
+/* Builds the trace of image i into *out. Returns 0, or -1 after a message naming the
+ * file (a log that breaks rawlog.h's invariants is refused, not guessed at). */
+int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *sum);
+
+#endif

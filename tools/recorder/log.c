@@ -1,0 +1,511 @@
+/*
+ * log.c -- the recorder's log: per-thread buffers, event and meta files (rawlog.h),
+ *          and what must happen at fork, exec, exit and on a fatal signal.
+ *
+ * Design:      Each thread appends fixed-size events to a buffer it holds alone, and
+ *              writes the buffer to the buffer's own event file with write(2) when it is
+ *              full: no lock between threads on the hot path, only the process-wide
+ *              counter (one atomic add) that orders calls. Buffers are mapped, never
+ *              malloc'd, and come back to a pool when their thread exits (a TLS key
+ *              destructor), so memory is bounded by the threads alive at once.
+ *              Someone else must be able to write a buffer out too (exit, exec, a fatal
+ *              signal in another thread): the owner publishes `end` after each event,
+ *              the other side writes [flushed, end) under the buffer's flag and advances
+ *              `flushed`; only the owner resets both to 0, under the same flag.
+ *              fork: the child keeps no buffer contents (they are the parent's to write),
+ *              drops the parent's files, and opens an image of its own, noting the
+ *              parent image and the counter's value at the fork, so `heapkit record` can
+ *              give it the blocks it inherited.
+ * Concurrency: `pool_lock` guards the pool and the registry; a buffer's `flag` guards its
+ *              write-out. Signal handlers only try flags, never wait on them.
+ * Never:       malloc, stdio, or anything that could take a lock of the allocator.
+ */
+#include "rec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUFFER_BYTES ((size_t)64 << 10)
+#define PATH_BYTES   1024
+
+__thread int rec_busy;
+bool rec_on;
+bool rec_callsites;
+
+/* ---- Process-wide state ---- */
+
+typedef struct buffer {
+    struct buffer *next_all;  /* registry: every buffer ever mapped (never unlinked) */
+    struct buffer *next_free; /* pool */
+    int            fd;        /* its event file, -1 until first written */
+    unsigned       index;     /* b in <pid>.<k>.<b>.ev */
+    atomic_flag    flag;      /* held while writing out */
+    _Atomic size_t end;       /* bytes appended (written by the owner only) */
+    size_t         flushed;   /* bytes already written to the file (under flag) */
+    _Alignas(16) unsigned char data[BUFFER_BYTES];
+} buffer_t;
+
+static _Atomic uint64_t seq_counter;
+static _Atomic uint32_t thread_counter;
+static _Atomic uint64_t events_logged, events_dropped;
+static atomic_flag      pool_lock = ATOMIC_FLAG_INIT;
+static buffer_t        *registry, *pool;
+static unsigned         buffer_count;
+static pthread_key_t    thread_key;
+static int              meta_fd = -1;
+static char             dir[PATH_BYTES];
+static unsigned long    image_pid, image_k;
+static size_t           event_size = RAWLOG_EVENT_SIZE;
+static bool             unbuffered; /* after the final write-out at exit: write each event */
+
+static __thread buffer_t *tls_buffer;
+static __thread uint32_t  tls_thread; /* thread number + 1; 0: none yet */
+
+/* ---- Small output helpers (no stdio) ---- */
+
+typedef struct text {
+    char   buf[PATH_BYTES * 4];
+    size_t len;
+} text_t;
+
+static void text_str(text_t *t, const char *s)
+{
+    while (*s && t->len < sizeof t->buf - 1)
+        t->buf[t->len++] = *s++;
+}
+
+static void text_u64(text_t *t, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n > 0 && t->len < sizeof t->buf - 1)
+        t->buf[t->len++] = tmp[--n];
+}
+
+static bool write_all(int fd, const void *p, size_t n)
+{
+    const char *at = p;
+    while (n > 0) {
+        ssize_t done = write(fd, at, n);
+        if (done < 0 && errno == EINTR)
+            continue;
+        if (done <= 0)
+            return false;
+        at += done;
+        n -= (size_t)done;
+    }
+    return true;
+}
+
+static void meta_line(const char *key, const char *value)
+{
+    text_t t = {.len = 0};
+    text_str(&t, key);
+    text_str(&t, " ");
+    text_str(&t, value);
+    text_str(&t, "\n");
+    if (meta_fd >= 0)
+        write_all(meta_fd, t.buf, t.len);
+}
+
+static void meta_number(const char *key, uint64_t v)
+{
+    text_t t = {.len = 0};
+    text_u64(&t, v);
+    t.buf[t.len] = '\0';
+    meta_line(key, t.buf);
+}
+
+/* "<dir>/<pid>.<k><suffix>" */
+static void image_path(text_t *t, const char *suffix)
+{
+    t->len = 0;
+    text_str(t, dir);
+    text_str(t, "/");
+    text_u64(t, image_pid);
+    text_str(t, ".");
+    text_u64(t, image_k);
+    text_str(t, suffix);
+    t->buf[t->len] = '\0';
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- Buffers ---- */
+
+static void spin_lock(atomic_flag *f)
+{
+    while (atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+        sched_yield();
+}
+
+static void spin_unlock(atomic_flag *f) { atomic_flag_clear_explicit(f, memory_order_release); }
+
+/* Bounded: a signal handler must never wait for a thread it interrupted. */
+static bool spin_try(atomic_flag *f)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (!atomic_flag_test_and_set_explicit(f, memory_order_acquire))
+            return true;
+        sched_yield();
+    }
+    return false;
+}
+
+static void stop_recording(const char *why)
+{
+    if (!rec_on)
+        return;
+    rec_on = false;
+    meta_line("error", why);
+}
+
+static int open_event_file(buffer_t *b)
+{
+    text_t path;
+    image_path(&path, ".");
+    text_u64(&path, b->index);
+    text_str(&path, ".ev");
+    path.buf[path.len] = '\0';
+    return open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+/* Writes buffer bytes [flushed, end) to its file. Caller holds b->flag. */
+static void write_out(buffer_t *b, size_t end)
+{
+    if (end <= b->flushed)
+        return;
+    if (b->fd < 0)
+        b->fd = open_event_file(b);
+    if (b->fd < 0 || !write_all(b->fd, b->data + b->flushed, end - b->flushed))
+        stop_recording("cannot write an event file (disk full?)");
+    b->flushed = end;
+}
+
+/* The owner's write-out of a full buffer: then the buffer starts again at 0. */
+static void flush_own(buffer_t *b)
+{
+    spin_lock(&b->flag);
+    write_out(b, atomic_load_explicit(&b->end, memory_order_relaxed));
+    b->flushed = 0;
+    atomic_store_explicit(&b->end, 0, memory_order_relaxed);
+    spin_unlock(&b->flag);
+}
+
+/* Anyone else's write-out: what the owner has published so far. */
+static void flush_other(buffer_t *b)
+{
+    if (!spin_try(&b->flag))
+        return;
+    write_out(b, atomic_load_explicit(&b->end, memory_order_acquire));
+    spin_unlock(&b->flag);
+}
+
+static buffer_t *map_buffer(void)
+{
+    void *p = mmap(NULL, sizeof(buffer_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    buffer_t *b = p;
+    b->fd = -1;
+    atomic_flag_clear(&b->flag);
+    b->index = buffer_count++;
+    b->next_all = registry;
+    registry = b;
+    return b;
+}
+
+static buffer_t *acquire_buffer(void)
+{
+    spin_lock(&pool_lock);
+    buffer_t *b = pool;
+    if (b)
+        pool = b->next_free;
+    else
+        b = map_buffer();
+    spin_unlock(&pool_lock);
+    if (!b)
+        return NULL;
+    if (!tls_thread)
+        tls_thread = atomic_fetch_add(&thread_counter, 1) + 1;
+    tls_buffer = b;
+    pthread_setspecific(thread_key, b);
+    return b;
+}
+
+/* TLS key destructor: the thread is ending; its buffer goes back to the pool. Events of
+ * later destructors on this thread take a buffer again (and set the key again, so this
+ * runs once more: glibc repeats destructors while keys are set). */
+static void release_buffer(void *arg)
+{
+    buffer_t *b = arg;
+    if (!b)
+        return;
+    flush_own(b);
+    tls_buffer = NULL;
+    spin_lock(&pool_lock);
+    b->next_free = pool;
+    pool = b;
+    spin_unlock(&pool_lock);
+}
+
+/* ---- Events ---- */
+
+uint64_t rec_seq(void) { return atomic_fetch_add_explicit(&seq_counter, 1, memory_order_relaxed); }
+
+void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
+               const void *caller)
+{
+    buffer_t *b = tls_buffer;
+    if (!b && !(b = acquire_buffer())) {
+        atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
+        return;
+    }
+    size_t end = atomic_load_explicit(&b->end, memory_order_relaxed);
+    if (end + event_size > BUFFER_BYTES) {
+        flush_own(b);
+        end = 0;
+    }
+    rawlog_event_t *e = (rawlog_event_t *)(void *)(b->data + end);
+    e->seq = seq;
+    e->time = now_ns();
+    e->addr = addr;
+    e->size = size;
+    e->aux = aux;
+    e->thread = tls_thread - 1;
+    e->op = op;
+    e->pad[0] = e->pad[1] = e->pad[2] = 0;
+    if (rec_callsites)
+        e->callsite = (uint64_t)(uintptr_t)caller;
+    atomic_store_explicit(&b->end, end + event_size, memory_order_release);
+    atomic_fetch_add_explicit(&events_logged, 1, memory_order_relaxed);
+    if (unbuffered)
+        flush_other(b);
+}
+
+/* ---- Meta file ---- */
+
+/* Copies a /proc file's text into `t` (NULs of cmdline become blanks, control bytes '?'). */
+static void read_proc_text(const char *path, text_t *t)
+{
+    t->len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, t->buf, sizeof t->buf - 1);
+    close(fd);
+    t->len = n > 0 ? (size_t)n : 0;
+    while (t->len > 0 && t->buf[t->len - 1] == '\0')
+        t->len--;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->buf[i] == '\0')
+            t->buf[i] = ' ';
+        else if ((unsigned char)t->buf[i] < 0x20)
+            t->buf[i] = '?';
+    t->buf[t->len] = '\0';
+}
+
+static void copy_maps(void)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    meta_line("maps-begin", "");
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        write_all(meta_fd, chunk, (size_t)n);
+    close(fd);
+    meta_line("maps-end", "");
+}
+
+/* Creates <pid>.<k>.meta for the first k not taken (an exec'd image keeps the pid). */
+static bool open_meta(void)
+{
+    image_pid = (unsigned long)getpid();
+    for (image_k = 0; image_k < 1000; image_k++) {
+        text_t path;
+        image_path(&path, ".meta");
+        meta_fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+        if (meta_fd >= 0)
+            return true;
+        if (errno != EEXIST)
+            return false;
+    }
+    return false;
+}
+
+static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, uint64_t fork_seq)
+{
+    text_t t;
+    meta_line("heapkit-raw", "1");
+    meta_number("pid", image_pid);
+    meta_number("ppid", (uint64_t)getppid());
+    meta_number("image", image_k);
+    meta_number("event-size", event_size);
+    meta_number("callsites", rec_callsites);
+    t.len = 0;
+    ssize_t n = readlink("/proc/self/exe", t.buf, sizeof t.buf - 1);
+    t.buf[n > 0 ? n : 0] = '\0';
+    meta_line("exe", t.buf);
+    read_proc_text("/proc/self/cmdline", &t);
+    meta_line("cmdline", t.buf);
+    meta_number("start-ns", now_ns());
+    if (parent_pid) {
+        t.len = 0;
+        text_u64(&t, parent_pid);
+        text_str(&t, ".");
+        text_u64(&t, parent_k);
+        t.buf[t.len] = '\0';
+        meta_line("forked-from", t.buf);
+        meta_number("fork-seq", fork_seq);
+    }
+}
+
+void rec_flush_all(const char *how)
+{
+    if (!rec_on && meta_fd < 0)
+        return;
+    for (buffer_t *b = registry; b; b = b->next_all)
+        flush_other(b);
+    meta_line("ended", how);
+    meta_number("events", atomic_load(&events_logged));
+    meta_number("dropped", atomic_load(&events_dropped));
+    if (rec_callsites)
+        copy_maps();
+}
+
+/* ---- Fork ---- */
+
+static void before_fork(void) { spin_lock(&pool_lock); }
+static void after_fork_parent(void) { spin_unlock(&pool_lock); }
+
+/* The child: every buffer's contents and file are the parent's; start an image of its own. */
+static void after_fork_child(void)
+{
+    unsigned long parent_pid = image_pid, parent_k = image_k;
+    uint64_t fork_seq = atomic_load(&seq_counter);
+    pool = NULL;
+    for (buffer_t *b = registry; b; b = b->next_all) {
+        if (b->fd >= 0)
+            close(b->fd);
+        b->fd = -1;
+        b->flushed = 0;
+        atomic_store(&b->end, 0);
+        atomic_flag_clear(&b->flag);
+        b->next_free = pool;
+        pool = b;
+    }
+    atomic_flag_clear(&pool_lock);
+    tls_buffer = NULL;
+    pthread_setspecific(thread_key, NULL);
+    atomic_store(&events_logged, 0);
+    atomic_store(&events_dropped, 0);
+    if (meta_fd >= 0)
+        close(meta_fd);
+    meta_fd = -1;
+    if (!open_meta()) {
+        rec_on = false;
+        return;
+    }
+    write_meta_start(parent_pid, parent_k, fork_seq);
+}
+
+/* ---- Exit and fatal signals ---- */
+
+static const int fatal_signals[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT, SIGSYS,
+                                    SIGTRAP, SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGPIPE,
+                                    SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
+
+static void on_fatal_signal(int sig)
+{
+    text_t t = {.len = 0};
+    text_str(&t, "signal ");
+    text_u64(&t, (uint64_t)sig);
+    t.buf[t.len] = '\0';
+    rec_busy++;
+    rec_flush_all(t.buf);
+    signal(sig, SIG_DFL);
+    raise(sig); /* a fault re-raised by returning would do too; this covers both kinds */
+}
+
+/* Only where the program starts with the default action: an inherited "ignore" stays. */
+static void catch_fatal_signals(void)
+{
+    for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        struct sigaction old, sa;
+        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_fatal_signal;
+        sa.sa_flags = SA_RESTART | SA_NODEFER | SA_RESETHAND;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_signals[i], &sa, NULL);
+    }
+}
+
+__attribute__((destructor)) static void at_exit(void)
+{
+    if (!rec_on)
+        return;
+    rec_flush_all("exit");
+    unbuffered = true; /* later frees (other libraries' destructors) still reach the file */
+}
+
+/* ---- Start ---- */
+
+static const char no_dir[] =
+    "heapkit-record: HEAPKIT_RECORD_DIR is not set: not recording (use `heapkit record`)\n";
+
+void rec_start(void)
+{
+    const char *d = getenv("HEAPKIT_RECORD_DIR");
+    const char *cs = getenv("HEAPKIT_RECORD_CALLSITES");
+    if (!d || !*d || strlen(d) >= PATH_BYTES - 64) {
+        write_all(2, no_dir, sizeof no_dir - 1);
+        return;
+    }
+    memcpy(dir, d, strlen(d) + 1);
+    rec_callsites = cs && cs[0] == '1';
+    event_size = RAWLOG_EVENT_SIZE + (rec_callsites ? 8 : 0);
+    if (pthread_key_create(&thread_key, release_buffer) != 0 || !open_meta())
+        return;
+    write_meta_start(0, 0, 0);
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    catch_fatal_signals();
+    rec_on = true;
+}
+
+void rec_exit_now(int status)
+{
+    if (rec_on) {
+        text_t t = {.len = 0};
+        text_str(&t, "exit ");
+        text_u64(&t, (uint64_t)(status & 0xff));
+        t.buf[t.len] = '\0';
+        rec_flush_all(t.buf);
+    }
+    syscall(SYS_exit_group, status);
+    for (;;)
+        pause();
+}
