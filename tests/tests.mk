@@ -3,6 +3,7 @@ POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu l
 LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies \
              $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
+include tests/tools/symbolize.mk
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
 $(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
     $(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
