@@ -37,7 +37,10 @@ test-clang:
 test: all
 	$(MAKE) --no-print-directory test-lab
 	$(MAKE) --no-print-directory VARIANT=sanitize test-lab
+	$(MAKE) --no-print-directory test-record
+	$(MAKE) --no-print-directory VARIANT=sanitize test-record
 	$(MAKE) --no-print-directory test-lib
 	$(MAKE) --no-print-directory test-robust
 	sh tests/run.sh "sh tests/tools/test_install.sh"
 	$(MAKE) --no-print-directory test-clang
+include tests/record/record.mk

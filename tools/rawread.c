@@ -24,6 +24,7 @@
 #include "addrtrace.h"
 #include "lines.h"
 #include "recorder/rawlog.h"
+#include "symbolize.h"
 
 /* ---- Meta files ---- */
 
@@ -96,7 +97,7 @@ static int read_meta(raw_image_t *img, const char *path)
     if (lines_open(&in, path) < 0)
         return -1;
     bool ok = true, in_maps = false, first = true;
-    int got;
+    int got = 0;
     while (ok && (got = lines_next(&in)) > 0) {
         char *line = in.text, *sp = strchr(line, ' ');
         if (first && strcmp(line, "heapkit-raw 1") != 0) {
@@ -532,22 +533,25 @@ static int feed_image(const raw_dir_t *d, const raw_image_t *img, feed_t *f, uin
 
 /* ---- Call sites ---- */
 
-/* Describes every call site; the symbolizer names them where the maps allow. */
-static int describe_callsites(const feed_t *f, trace_t *t)
+/* Describes every call site: "function+offset (object)" where the image's maps and the
+ * object's symbols allow (symbolize.h), else the address. */
+static int describe_callsites(const feed_t *f, const raw_image_t *img, trace_t *t)
 {
     if (!f->callsite_count)
         return 0;
     t->callsites = calloc(f->callsite_count, sizeof *t->callsites);
-    if (!t->callsites)
-        return -1;
-    for (uint32_t i = 0; i < f->callsite_count; i++) {
-        char text[64];
-        snprintf(text, sizeof text, "0x%llx", (unsigned long long)f->callsite_addr[i]);
+    symbolizer_t *sym = img->maps ? symbolizer_open(img->maps, img->maps_len) : NULL;
+    int status = t->callsites && (sym || !img->maps) ? 0 : -1;
+    for (uint32_t i = 0; status == 0 && i < f->callsite_count; i++) {
+        char text[512];
+        symbolize(sym, f->callsite_addr[i], text, sizeof text);
         if (!(t->callsites[i] = strdup(text)))
-            return -1;
-        t->num_callsites = i + 1;
+            status = -1;
+        else
+            t->num_callsites = i + 1;
     }
-    return 0;
+    symbolizer_close(sym);
+    return status;
 }
 
 /* ---- Public ---- */
@@ -575,7 +579,7 @@ int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *s
         fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
         status = -1;
     }
-    if (status == 0 && (describe_callsites(&f, out) < 0 || set_meta(out, img) < 0)) {
+    if (status == 0 && (describe_callsites(&f, img, out) < 0 || set_meta(out, img) < 0)) {
         fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
         status = -1;
     }

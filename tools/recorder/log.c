@@ -271,7 +271,14 @@ static void release_buffer(void *arg)
 
 /* ---- Events ---- */
 
-uint64_t rec_seq(void) { return atomic_fetch_add_explicit(&seq_counter, 1, memory_order_relaxed); }
+/* The thread holds its buffer before it takes a number: a buffer another thread gave back
+ * holds only numbers taken before this one, so every event file stays in order (R1). */
+uint64_t rec_seq(void)
+{
+    if (!tls_buffer)
+        acquire_buffer();
+    return atomic_fetch_add_explicit(&seq_counter, 1, memory_order_relaxed);
+}
 
 void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
                const void *caller)
@@ -384,7 +391,9 @@ static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, u
 
 void rec_flush_all(const char *how)
 {
-    if (!rec_on && meta_fd < 0)
+    /* A vfork child (libiberty's pex, for one) runs in its parent's memory until it execs:
+     * everything here is the parent's, which goes on running. */
+    if ((!rec_on && meta_fd < 0) || (unsigned long)getpid() != image_pid)
         return;
     for (buffer_t *b = registry; b; b = b->next_all)
         flush_other(b);

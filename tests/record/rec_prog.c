@@ -1,0 +1,220 @@
+/*
+ * rec_prog.c -- a program for tests/record/test_record.sh to record: each mode makes
+ *               allocations of sizes nothing else in a process uses (the test finds them
+ *               by size in the trace) and then does what the recorder must survive.
+ *
+ *   rec_prog threads N K   N threads, each K blocks of 10000+t bytes (malloc, calloc,
+ *                          realloc, aligned), half freed by the next thread (cross-thread)
+ *   rec_prog fork K        K blocks of 20001; the child frees them, allocates K of 20002
+ *   rec_prog exec K        K blocks of 30001, then exec's itself as "exec2 K": K of 30002
+ *   rec_prog crash K       K blocks of 40001, then a SIGSEGV
+ *   rec_prog exit K        K blocks of 50001, then _exit(3) (no destructors)
+ *   rec_prog kinds         one call of every entry point, sizes 60001..60012
+ * Prints "done" on stdout when it got to the end (the crash mode never does).
+ */
+#include <dlfcn.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* C23's free_sized: glibc 2.36 has none, the recorder has one; found at run time. */
+static void call_free_sized(void *p, size_t size)
+{
+    void (*fs)(void *, size_t);
+    void *sym = dlsym(RTLD_DEFAULT, "free_sized");
+    memcpy(&fs, &sym, sizeof fs);
+    if (sym)
+        fs(p, size);
+    else
+        free(p);
+}
+
+static void **alloc_many(int k, size_t size)
+{
+    void **v = calloc((size_t)k, sizeof *v);
+    for (int i = 0; v && i < k; i++) {
+        v[i] = malloc(size);
+        memset(v[i], 1, size);
+    }
+    return v;
+}
+
+static void free_many(void **v, int k)
+{
+    for (int i = 0; i < k; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ---- threads ---- */
+
+typedef struct worker {
+    pthread_t         thread;
+    int               t, k;
+    void            **handoff; /* blocks for the next worker to free */
+    pthread_mutex_t   lock;
+    pthread_cond_t    ready;
+    int               has_handoff;
+    struct worker    *next;
+} worker_t;
+
+static void *work(void *arg)
+{
+    worker_t *w = arg;
+    size_t size = 10000 + (size_t)w->t;
+    void **mine = malloc((size_t)w->k * sizeof *mine);
+    for (int i = 0; i < w->k; i++) {
+        switch (i % 4) {
+        case 0: mine[i] = malloc(size); break;
+        case 1: mine[i] = calloc(1, size); break;
+        case 2: mine[i] = realloc(malloc(size / 2), size); break;
+        default: mine[i] = aligned_alloc(64, size); break;
+        }
+        memset(mine[i], 2, size);
+    }
+    /* hand the upper half to the next worker; free the lower half here */
+    pthread_mutex_lock(&w->next->lock);
+    w->next->handoff = mine + w->k / 2;
+    w->next->has_handoff = 1;
+    pthread_cond_signal(&w->next->ready);
+    pthread_mutex_unlock(&w->next->lock);
+    for (int i = 0; i < w->k / 2; i++)
+        free(mine[i]);
+    pthread_mutex_lock(&w->lock);
+    while (!w->has_handoff)
+        pthread_cond_wait(&w->ready, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; i < w->k - w->k / 2; i++)
+        free(w->handoff[i]);
+    return mine; /* freed by main: its handoff part is gone, the array is not */
+}
+
+static int run_threads(int n, int k)
+{
+    if (n <= 0 || k <= 0)
+        return 2;
+    worker_t *w = calloc((size_t)n, sizeof *w);
+    for (int t = 0; t < n; t++) {
+        w[t].t = t;
+        w[t].k = k;
+        w[t].next = &w[(t + 1) % n];
+        pthread_mutex_init(&w[t].lock, NULL);
+        pthread_cond_init(&w[t].ready, NULL);
+    }
+    for (int t = 0; t < n; t++)
+        pthread_create(&w[t].thread, NULL, work, &w[t]);
+    void **arrays = calloc((size_t)n, sizeof *arrays);
+    for (int t = 0; t < n; t++)
+        pthread_join(w[t].thread, &arrays[t]);
+    for (int t = 0; t < n; t++) /* after every join: the next worker reads its handoff */
+        free(arrays[t]);
+    free(arrays);
+    free(w);
+    return 0;
+}
+
+/* ---- fork, exec, crash, exit ---- */
+
+static int run_fork(int k)
+{
+    void **v = alloc_many(k, 20001);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        free_many(v, k);
+        free_many(alloc_many(k, 20002), k);
+        exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    free_many(v, k);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+static int run_exec(const char *self, int k, int second)
+{
+    void **v = alloc_many(k, second ? 30002 : 30001);
+    if (second) {
+        free_many(v, k);
+        return 0;
+    }
+    char count[16];
+    snprintf(count, sizeof count, "%d", k);
+    fflush(stdout);
+    execl(self, self, "exec2", count, (char *)NULL);
+    perror("execl");
+    return 1;
+}
+
+static int run_crash(int k)
+{
+    alloc_many(k, 40001);
+    fflush(stdout);
+    volatile int *nowhere = NULL;
+    *nowhere = 1;
+    return 0;
+}
+
+static int run_exit(int k)
+{
+    alloc_many(k, 50001);
+    printf("done\n");
+    fflush(stdout);
+    _exit(3);
+}
+
+/* ---- every entry point ---- */
+
+__attribute__((noinline)) static int run_kinds(void)
+{
+    void *p = malloc(60001);
+    void *c = calloc(3, 20001);            /* 60003 */
+    void *r = realloc(malloc(60004), 60005);
+    void *ra = reallocarray(NULL, 1, 60006);
+    void *pm = NULL;
+    if (posix_memalign(&pm, 256, 60007) != 0)
+        return 1;
+    void *aa = aligned_alloc(4096, 60008);
+    void *ma = memalign(128, 60009);
+    void *va = valloc(60010);
+    void *pv = pvalloc(60011);             /* logged as 61440: rounded to a page */
+    void *z = malloc(60012);
+    z = realloc(z, 0);                     /* frees (glibc) */
+    call_free_sized(p, 60001);
+    free(c);
+    free(r);
+    free(ra);
+    free(pm);
+    free(aa);
+    free(ma);
+    free(va);
+    free(pv);
+    free(z);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return 2;
+    int a = argc > 2 ? atoi(argv[2]) : 0, b = argc > 3 ? atoi(argv[3]) : 0, status = 2;
+    if (!strcmp(argv[1], "threads"))
+        status = run_threads(a, b);
+    else if (!strcmp(argv[1], "fork"))
+        status = run_fork(a);
+    else if (!strcmp(argv[1], "exec") || !strcmp(argv[1], "exec2"))
+        status = run_exec(argv[0], a, argv[1][4] == '2');
+    else if (!strcmp(argv[1], "crash"))
+        status = run_crash(a);
+    else if (!strcmp(argv[1], "exit"))
+        status = run_exit(a);
+    else if (!strcmp(argv[1], "kinds"))
+        status = run_kinds();
+    if (status == 0)
+        printf("done\n");
+    return status;
+}

@@ -1,0 +1,198 @@
+#!/bin/sh
+# test_record.sh -- `heapkit record` end to end: a test program that makes allocations
+# nothing else makes (found by size in the trace) across 8 threads, fork, exec, a crash
+# and _exit, every entry point once, call sites; then real Debian programs (python3 with
+# threads, sqlite3, perl, gcc, sort), whose traces must replay on every lab policy with
+# its checker passing and reproduce the operation count and peak live bytes of an
+# independent reading of the file (hkt_count.awk).
+#
+#   sh tests/record/test_record.sh HEAPKIT REC_PROG [--quick]
+#     --quick: the test program only (the sanitize build runs this)
+# Ends with "N passed, N failed".
+
+HEAPKIT=$1 PROG=$2 QUICK=$3
+here=$(dirname "$0")
+. "$here/../lib.sh"
+
+# count TRACE [SIZE]: the independent reading, one line of "name value" pairs
+count() { zcat -f "$1" | awk -v size="${2:-}" -f "$here/hkt_count.awk"; }
+# field NAME: the value of NAME in the count line on stdin
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }'; }
+
+# expect NAME GOT WANT
+expect() {
+    if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', expected '$3'"; fi
+}
+expect_in() {
+    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $1"; sed 's/^/    /' "$1" | head -5; fi
+}
+
+# record NAME STATUS ARGS...: heapkit record, its stderr in $tmp/NAME.err
+record() {
+    name=$1 want=$2
+    shift 2
+    "$HEAPKIT" record "$@" >"$tmp/$name.out" 2>"$tmp/$name.err"
+    got=$?
+    expect "$name: exit status of heapkit record" "$got" "$want"
+}
+
+# replays_everywhere NAME TRACE: every lab policy, checker every 2000 ops and at the end,
+# and the replay's op count and peak live bytes equal the independent reading and the header
+replays_everywhere() {
+    name=$1 trace=$2
+    if "$HEAPKIT" replay --policy all --repeat 0 --check-every 2000 --json "$trace" \
+        >"$tmp/replay.json" 2>"$tmp/replay.err"; then
+        pass
+    else
+        fail "$name: a policy failed on the recorded trace"
+        grep -o '"policy": "[^"]*", [^}]*"verdict": "FAIL[^"]*"' "$tmp/replay.json" | head -3
+        head -3 "$tmp/replay.err"
+        return
+    fi
+    c=$(count "$trace")
+    ops=$(echo "$c" | field ops) peak=$(echo "$c" | field peak_live)
+    hpeak=$(echo "$c" | field header_peak)
+    if python3 - "$tmp/replay.json" "$ops" "$peak" <<'EOF'; then pass; else fail "$name: replay counts differ from the file's"; fi
+import json, sys
+rows = json.load(open(sys.argv[1]))["results"]
+ops, peak = int(sys.argv[2]), int(sys.argv[3])
+bad = [r["policy"] for r in rows if r["ops"] != ops or r["peak_live"] != peak]
+if bad:
+    print("  ops/peak differ for", bad[:3], "want", ops, peak, "got", rows[0]["ops"], rows[0]["peak_live"])
+sys.exit(1 if bad else 0)
+EOF
+    expect "$name: header peak-live" "$hpeak" "$peak"
+    [ "$ops" -gt 0 ] && pass || fail "$name: the trace is empty"
+}
+
+[ -x "$HEAPKIT" ] && [ -x "$PROG" ] || { echo "FAIL: build $HEAPKIT and $PROG first"; echo "0 passed, 1 failed"; exit 1; }
+
+# ---- usage ----
+"$HEAPKIT" record --help >"$tmp/help" 2>&1; expect "record --help" $? 0
+expect_in "$tmp/help" "record --help" "--callsites"
+"$HEAPKIT" record >/dev/null 2>&1; expect "record without a command" $? 2
+"$HEAPKIT" record -o "$tmp/x.hkt" -- /nonexistent/program 2>"$tmp/noprog.err"; expect "record of a missing program" $? 2
+expect_in "$tmp/noprog.err" "missing program message" "cannot run '/nonexistent/program'"
+HEAPKIT_RECORDER=/nonexistent.so "$HEAPKIT" record -o "$tmp/x.hkt" -- true 2>"$tmp/norec.err"; expect "record without the recorder" $? 2
+expect_in "$tmp/norec.err" "missing recorder message" "cannot find the recorder"
+
+# ---- 8 threads, cross-thread frees ----
+record threads 0 -o "$tmp/threads.hkt" -- "$PROG" threads 8 400
+c=$(count "$tmp/threads.hkt")
+expect "threads: threads used" "$(echo "$c" | field threads_used)" 9
+for t in 0 3 7; do
+    n=$(count "$tmp/threads.hkt" $((10000 + t)) | field sized)
+    expect "threads: blocks of thread $t (malloc, calloc, realloc, aligned)" "$n" 400
+done
+zcat "$tmp/threads.hkt" >"$tmp/threads.txt"
+expect_in "$tmp/threads.txt" "threads: header" "^threads 9$"
+expect_in "$tmp/threads.txt" "threads: aligned ops keep their alignment" " m [0-9]+ 1000[0-7] 64$"
+if awk '$3 == "f" { f[$2]++ } END { n = 0; for (t in f) n++; exit !(n >= 9) }' "$tmp/threads.txt"; then pass; else fail "threads: frees on every thread"; fi
+replays_everywhere threads "$tmp/threads.hkt"
+if ! grep -q 'repaired' "$tmp/threads.err"; then pass; else fail "threads: repairs were needed"; cat "$tmp/threads.err"; fi
+
+# ---- fork: the child inherits the parent's blocks ----
+record fork 0 -o "$tmp/fork.hkt" -- "$PROG" fork 50
+child=$(ls "$tmp"/fork.*.hkt 2>/dev/null | head -n 1)
+if [ -n "$child" ]; then pass; else fail "fork: no trace for the child"; fi
+if [ -n "$child" ]; then
+    expect "fork: parent blocks" "$(count "$tmp/fork.hkt" 20001 | field sized)" 50
+    expect "fork: child's own blocks" "$(count "$child" 20002 | field sized)" 50
+    expect "fork: child inherits the parent's blocks" "$(count "$child" 20001 | field sized)" 50
+    expect_in "$tmp/fork.err" "fork: inherited blocks said" "starts with the [0-9]+ blocks it inherited"
+    zcat "$child" >"$tmp/child.txt"
+    expect_in "$tmp/child.txt" "fork: child header names the parent" "^parent [0-9]+$"
+    replays_everywhere fork-child "$child"
+fi
+
+# ---- exec: the recorder follows into the new image ----
+record exec 0 -o "$tmp/exec.hkt" -- "$PROG" exec 40
+second=$(ls "$tmp"/exec.*.1.hkt 2>/dev/null | head -n 1)
+if [ -n "$second" ]; then pass; else fail "exec: no trace for the exec'd image"; ls "$tmp"; fi
+expect "exec: first image" "$(count "$tmp/exec.hkt" 30001 | field sized)" 40
+[ -n "$second" ] && expect "exec: exec'd image" "$(count "$second" 30002 | field sized)" 40
+zcat "$tmp/exec.hkt" >"$tmp/exec.txt"
+expect_in "$tmp/exec.txt" "exec: first image ended by exec" "^ended exec$"
+
+# ---- a crash: what was buffered is written, the status is the program's ----
+record crash 139 -o "$tmp/crash.hkt" -- "$PROG" crash 30
+expect "crash: blocks before the crash" "$(count "$tmp/crash.hkt" 40001 | field sized)" 30
+zcat "$tmp/crash.hkt" >"$tmp/crash.txt"
+expect_in "$tmp/crash.txt" "crash: ended by signal 11" "^ended signal 11$"
+
+# ---- _exit skips destructors ----
+record exit 3 -o "$tmp/exit.hkt" -- "$PROG" exit 20
+expect "_exit: blocks" "$(count "$tmp/exit.hkt" 50001 | field sized)" 20
+zcat "$tmp/exit.hkt" >"$tmp/exit.txt"
+expect_in "$tmp/exit.txt" "_exit: ended" "^ended exit 3$"
+
+# ---- every entry point, with call sites ----
+record kinds 0 --callsites -o "$tmp/kinds.hkt" -- "$PROG" kinds
+zcat "$tmp/kinds.hkt" >"$tmp/kinds.txt"
+for pat in " a [0-9]+ 60001 @" " c [0-9]+ 60003 @" " r [0-9]+ 60005 @" " a [0-9]+ 60006 @" \
+    " m [0-9]+ 60007 256 @" " m [0-9]+ 60008 4096 @" " m [0-9]+ 60009 128 @" " m [0-9]+ 60010 4096 @" \
+    " m [0-9]+ 61440 4096 @"; do
+    expect_in "$tmp/kinds.txt" "kinds: '$pat'" "$pat"
+done
+id=$(awk '$3 == "a" && $5 == 60012 { print $4 }' "$tmp/kinds.txt")
+if [ -n "$id" ] && awk -v id="$id" 'found && $3 == "f" && $4 == id { ok = 1 } $3 == "a" && $5 == 60012 { found = 1 } END { exit !ok }' "$tmp/kinds.txt"; then
+    pass
+else
+    fail "kinds: realloc(p, 0) is not recorded as a free"
+fi
+expect_in "$tmp/kinds.txt" "kinds: call sites name the caller" "^s [0-9]+ run_kinds\+0x[0-9a-f]+ \(rec_prog\)$"
+replays_everywhere kinds "$tmp/kinds.hkt"
+record named 0 -o "$tmp/p%p.hkt" -- "$PROG" fork 5
+n=$(ls "$tmp"/p[0-9]*.hkt 2>/dev/null | wc -l)
+expect "%p names every process's trace" "$n" 2
+
+if [ "$QUICK" = "--quick" ]; then finish; exit $?; fi
+
+# ---- real programs from Debian ----
+sh scripts/deps.sh sqlite3 perl gcc coreutils >/dev/null 2>&1
+PY=/usr/bin/python3
+cat >"$tmp/work.py" <<'EOF'
+import json, re, threading
+def work(n):
+    data = [{"id": i, "name": "item%d" % i, "tags": ["t%d" % (i % 7)] * (i % 5)} for i in range(n)]
+    text = json.dumps(data)
+    back = json.loads(text)
+    return sum(len(re.findall(r"item\d+", json.dumps(x))) for x in back)
+threads = [threading.Thread(target=work, args=(3000,)) for _ in range(3)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(work(2000))
+EOF
+record python3 0 -o "$tmp/python3.hkt" -- "$PY" "$tmp/work.py"
+expect "python3: threads used" "$(count "$tmp/python3.hkt" | field threads_used)" 4
+replays_everywhere python3 "$tmp/python3.hkt"
+
+cat >"$tmp/work.sql" <<'EOF'
+CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL);
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 20000)
+INSERT INTO t SELECT x, printf('row %d %s', x, hex(randomblob(8))), x * 0.5 FROM n;
+CREATE INDEX tb ON t(b);
+SELECT count(*), sum(c) FROM t WHERE b LIKE 'row 1%';
+SELECT b FROM t ORDER BY c DESC LIMIT 3;
+EOF
+record sqlite3 0 -o "$tmp/sqlite3.hkt" -- sqlite3 :memory: ".read $tmp/work.sql"
+replays_everywhere sqlite3 "$tmp/sqlite3.hkt"
+
+record perl 0 -o "$tmp/perl.hkt" -- perl -e 'my %h; for my $i (1..6000) { $h{"k$i"} = [$i, "v" x ($i % 40)] } my $s = join ",", map { $_->[0] } values %h; print length($s), "\n";'
+replays_everywhere perl "$tmp/perl.hkt"
+
+awk 'BEGIN { for (i = 0; i < 20; i++) printf "int f%d(int *a, int n) { int s = 0; for (int i = 0; i < n; i++) s += a[i] * %d + (s >> 3); return s; }\n", i, i }' >"$tmp/gen.c"
+record gcc 0 -o "$tmp/gcc.hkt" -- gcc -O2 -c "$tmp/gen.c" -o "$tmp/gen.o"
+cc1=$(grep -l 'cc1' "$tmp"/gcc*.hkt 2>/dev/null | head -n 1)
+for f in "$tmp"/gcc*.hkt; do
+    zcat "$f" | grep -q '^program .*/cc1$' && cc1=$f
+done
+if [ -n "$cc1" ]; then pass; else fail "gcc: no trace of cc1 (the compiler proper, a child process)"; fi
+[ -n "$cc1" ] && replays_everywhere gcc-cc1 "$cc1"
+replays_everywhere gcc-driver "$tmp/gcc.hkt"
+
+awk 'BEGIN { srand(7); for (i = 0; i < 60000; i++) printf "%08d line %d\n", int(rand() * 1e8), i }' >"$tmp/lines.txt"
+record sort 0 -o "$tmp/sort.hkt" -- sort --parallel=2 -S 1M "$tmp/lines.txt" -o "$tmp/sorted.txt"
+replays_everywhere sort "$tmp/sort.hkt"
+
+finish
