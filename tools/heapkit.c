@@ -17,6 +17,7 @@
 
 #include "convert.h"
 #include "gen.h"
+#include "import.h"
 #include "record.h"
 #include "policy.h"
 #include "replay.h"
@@ -41,6 +42,8 @@ static const char main_usage[] =
     "  record [-o OUT] [--] CMD [ARGS...]\n"
     "                         run CMD and record every allocation it makes (a trace)\n"
     "  convert IN -o OUT      convert a trace between the CS:APP and heapkit formats\n"
+    "  import mtrace LOG -o OUT\n"
+    "                         a glibc malloc trace (MALLOC_TRACE) into a heapkit-trace\n"
     "  help                   this text\n"
     "\n"
     "`heapkit replay --help` describes the replay options and columns.\n";
@@ -311,6 +314,8 @@ int main(int argc, char **argv)
         return gen_main(argc - 1, argv + 1);
     if (strcmp(cmd, "record") == 0)
         return record_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return import_main(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0)
         return convert_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);

@@ -10,10 +10,12 @@
  *   rec_prog crash K       K blocks of 40001, then a SIGSEGV
  *   rec_prog exit K        K blocks of 50001, then _exit(3) (no destructors)
  *   rec_prog kinds         one call of every entry point, sizes 60001..60012
+ *   rec_prog mtrace        mtrace(), then as kinds (for glibc's MALLOC_TRACE log)
  * Prints "done" on stdout when it got to the end (the crash mode never does).
  */
 #include <dlfcn.h>
 #include <malloc.h>
+#include <mcheck.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +216,11 @@ int main(int argc, char **argv)
         status = run_exit(a);
     else if (!strcmp(argv[1], "kinds"))
         status = run_kinds();
+    else if (!strcmp(argv[1], "mtrace")) {
+        mtrace();
+        status = run_kinds();
+        muntrace();
+    }
     if (status == 0)
         printf("done\n");
     return status;

@@ -146,6 +146,35 @@ record named 0 -o "$tmp/p%p.hkt" -- "$PROG" fork 5
 n=$(ls "$tmp"/p[0-9]*.hkt 2>/dev/null | wc -l)
 expect "%p names every process's trace" "$n" 2
 
+# ---- glibc's MALLOC_TRACE log, imported ----
+debug=$(ls /lib/x86_64-linux-gnu/libc_malloc_debug.so.0 /usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0 2>/dev/null | head -n 1)
+if [ -n "$debug" ]; then
+    MALLOC_TRACE="$tmp/m.log" LD_PRELOAD="$debug" "$PROG" mtrace >/dev/null
+    "$HEAPKIT" import mtrace "$tmp/m.log" -o "$tmp/m.hkt" 2>"$tmp/m.err"; expect "import mtrace" $? 0
+    zcat "$tmp/m.hkt" >"$tmp/m.txt"
+    for pat in " a [0-9]+ 60001 @" " a [0-9]+ 60003 @" " r [0-9]+ 60005 @" " a [0-9]+ 60009 @" " a [0-9]+ 61440 @"; do
+        expect_in "$tmp/m.txt" "mtrace: '$pat'" "$pat"
+    done
+    expect_in "$tmp/m.txt" "mtrace: callers kept" '^s 0 .*rec_prog 0x[0-9a-f]+$'
+    expect "mtrace: every block of the program freed" "$(grep -c ' f ' "$tmp/m.txt")" \
+        "$(awk '$3 == "a" && $5 >= 60001 && $5 <= 61440' "$tmp/m.txt" | wc -l)"
+    replays_everywhere mtrace "$tmp/m.hkt"
+else
+    echo "note: libc_malloc_debug.so.0 not found: mtrace import tested on a written log only"
+fi
+printf '= Start\n@ ./p:[0x10] + 0x1000 0x20\n@ ./p:[0x11] < 0x1000\n@ ./p:[0x11] > 0x2000 0x40\n- 0x2000\n! 0x3000 0x10\n= End\n' >"$tmp/w.log"
+"$HEAPKIT" import mtrace "$tmp/w.log" -o "$tmp/w.txt" 2>"$tmp/w.err"
+expect "import of a written log" $? 0
+expect_in "$tmp/w.txt" "written log: realloc that moved" '^0 0 r 0 64 @1$'
+expect_in "$tmp/w.txt" "written log: free after it" '^0 0 f 0$'
+printf '= Start\n@ ./p:[0x10] + 0x1000 0x20\n@ ./p:[0x10] * 0x1000\n' >"$tmp/bad.log"
+"$HEAPKIT" import mtrace "$tmp/bad.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import of a bad log" $? 2
+expect_in "$tmp/bad.err" "bad log message" "^heapkit: $tmp/bad.log:3: not a glibc malloc trace line"
+printf '@ ./p:[0x10] > 0x1000 0x20\n' >"$tmp/bad2.log"
+"$HEAPKIT" import mtrace "$tmp/bad2.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import: '>' alone" $? 2
+expect_in "$tmp/bad.err" "'>' alone message" "^heapkit: $tmp/bad2.log:1: a '>' line without"
+"$HEAPKIT" import mtrace 2>/dev/null; expect "import without a log" $? 2
+
 if [ "$QUICK" = "--quick" ]; then finish; exit $?; fi
 
 # ---- real programs from Debian ----
