@@ -1,8 +1,9 @@
 # tests/tests.mk -- every test program; `make test` runs them all through tests/run.sh.
 POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu libc hkfit
-LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies \
+LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_walk $(BUILD)/tests/test_policies \
              $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
+$(BUILD)/tests/test_walk: $(BUILD)/obj/tests/unit/test_walk.o $(LAB_LIB)
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
 $(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
     $(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
