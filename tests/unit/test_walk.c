@@ -48,11 +48,12 @@ static void damage(void *ctx, const lab_region_t *g)
         holding = true;
         return;
     }
-    if (!done && ((block && (fault == F_BLOCK_AS_META || fault == F_MISALIGNED)) ||
-                  (free_block && fault == F_DROP_FREE) ||
-                  (r.kind == LAB_REGION_META && (fault == F_OUTSIDE || fault == F_EMPTY ||
-                                                 fault == F_META_PAYLOAD || fault == F_META_AS_DEAD)) ||
-                  fault == F_REPEAT)) {
+    bool meta = r.kind == LAB_REGION_META;
+    bool applies = (block && (fault == F_BLOCK_AS_META || fault == F_MISALIGNED)) ||
+                   (free_block && fault == F_DROP_FREE) || fault == F_REPEAT ||
+                   (meta && (fault == F_OUTSIDE || fault == F_EMPTY || fault == F_META_PAYLOAD ||
+                             fault == F_META_AS_DEAD));
+    if (!done && applies) {
         done = true;
         switch (fault) {
         case F_DROP_FREE:
