@@ -1,9 +1,12 @@
 # tests/tests.mk -- every test program; `make test` runs them all through tests/run.sh.
 POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu libc hkfit
 LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_walk $(BUILD)/tests/test_policies \
-             $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
+             $(POLICY_TESTS:%=$(BUILD)/tests/test_%) $(BUILD)/tests/test_layout
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
 $(BUILD)/tests/test_walk: $(BUILD)/obj/tests/unit/test_walk.o $(LAB_LIB)
+# The layouts of `heapkit map`: tools/layout.c alone, on traces built in memory.
+$(BUILD)/tests/test_layout: $(BUILD)/obj/tests/tools/test_layout.o $(BUILD)/obj/tools/layout.o \
+    $(LAB_LIB)
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
 $(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
     $(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
@@ -11,6 +14,7 @@ $(LAB_TESTS):
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
+$(BUILD)/obj/tests/tools/%.o: CPPFLAGS += -Itools
 
 tests: $(LAB_TESTS)
 .PHONY: tests test-lab test-clang
