@@ -27,6 +27,7 @@ TEST_TRACES := $(wildcard ../shared/traces/*.rep) $(wildcard traces/*.rep)
 test-lab: $(LAB_TESTS) $(HEAPKIT)
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
+	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hygiene.sh $(HEAPKIT)" \
 	    "$(HEAPKIT) replay --policy all --check-every 50 --repeat 1 $(TEST_TRACES)"

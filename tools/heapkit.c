@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gen.h"
+#include "map.h"
 #include "policy.h"
 #include "replay.h"
 #include "report.h"
@@ -36,6 +37,7 @@ static const char main_usage[] =
     "                         replay CS:APP malloc-lab traces against policies, check\n"
     "                         every block, and measure space and speed\n"
     "  gen [OPTIONS]          write a seeded synthetic trace (heapkit gen --help)\n"
+    "  map [OPTIONS] TRACE    draw one policy's heap over a trace as SVG (heapkit map --help)\n"
     "  help                   this text\n"
     "\n"
     "`heapkit replay --help` describes the replay options and columns.\n";
@@ -303,6 +305,8 @@ int main(int argc, char **argv)
         return replay_main(argc - 1, argv + 1);
     if (strcmp(cmd, "gen") == 0)
         return gen_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "map") == 0)
+        return map_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_BAD_INPUT;
 }

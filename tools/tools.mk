@@ -1,7 +1,7 @@
 # tools/tools.mk -- the `heapkit` command.
 TOOL_SRCS := tools/heapkit.c tools/trace.c tools/replay.c tools/liveset.c tools/pattern.c \
              tools/report.c tools/gen.c
-TOOL_SRCS += tools/layout.c tools/svg.c
+TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
