@@ -366,7 +366,7 @@ static const char map_usage[] =
     "                     libc cannot be drawn: the system heap cannot be walked)\n"
     "  --align N          payload alignment: 8 or 16 (default 16)\n"
     "  --columns N        layouts sampled at evenly spaced ops, 1-4000 (default 600)\n"
-    "  --check            verify the walk contract and the layout at every layout\n"
+    "  --check            verify the walk contract at every layout, and the layouts\n"
     "  -o, --output FILE  where the SVG goes (default: standard output)\n"
     "  -h, --help         this text\n"
     "\n"

@@ -105,19 +105,6 @@ static inline long pt_walk(lab_heap_t *h, lab_region_t *out, size_t cap)
     return lab_walk(h, pt_collect_region, &c) < 0 ? -1 : (long)c.n;
 }
 
-/* The bytes of h's walk in regions of `kind`. */
-static inline size_t pt_walk_bytes(lab_heap_t *h, lab_region_kind_t kind)
-{
-    long n = pt_walk(h, NULL, 0);
-    lab_region_t *g = n > 0 ? calloc((size_t)n, sizeof *g) : NULL;
-    size_t bytes = 0;
-    if (g && pt_walk(h, g, (size_t)n) == n)
-        for (long i = 0; i < n; i++)
-            bytes += g[i].kind == kind ? g[i].size : 0;
-    free(g);
-    return bytes;
-}
-
 static inline int pt_cmp_ptr(const void *a, const void *b)
 {
     const void *const *pa = a, *const *pb = b;
