@@ -44,7 +44,8 @@
  *                 non-empty
  *              D4 the counters (live_blocks, block_bytes, free_blocks, free_bytes)
  *                 equal what a walk of the blocks finds
- *              buddy_check() verifies D1-D4.
+ *              buddy_check() verifies D1-D4; buddy_walk() reports the blocks of its walk
+ *              (a whole 2^k block, header included, is one BLOCK or FREE region).
  * Cost:        malloc and free O(log heap) (at most one split or merge per order);
  *              growth O(log heap); check O(blocks).
  * Pathology:   internal fragmentation up to 50% (a 2^k + 1 byte request holds
@@ -329,8 +330,9 @@ typedef struct tally {
     size_t free_per_order[NORDERS];
 } tally_t;
 
-/* D1, D2: walks the tiling; returns false when the walk cannot continue. */
-static bool walk_blocks(const buddy_t *b, lab_report_t *r, tally_t *t)
+/* D1, D2: walks the tiling, for check() and walk() (which passes fn: each block is a BLOCK
+ * or FREE region); returns false when the walk cannot continue. */
+static bool walk_blocks(const buddy_t *b, lab_report_t *r, tally_t *t, lab_walk_fn fn, void *ctx)
 {
     size_t off = 0, brk = b->mem->brk;
     while (off < brk) {
@@ -342,6 +344,9 @@ static bool walk_blocks(const buddy_t *b, lab_report_t *r, tally_t *t)
                            (unsigned long long)tag);
             return false;
         }
+        lab_walk_emit(fn, ctx, tag_at(b, off), order_bytes(k),
+                      free ? LAB_REGION_FREE : LAB_REGION_BLOCK,
+                      free ? NULL : b->mem->base + off + b->hdr);
         if (free) {
             LAB_EXPECT(r, !buddy_is_free(b, off, k),
                        "D2: free block at %zu and its buddy (order %u) are both free", off, k);
@@ -383,7 +388,7 @@ static int buddy_check(void *st, lab_report_t *r)
     int before = r->count;
     tally_t t;
     memset(&t, 0, sizeof t);
-    if (!walk_blocks(b, r, &t))
+    if (!walk_blocks(b, r, &t, NULL, NULL))
         return r->count - before;
     for (unsigned k = 0; k < NORDERS; k++)
         check_list(b, r, k, t.free_per_order[k]);
@@ -394,6 +399,15 @@ static int buddy_check(void *st, lab_report_t *r)
                "D4: walk finds %zu free blocks (%zu bytes), counters say %zu (%zu)", t.free,
                t.free_bytes, b->free_blocks, b->free_bytes);
     return r->count - before;
+}
+
+/* The blocks tile the region and carry their headers: no META at all. */
+static void buddy_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    tally_t t;
+    memset(&t, 0, sizeof t);
+    walk_blocks(st, &unused, &t, fn, ctx);
 }
 
 static void buddy_stats(void *st, lab_stats_t *s)
@@ -426,4 +440,5 @@ const lab_policy_t lab_policy_buddy = {
     .usable_size = buddy_usable_size,
     .check = buddy_check,
     .stats = buddy_stats,
+    .walk = buddy_walk,
 };

@@ -241,6 +241,14 @@ int lab_check(lab_heap_t *h, lab_report_t *r)
     return r->count - before;
 }
 
+int lab_walk(lab_heap_t *h, lab_walk_fn fn, void *ctx)
+{
+    if (!h->policy->walk)
+        return -1;
+    h->policy->walk(h->state, fn, ctx);
+    return 0;
+}
+
 void lab_stats(lab_heap_t *h, lab_stats_t *s)
 {
     memset(s, 0, sizeof *s);

@@ -56,6 +56,12 @@ size_t    lab_usable_size(lab_heap_t *h, const void *p);
 /* Runs the memory source's and the policy's checks; returns the number of violations. */
 int  lab_check(lab_heap_t *h, lab_report_t *r);
 void lab_stats(lab_heap_t *h, lab_stats_t *s);
+/* Calls fn for every region of the heap's footprint (policy.h, the walk contract).
+ * Returns 0, or -1 when the policy cannot be walked (libc). */
+int lab_walk(lab_heap_t *h, lab_walk_fn fn, void *ctx);
+/* walk.c: runs the walk and verifies W1-W6 against the memory source and the stats.
+ * Returns the number of violations (also in r->count), or -1 when there is no walk. */
+int lab_walk_check(lab_heap_t *h, lab_report_t *r);
 /* Bytes held from the memory source now / at most so far (the system's, for libc). */
 size_t lab_footprint(lab_heap_t *h);
 size_t lab_peak_footprint(lab_heap_t *h);

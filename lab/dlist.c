@@ -199,7 +199,7 @@ static void *dlist_realloc(void *st, void *p, size_t n, lab_err_t *err)
         .variant = fit_, .state_size = sizeof(dlist_t), .init = dlist_init,                        \
         .malloc = dlist_malloc, .free = dlist_free, .realloc = dlist_realloc,                      \
         .usable_size = lab_tagheap_usable_size, .check = lab_tagheap_check,                        \
-        .stats = lab_tagheap_stats,                                                                \
+        .stats = lab_tagheap_stats, .walk = lab_tagheap_walk,                                      \
     }
 
 const lab_policy_t lab_policy_dlist_first = DLIST_POLICY(FIT_FIRST, "dlist-first", "first fit");

@@ -67,7 +67,9 @@
  *              G8 the counters (live, block bytes, binned chunks and bytes) match G1-G7
  *              G9 allocated region chunks carry the stamp of their address; free
  *                 chunks and the top carry none
- *              gnu_check() verifies G1-G9.
+ *              gnu_check() verifies G1-G9; gnu_walk() reports its walks: the pad (META),
+ *              each region chunk (BLOCK or FREE), the top (FREE: the stats count it as
+ *              a free block), each mapped chunk (BLOCK, pad and page rounding included).
  * Cost:        malloc O(1) from an exact bin, else a bitmap scan plus the length of one
  *              ranged bin; free O(1) plus a sorted insert into a ranged bin; mapped
  *              requests cost one system call each way.
@@ -602,8 +604,9 @@ typedef struct census {
     size_t live, live_bytes, free_chunks, free_bytes, bin_chunks, bin_bytes, maps, map_bytes;
 } census_t;
 
-/* G1-G5: walks the region chunk by chunk up to the top. */
-static void check_region(const gnu_t *g, lab_report_t *r, census_t *c)
+/* G1-G5: walks the region chunk by chunk up to the top, for check() and walk(), which
+ * passes fn: the pad in front (META), each chunk (BLOCK or FREE), the top (FREE). */
+static void check_region(const gnu_t *g, lab_report_t *r, census_t *c, lab_walk_fn fn, void *ctx)
 {
     char *lo = (char *)lab_mem_lo(g->mem), *hi = (char *)lab_mem_hi(g->mem);
     LAB_EXPECT(r, g->first == lo + g->unit, "G1: first chunk at %p, region at %p", (void *)g->first,
@@ -612,6 +615,7 @@ static void check_region(const gnu_t *g, lab_report_t *r, census_t *c)
         lab_report_add(r, "G1: top %p outside the region", (void *)g->top);
         return;
     }
+    lab_walk_emit(fn, ctx, lo, (size_t)(g->first - lo) - LAB_WORD, LAB_REGION_META, NULL);
     bool below_free = false;
     char *bp = g->first;
     for (; bp < g->top; bp += size_of(bp)) {
@@ -624,6 +628,9 @@ static void check_region(const gnu_t *g, lab_report_t *r, census_t *c)
         LAB_EXPECT(r, !(tag & TAG_MAPPED), "G7: region chunk %p is flagged MAPPED", (void *)bp);
         LAB_EXPECT(r, is_alloc(tag) ? stamped(g, bp, tag) : !(tag & ~SIZE_BITS),
                    "G9: chunk %p has a wrong stamp", (void *)bp);
+        lab_walk_emit(fn, ctx, lab_hdr(bp), size,
+                      is_alloc(tag) ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                      is_alloc(tag) ? bp : NULL);
         if (is_alloc(tag)) {
             c->live++;
             c->live_bytes += size;
@@ -647,6 +654,8 @@ static void check_region(const gnu_t *g, lab_report_t *r, census_t *c)
                "G1: top of %zu bytes at %p, the break is at %p", size, (void *)g->top, (void *)hi);
     LAB_EXPECT(r, !below_free, "G3: the chunk below the top is free");
     LAB_EXPECT(r, prev_alloc(tag) == !below_free, "G4: the top has a wrong P bit");
+    lab_walk_emit(fn, ctx, lab_hdr(g->top), (size_t)(hi - g->top) + LAB_WORD, LAB_REGION_FREE,
+                  NULL);
 }
 
 /* G6 for bin i. */
@@ -673,8 +682,8 @@ static void check_bin(const gnu_t *g, size_t i, lab_report_t *r, census_t *c)
     }
 }
 
-/* G7: every live mapping is one of our mapped chunks. */
-static void check_mappings(const gnu_t *g, lab_report_t *r, census_t *c)
+/* G7: every live mapping is one of our mapped chunks (for walk(): a BLOCK each). */
+static void check_mappings(const gnu_t *g, lab_report_t *r, census_t *c, lab_walk_fn fn, void *ctx)
 {
     const lab_mem_t *m = g->mem;
     for (size_t i = 0; i < m->map_count; i++) {
@@ -682,6 +691,7 @@ static void check_mappings(const gnu_t *g, lab_report_t *r, census_t *c)
         LAB_EXPECT(r, *lab_hdr(bp) == lab_tag(m->maps[i].size, TAG_MAPPED | LAB_TAG_ALLOC),
                    "G7: mapping %p of %zu bytes has header %#zx", (void *)m->maps[i].addr,
                    m->maps[i].size, *lab_hdr(bp));
+        lab_walk_emit(fn, ctx, (void *)m->maps[i].addr, m->maps[i].size, LAB_REGION_BLOCK, bp);
         c->maps++;
         c->map_bytes += m->maps[i].size;
     }
@@ -692,12 +702,12 @@ static int gnu_check(void *st, lab_report_t *r)
     gnu_t *g = st;
     int before = r->count;
     census_t c = {0};
-    check_region(g, r, &c);
+    check_region(g, r, &c, NULL, NULL);
     if (r->count != before)
         return r->count - before; /* the walk is unreliable: bin checks would mislead */
     for (size_t i = 0; i < NBINS; i++)
         check_bin(g, i, r, &c);
-    check_mappings(g, r, &c);
+    check_mappings(g, r, &c, NULL, NULL);
     LAB_EXPECT(r, c.bin_chunks == c.free_chunks && c.bin_bytes == c.free_bytes,
                "G6: bins hold %zu chunks (%zu bytes), the walk found %zu (%zu bytes)", c.bin_chunks,
                c.bin_bytes, c.free_chunks, c.free_bytes);
@@ -709,6 +719,15 @@ static int gnu_check(void *st, lab_report_t *r)
                "G8: bin counters %zu/%zu, found %zu/%zu", g->bin_blocks, g->bin_bytes, c.bin_chunks,
                c.bin_bytes);
     return r->count - before;
+}
+
+/* The region's walk, then the mappings': the walks of gnu_check. */
+static void gnu_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    census_t c = {0};
+    check_region(st, &unused, &c, fn, ctx);
+    check_mappings(st, &unused, &c, fn, ctx);
 }
 
 /* ---- Statistics ---- */
@@ -748,4 +767,5 @@ const lab_policy_t lab_policy_gnu = {
     .usable_size = gnu_usable_size,
     .check = gnu_check,
     .stats = gnu_stats,
+    .walk = gnu_walk,
 };

@@ -71,7 +71,10 @@
  *              H7 every mapping of the memory source is a live block; live_blocks and
  *                 block_bytes equal the slots, spans and mappings found; run_slots and
  *                 run_slot_bytes equal the capacity of the runs found
- *              hkfit_check() verifies H1-H7.
+ *              hkfit_check() verifies H1-H7; hkfit_walk() reports its walk of the spans
+ *              (pad, run headers and tails, the run index's span: META; free spans and
+ *              free slots, fresh ones included: FREE; slots in use, large spans: BLOCK),
+ *              then each mapping (BLOCK).
  * Cost:        small malloc O(1); free O(1) on a page cache hit: a pointer outside its
  *              page's run range is settled by the entry, one inside it walks the spans of
  *              the page from the lowest run up to it (O(log runs) more on a miss); the tag
@@ -989,14 +992,39 @@ static void *hkfit_realloc(void *stp, void *p, size_t n, lab_err_t *err)
 
 /* ---- Checker ---- */
 
+#define RUN_SLOTS_MAX (RUN_SPAN_MAX / 8) /* more slots than any run has (H6) */
+
+/* What the walk of the spans finds; it reports regions to fn when fn is not NULL. */
 typedef struct walk {
     size_t live, bytes, free_spans, free_bytes, runs, partial, run_slots, run_slot_bytes;
+    lab_walk_fn fn;
+    void *ctx;
 } walk_t;
+
+/* Run s as regions: its tag and header (META), each slot (BLOCK when it was handed out and
+ * is not on the free list, whose slots are the bits of `freed`; else FREE), its tail. */
+static void emit_run(uint8_t *s, const uint64_t *freed, walk_t *w)
+{
+    run_t *run = run_of(s);
+    size_t cap = run_cap(s), slot = slot_size(run);
+    lab_walk_emit(w->fn, w->ctx, s, HDR + RUN_HDR, LAB_REGION_META, NULL);
+    uint8_t *p = slots(s);
+    for (size_t i = 0; i < cap; i++, p += slot) {
+        bool live = i < run->fresh && !(freed[i / 64] >> (i % 64) & 1);
+        lab_walk_emit(w->fn, w->ctx, p, slot, live ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                      live ? p : NULL);
+    }
+    lab_walk_emit(w->fn, w->ctx, p, (size_t)(s + sz(s) - p), LAB_REGION_META, NULL);
+}
 
 static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
 {
     run_t *run = run_of(s);
     size_t cap = run_cap(s), nfree = 0, slot = slot_size(run);
+    uint64_t freed[RUN_SLOTS_MAX / 64]; /* the walk's: slots on the free list */
+    bool emit = w->fn && cap <= RUN_SLOTS_MAX; /* a damaged size: H6 reports it */
+    if (emit)
+        memset(freed, 0, (cap + 63) / 64 * sizeof *freed);
     LAB_EXPECT(r, slot >= h->align && slot <= SMALL_MAX && slot % h->align == 0,
                "H5: run %p has slot size %zu", (void *)s, slot);
     LAB_EXPECT(r, run->used >= 1 && run->used <= cap && run->fresh <= cap,
@@ -1006,6 +1034,8 @@ static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
             lab_report_add(r, "H5: run %p free list broken at slot %u", (void *)s, i);
             return;
         }
+        if (emit && i < cap)
+            freed[i / 64] |= (uint64_t)1 << (i % 64);
         i = (unsigned)(ld(slots(s) + i * slot) & 0xffff);
     }
     LAB_EXPECT(r, run->used + nfree == run->fresh, "H5: run %p used %u + free %zu != fresh %u",
@@ -1019,6 +1049,10 @@ static void check_run(hkfit_t *h, uint8_t *s, lab_report_t *r, walk_t *w)
     w->runs++;
     w->run_slots += cap;
     w->run_slot_bytes += cap * slot;
+    if (emit)
+        emit_run(s, freed, w);
+    else
+        lab_walk_emit(w->fn, w->ctx, s, sz(s), LAB_REGION_META, NULL);
 }
 
 static void check_free_span(hkfit_t *h, uint8_t *s, bool prev_free, lab_report_t *r, walk_t *w)
@@ -1036,9 +1070,13 @@ static void check_free_span(hkfit_t *h, uint8_t *s, bool prev_free, lab_report_t
     w->free_bytes += z;
 }
 
+/* H1-H5 over the spans that tile the region, for check() and walk() (w->fn): the pad
+ * below the first span and the run index's span are META, a free span FREE, a large
+ * block BLOCK, a run its header, slots and tail. */
 static void check_spans(hkfit_t *h, lab_report_t *r, walk_t *w)
 {
     bool prev_alloc = true;
+    lab_walk_emit(w->fn, w->ctx, h->base, h->top > h->base ? h->pad : 0, LAB_REGION_META, NULL);
     for (uint8_t *s = lo(h); s < hi(h);) {
         uint64_t t = ld(s);
         size_t z = (size_t)(t & SIZE_MASK);
@@ -1047,13 +1085,17 @@ static void check_spans(hkfit_t *h, lab_report_t *r, walk_t *w)
             return;
         }
         LAB_EXPECT(r, ((t & F_PREV) != 0) == prev_alloc, "H2: span %p P bit wrong", (void *)s);
-        if (!(t & F_ALLOC))
+        if (!(t & F_ALLOC)) {
             check_free_span(h, s, !prev_alloc, r, w);
-        else if (t & F_RUN)
+            lab_walk_emit(w->fn, w->ctx, s, z, LAB_REGION_FREE, NULL);
+        } else if (t & F_RUN) {
             check_run(h, s, r, w);
-        else if (s != h->rix_span) {
+        } else if (s != h->rix_span) {
             w->live++;
             w->bytes += z;
+            lab_walk_emit(w->fn, w->ctx, s, z, LAB_REGION_BLOCK, s + HDR);
+        } else {
+            lab_walk_emit(w->fn, w->ctx, s, z, LAB_REGION_META, NULL);
         }
         prev_alloc = (t & F_ALLOC) != 0;
         s += z;
@@ -1135,6 +1177,21 @@ static int hkfit_check(void *stp, lab_report_t *r)
     return r->count - before;
 }
 
+/* The spans' walk of hkfit_check, then each mapping: a header-less block. */
+static void hkfit_walk(void *stp, lab_walk_fn fn, void *ctx)
+{
+    hkfit_t *h = stp;
+    lab_report_t unused = {0};
+    walk_t w = {0};
+    w.fn = fn;
+    w.ctx = ctx;
+    check_spans(h, &unused, &w);
+    for (size_t i = 0; i < h->mem->map_count; i++) {
+        const lab_mapping_t *m = &h->mem->maps[i];
+        lab_walk_emit(fn, ctx, (void *)m->addr, m->size, LAB_REGION_BLOCK, (void *)m->addr);
+    }
+}
+
 static void hkfit_stats(void *stp, lab_stats_t *s)
 {
     hkfit_t *h = stp;
@@ -1170,4 +1227,5 @@ const lab_policy_t lab_policy_hkfit = {
     .usable_size = hkfit_usable_size,
     .check = hkfit_check,
     .stats = hkfit_stats,
+    .walk = hkfit_walk,
 };

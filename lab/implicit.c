@@ -37,7 +37,8 @@
  *              I5 no two adjacent blocks are both free (coalescing is immediate)
  *              I6 the allocated blocks number live_blocks and their sizes sum to block_bytes
  *              I7 the rover (next fit) is the start of a block or the epilogue
- *              implicit_check() verifies I1-I7.
+ *              implicit_check() verifies I1-I7; implicit_walk() reports the same walk:
+ *              [base, first block) and the epilogue as META, then each block.
  * Cost:        malloc O(blocks), allocated and free alike; free O(1); check O(blocks).
  * Pathology:   every search walks past every allocated block, so malloc slows down as
  *              the heap fills; next fit is faster but scatters small blocks over the
@@ -345,11 +346,14 @@ static size_t implicit_usable_size(void *st, const void *p)
 
 /* ---- Checker and statistics ---- */
 
-static int implicit_check(void *st, lab_report_t *r)
+/* I1-I7: the walk of check() and walk(), which passes fn: lead-in and prologue, the
+ * blocks, the epilogue header. */
+static int implicit_scan(implicit_t *h, lab_report_t *r, lab_walk_fn fn, void *ctx)
 {
-    implicit_t *h = st;
     int before = r->count;
     char *end = epilogue(h), *prologue = h->first - h->align;
+    char *lo = (char *)lab_mem_lo(h->mem);
+    lab_walk_emit(fn, ctx, lo, (size_t)(h->first - lo) - LAB_WORD, LAB_REGION_META, NULL);
     LAB_EXPECT(r, *lab_hdr(prologue) == lab_tag(h->align, LAB_TAG_ALLOC | LAB_TAG_PREV_ALLOC),
                "I1: prologue header %#zx", *lab_hdr(prologue));
     LAB_EXPECT(r, lab_tag_size(*lab_hdr(end)) == 0 && lab_blk_is_alloc(end),
@@ -365,6 +369,9 @@ static int implicit_check(void *st, lab_report_t *r)
         }
         LAB_EXPECT(r, lab_tag_has_prev_alloc(tag) == below_alloc,
                    "I3: block %p prev-alloc bit is wrong", (void *)bp);
+        lab_walk_emit(fn, ctx, lab_hdr(bp), size,
+                      lab_tag_is_alloc(tag) ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                      lab_tag_is_alloc(tag) ? bp : NULL);
         if (lab_tag_is_alloc(tag)) {
             live++;
             live_bytes += size;
@@ -384,7 +391,17 @@ static int implicit_check(void *st, lab_report_t *r)
                live_bytes, h->live_blocks, h->block_bytes);
     LAB_EXPECT(r, h->fit != FIT_NEXT || rover_seen, "I7: rover %p is not a block",
                (void *)h->rover);
+    if (bp == end)
+        lab_walk_emit(fn, ctx, lab_hdr(end), LAB_WORD, LAB_REGION_META, NULL);
     return r->count - before;
+}
+
+static int implicit_check(void *st, lab_report_t *r) { return implicit_scan(st, r, NULL, NULL); }
+
+static void implicit_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    implicit_scan(st, &unused, fn, ctx);
 }
 
 static void implicit_stats(void *st, lab_stats_t *s)
@@ -417,6 +434,7 @@ static void implicit_stats(void *st, lab_stats_t *s)
         .usable_size = implicit_usable_size,                                                       \
         .check = implicit_check,                                                                   \
         .stats = implicit_stats,                                                                   \
+        .walk = implicit_walk,                                                                     \
     }
 
 const lab_policy_t lab_policy_implicit_first = IMPLICIT_POLICY("first", FIT_FIRST, "first fit");

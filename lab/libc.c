@@ -21,7 +21,8 @@
  * Invariants:  L1 live_blocks == 0 exactly when block_bytes == 0
  *              L2 block_bytes >= live_blocks * (LIBC_HDR + 1): every block has a header
  *                 and at least one usable byte
- *              libc_check() verifies L1-L2; there is nothing else it can walk.
+ *              libc_check() verifies L1-L2; there is nothing else it can walk, and for the
+ *              same reason it has no walk() (lab_walk() returns -1: nothing to draw).
  * Cost:        the system's; mallinfo2 (stats only) walks glibc's bins.
  * Pathology:   free performs no validation: glibc aborts on most bad frees, so the
  *              conformance suite skips the bad-free tests for LAB_USES_SYSTEM.

@@ -32,7 +32,8 @@
  *              L3 the free list holds exactly the FREED blocks, in increasing address order
  *              L4 no two adjacent blocks are both free (coalescing is complete)
  *              L5 the LIVE blocks number live_blocks and their sizes sum to block_bytes
- *              list_check() verifies L1-L5.
+ *              list_check() verifies L1-L5; list_walk() reports the blocks of the same
+ *              walk (lead-in META, FREED blocks FREE, LIVE blocks BLOCK).
  * Cost:        malloc O(free blocks) (first fit); free O(free blocks) (sorted insertion);
  *              check O(blocks).
  * Pathology:   both malloc and free walk the list, so a heap with many small holes makes
@@ -307,11 +308,13 @@ static size_t list_usable_size(void *st, const void *p)
 
 /* ---- Checker and statistics ---- */
 
-static int list_check(void *st, lab_report_t *r)
+/* L1-L5: the walk of check() and walk(), which passes fn: the lead-in, then the blocks. */
+static int list_scan(list_t *h, lab_report_t *r, lab_walk_fn fn, void *ctx)
 {
-    list_t *h = st;
     int before = r->count;
     uint8_t *at = h->first, *end = lab_mem_hi(h->mem);
+    lab_walk_emit(fn, ctx, lab_mem_lo(h->mem), (size_t)(at - lab_mem_lo(h->mem)), LAB_REGION_META,
+                  NULL);
     blk_t *expected = h->head; /* the next FREED block must be this list entry */
     bool list_ok = true, prev_free = false;
     size_t live = 0, live_bytes = 0;
@@ -331,9 +334,13 @@ static int list_check(void *st, lab_report_t *r)
             }
             if (list_ok)
                 expected = b->next;
+            lab_walk_emit(fn, ctx, b, b->size, LAB_REGION_FREE, NULL);
         } else if (is_live(b)) {
             live++;
             live_bytes += b->size;
+            lab_walk_emit(fn, ctx, b, b->size, LAB_REGION_BLOCK, payload_of(b));
+        } else {
+            lab_walk_emit(fn, ctx, b, b->size, LAB_REGION_META, NULL); /* damaged: L2 */
         }
         prev_free = is_freed(b);
         at += b->size;
@@ -344,6 +351,14 @@ static int list_check(void *st, lab_report_t *r)
                "L5: walk finds %zu live blocks / %zu bytes, counters say %zu / %zu", live,
                live_bytes, h->live_blocks, h->block_bytes);
     return r->count - before;
+}
+
+static int list_check(void *st, lab_report_t *r) { return list_scan(st, r, NULL, NULL); }
+
+static void list_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    list_scan(st, &unused, fn, ctx);
 }
 
 static void list_stats(void *st, lab_stats_t *s)
@@ -370,4 +385,5 @@ const lab_policy_t lab_policy_list = {
     .usable_size = list_usable_size,
     .check = list_check,
     .stats = list_stats,
+    .walk = list_walk,
 };

@@ -18,7 +18,8 @@
  * Invariants:  N1 blocks tile [base, break) exactly, each size >= 32 and % 16 == 0
  *              N2 every stamp is LIVE or FREED for its own address
  *              N3 the number of LIVE stamps equals the live-block counter
- *              minimal_check() verifies N1-N3.
+ *              minimal_check() verifies N1-N3; minimal_walk() reports the blocks of the
+ *              same walk: live ones as BLOCK, freed ones as DEAD (never reused).
  * Cost:        malloc O(1) but one growth call per request; free O(1).
  * Pathology:   never reuses memory: utilization falls to live/total-ever-allocated.
  */
@@ -78,17 +79,32 @@ static size_t minimal_usable_size(void *st, const void *p)
     return lab_stamp_usable_size(&minimal_stamp, header_in_region(st, p));
 }
 
+/* N1-N2 over the region: the walk of check() and walk(), which passes fn. */
+static bool minimal_scan(minimal_t *h, lab_report_t *r, lab_stamp_tally_t *t, lab_walk_fn fn,
+                         void *ctx)
+{
+    return lab_stamp_walk(&minimal_stamp, lab_mem_lo(h->mem), lab_mem_hi(h->mem), 2 * HDR_SIZE, 16,
+                          r, t, fn, ctx);
+}
+
 static int minimal_check(void *st, lab_report_t *r)
 {
     minimal_t *h = st;
     int before = r->count;
     lab_stamp_tally_t t;
-    if (!lab_stamp_walk(&minimal_stamp, lab_mem_lo(h->mem), lab_mem_hi(h->mem), 2 * HDR_SIZE,
-                        16, r, &t))
+    if (!minimal_scan(h, r, &t, NULL, NULL))
         return r->count - before;
     LAB_EXPECT(r, t.blocks == h->live.blocks, "N3: %zu live stamps, counter says %zu", t.blocks,
                h->live.blocks);
     return r->count - before;
+}
+
+/* Every block, live (BLOCK) or freed (DEAD): they tile the region. */
+static void minimal_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    lab_stamp_tally_t t;
+    minimal_scan(st, &unused, &t, fn, ctx);
 }
 
 static void minimal_stats(void *st, lab_stats_t *s)
@@ -109,4 +125,5 @@ const lab_policy_t lab_policy_minimal = {
     .usable_size = minimal_usable_size,
     .check = minimal_check,
     .stats = minimal_stats,
+    .walk = minimal_walk,
 };

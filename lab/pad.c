@@ -24,7 +24,8 @@
  *              D2 first <= pad <= break and pad + HDR_SIZE is align aligned
  *              D3 every stamp is LIVE or FREED for its own address
  *              D4 the LIVE blocks number live.blocks and their sizes sum to live.bytes
- *              pad_check() verifies D1-D4.
+ *              pad_check() verifies D1-D4; pad_walk() reports the same walk: lead (META),
+ *              live blocks (BLOCK), freed blocks (DEAD: never reused), the pad (FREE).
  * Cost:        malloc O(1), one growth call per PAD_GROWTH bytes at most; free O(1).
  * Pathology:   never reuses memory: utilization falls to live / total ever allocated,
  *              and the pad left at the top is up to PAD_GROWTH bytes of footprint nobody uses.
@@ -118,23 +119,43 @@ static size_t pad_usable_size(void *st, const void *p)
 
 /* ---- Checker and statistics ---- */
 
+/* D1-D3: the walk of check() and walk(), which passes fn: the lead-in, the blocks handed
+ * out, then the pad. False when the blocks cannot be walked. */
+static bool pad_scan(pad_t *h, lab_report_t *r, lab_stamp_tally_t *t, lab_walk_fn fn, void *ctx)
+{
+    uint8_t *at = h->first, *end = h->pad, *brk = lab_mem_hi(h->mem);
+    bool pad_aligned = (uintptr_t)(end + HDR_SIZE) % h->align == 0;
+    LAB_EXPECT(r, at <= end && end <= brk && pad_aligned,
+               "D2: pad %p outside [first, break] or misaligned", (void *)end);
+    if (end > brk)
+        return false; /* walking to `pad` would leave the region */
+    lab_walk_emit(fn, ctx, lab_mem_lo(h->mem), (size_t)(at - lab_mem_lo(h->mem)), LAB_REGION_META,
+                  NULL);
+    if (!lab_stamp_walk(&pad_stamp, at, end, h->min_block, h->align, r, t, fn, ctx))
+        return false;
+    lab_walk_emit(fn, ctx, end, pad_room(h), LAB_REGION_FREE, NULL);
+    return true;
+}
+
 static int pad_check(void *st, lab_report_t *r)
 {
     pad_t *h = st;
     int before = r->count;
-    uint8_t *at = h->first, *end = h->pad;
-    bool pad_aligned = (uintptr_t)(end + HDR_SIZE) % h->align == 0;
-    LAB_EXPECT(r, at <= end && end <= lab_mem_hi(h->mem) && pad_aligned,
-               "D2: pad %p outside [first, break] or misaligned", (void *)end);
-    if (end > lab_mem_hi(h->mem))
-        return r->count - before; /* walking to `pad` would leave the region */
     lab_stamp_tally_t t;
-    if (!lab_stamp_walk(&pad_stamp, at, end, h->min_block, h->align, r, &t))
+    if (!pad_scan(h, r, &t, NULL, NULL))
         return r->count - before;
     LAB_EXPECT(r, t.blocks == h->live.blocks && t.bytes == h->live.bytes,
                "D4: walk finds %zu live blocks / %zu bytes, counters say %zu / %zu", t.blocks,
                t.bytes, h->live.blocks, h->live.bytes);
     return r->count - before;
+}
+
+/* The lead-in (META), the blocks (BLOCK or, freed, DEAD), the pad (FREE). */
+static void pad_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    lab_stamp_tally_t t;
+    pad_scan(st, &unused, &t, fn, ctx);
 }
 
 /* The pad is the one free block: the next requests that fit are carved from it. */
@@ -159,4 +180,5 @@ const lab_policy_t lab_policy_pad = {
     .usable_size = pad_usable_size,
     .check = pad_check,
     .stats = pad_stats,
+    .walk = pad_walk,
 };

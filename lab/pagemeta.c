@@ -44,7 +44,9 @@
  *                 (prev links agree)
  *              P6 live_blocks and block_bytes equal the objects in use (class size
  *                 each) plus the allocated runs (whole pages each)
- *              pagemeta_check() verifies P1-P6.
+ *              pagemeta_check() verifies P1-P6; pagemeta_walk() reports its walk of the
+ *              table: each object of a small page (BLOCK or FREE) and the page's tail
+ *              (META), each run (BLOCK or FREE), then the table's mapping (META).
  * Cost:        small malloc and free O(1) (a division for the slot); runs O(free
  *              runs) to place, O(pages) to mark; check O(pages + free objects).
  * Pathology:   pages never change class, so memory freed in one class cannot serve
@@ -412,9 +414,26 @@ static void *pagemeta_realloc(void *st, void *p, size_t n, lab_err_t *err)
 
 /* ---- Checker, stats ---- */
 
+/* What the walk of the page table finds; it reports regions to fn when fn is not NULL. */
 typedef struct tally {
     size_t live, bytes, free_runs, free_slots[MAX_CLASSES];
+    lab_walk_fn fn;
+    void *ctx;
 } tally_t;
+
+/* The objects of small page i in address order (live: BLOCK, free: FREE), then its tail. */
+static void emit_objects(const pagemeta_t *h, size_t i, lab_walk_fn fn, void *ctx)
+{
+    const page_t *pe = pg(h, i);
+    size_t size = h->size[pe->cls], cap = h->capacity[pe->cls];
+    const uint8_t *obj = page_addr(h, i);
+    for (size_t k = 0; k < cap; k++, obj += size) {
+        bool live = pe->bits[k / 64] >> (k % 64) & 1;
+        lab_walk_emit(fn, ctx, obj, size, live ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                      live ? obj : NULL);
+    }
+    lab_walk_emit(fn, ctx, obj, PAGE - cap * size, LAB_REGION_META, NULL);
+}
 
 /* P3 for small page i. */
 static void check_small(const pagemeta_t *h, size_t i, lab_report_t *r, tally_t *t)
@@ -424,6 +443,8 @@ static void check_small(const pagemeta_t *h, size_t i, lab_report_t *r, tally_t 
         lab_report_add(r, "P3: page %zu has class %u", i, pe->cls);
         return;
     }
+    if (t->fn)
+        emit_objects(h, i, t->fn, t->ctx);
     size_t cap = h->capacity[pe->cls], set = 0;
     for (size_t w = 0; w < 4; w++) {
         uint64_t past = w * 64 >= cap         ? ~(uint64_t)0
@@ -455,6 +476,9 @@ static size_t check_run(const pagemeta_t *h, size_t i, bool prev_free, lab_repor
                            pg(h, j)->kind);
             return 0;
         }
+    lab_walk_emit(t->fn, t->ctx, page_addr(h, i), n * PAGE,
+                  pe->kind == LARGE ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                  pe->kind == LARGE ? page_addr(h, i) : NULL);
     if (pe->kind == LARGE) {
         t->live++;
         t->bytes += n * PAGE;
@@ -466,7 +490,9 @@ static size_t check_run(const pagemeta_t *h, size_t i, bool prev_free, lab_repor
     return n;
 }
 
-/* P1, P2, P3: walks the page table; false when it cannot continue. */
+/* P1, P2, P3: walks the page table, for check() and walk() (t->fn: each small page's
+ * objects and tail, each run; then the table's own mapping, META); false when it cannot
+ * continue. */
 static bool walk_pages(const pagemeta_t *h, lab_report_t *r, tally_t *t)
 {
     size_t top = npages(h);
@@ -492,6 +518,9 @@ static bool walk_pages(const pagemeta_t *h, lab_report_t *r, tally_t *t)
         }
         prev_free = kind == FREE;
     }
+    const lab_mapping_t *table = h->table ? lab_mem_find_mapping(h->mem, h->table) : NULL;
+    if (table)
+        lab_walk_emit(t->fn, t->ctx, (void *)table->addr, table->size, LAB_REGION_META, NULL);
     return true;
 }
 
@@ -552,6 +581,16 @@ static int pagemeta_check(void *st, lab_report_t *r)
     return r->count - before;
 }
 
+static void pagemeta_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    tally_t t;
+    memset(&t, 0, sizeof t);
+    t.fn = fn;
+    t.ctx = ctx;
+    walk_pages(st, &unused, &t);
+}
+
 static void pagemeta_stats(void *st, lab_stats_t *s)
 {
     pagemeta_t *h = st;
@@ -592,4 +631,5 @@ const lab_policy_t lab_policy_pagemeta = {
     .usable_size = pagemeta_usable_size,
     .check = pagemeta_check,
     .stats = pagemeta_stats,
+    .walk = pagemeta_walk,
 };

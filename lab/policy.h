@@ -15,7 +15,8 @@
  *              numbers, allocated bits), the same for both, and by dispatch.c
  *              (pointer outside the heap, misaligned; unless the policy sets
  *              LAB_SCREENS_POINTERS and does that in its own lookup), never by crashing. check()
- *              walks the whole structure.
+ *              walks the whole structure; walk() reports that structure as regions that
+ *              tile the footprint (the walk contract, W1-W7 below), for tools that draw it.
  */
 #ifndef LAB_POLICY_H
 #define LAB_POLICY_H
@@ -89,6 +90,61 @@ void lab_report_add(lab_report_t *r, const char *fmt, ...)
  * then passes p on unscreened instead of making the same range test twice (hkfit). */
 #define LAB_SCREENS_POINTERS 4u
 
+/* ---- Walking the footprint: what a tool needs to draw the heap ---- */
+
+typedef enum lab_region_kind {
+    LAB_REGION_BLOCK, /* one allocated block: its header, payload, padding, footer; payload set */
+    LAB_REGION_FREE,  /* free space the policy could hand out (a free block, a free slot or
+                         object, a free buddy, the top chunk, the bump pad) */
+    LAB_REGION_META,  /* the policy's own bytes in the footprint: prologue and epilogue, page
+                         table, slab and run headers, the run index, alignment lead-in, and
+                         the tail of a slab or page too short for one more object */
+    LAB_REGION_DEAD,  /* a freed block the policy never hands out again (LAB_NO_REUSE only) */
+} lab_region_kind_t;
+#define LAB_REGION_KINDS 4
+
+typedef struct lab_region {
+    uintptr_t         start;
+    size_t            size;    /* > 0 */
+    lab_region_kind_t kind;
+    const void       *payload; /* BLOCK: the pointer malloc returned for it; else NULL */
+} lab_region_t;
+
+typedef void (*lab_walk_fn)(void *ctx, const lab_region_t *region);
+
+/*
+ * The walk contract. walk(st, fn, ctx) calls fn once per region, and on a heap whose
+ * check() passes the regions satisfy:
+ *   W1 each region has size > 0 and lies inside the heap's memory: inside the region in
+ *      use [lo, break), or inside one live mapping of lab_mem_t
+ *   W2 they come in address order and do not overlap: first those in [lo, break), then
+ *      those of each mapping in turn, in the order of lab_mem_t.maps (ascending)
+ *   W3 they tile the footprint: their sizes sum to lab_footprint() (with W1 and W2, every
+ *      byte of the footprint is in exactly one region)
+ *   W4 the BLOCK regions number stats.live_blocks and their sizes sum to stats.block_bytes;
+ *      each holds its payload, which is cfg.align aligned; other regions have no payload
+ *   W5 the FREE regions number stats.free_blocks, their sizes sum to stats.free_bytes, and
+ *      the largest is stats.largest_free
+ *   W6 DEAD regions appear only in LAB_NO_REUSE policies
+ *   W7 every live payload is the payload of exactly one BLOCK region
+ * walk.c's lab_walk_check() verifies W1-W6 (W7 needs the caller's list of live payloads;
+ * tests/policy/test_policies.c checks it). A policy's walk is the traversal its check()
+ * makes, so the two cannot drift apart; on a damaged heap the walk stops where the
+ * checker would, and the tiling then falls short (W3). The walk does not allocate and
+ * does not change the heap; fn must not call into the heap either.
+ */
+
+/* Reports [start, start + size) to fn; nothing when fn is NULL (a checker running the walk
+ * it shares with walk()) or size is 0 (an empty lead-in). */
+static inline void lab_walk_emit(lab_walk_fn fn, void *ctx, const void *start, size_t size,
+                                 lab_region_kind_t kind, const void *payload)
+{
+    if (!fn || size == 0)
+        return;
+    lab_region_t r = {(uintptr_t)start, size, kind, payload};
+    fn(ctx, &r);
+}
+
 typedef struct lab_policy {
     const char *name;        /* "dlist-best" */
     const char *description; /* one line, shown by `heapkit policies` */
@@ -123,6 +179,9 @@ typedef struct lab_policy {
      * Returns the number of violations (also in r->count). */
     int (*check)(void *st, lab_report_t *r);
     void (*stats)(void *st, lab_stats_t *s);
+    /* Calls fn for every region of the footprint, per the walk contract above. NULL only
+     * for a heap that cannot be walked (libc: the system heap is not ours to read). */
+    void (*walk)(void *st, lab_walk_fn fn, void *ctx);
     /* Releases everything (the memory source is torn down by the driver after). May be NULL. */
     void (*fini)(void *st);
 } lab_policy_t;

@@ -170,4 +170,5 @@ const lab_policy_t lab_policy_segfit = {
     .usable_size = lab_tagheap_usable_size,
     .check = lab_tagheap_check,
     .stats = lab_tagheap_stats,
+    .walk = lab_tagheap_walk,
 };

@@ -44,7 +44,10 @@
  *              S5 live_blocks and block_bytes equal the objects in use (class size
  *                 each) plus the mappings (page-rounded size each); the free-object
  *                 counters equal the free objects on class lists
- *              slab_check() verifies S1-S5.
+ *              slab_check() verifies S1-S5; slab_walk() reports its walk of the slabs
+ *              and mappings: a slab header (FIRST_OBJECT bytes) and a class slab's tail
+ *              are META, each object BLOCK or FREE, a pooled slab's objects area one
+ *              FREE region (the stats count it as one free block), each mapping a BLOCK.
  * Cost:        malloc O(bitmap words) worst case, O(1) typically; free O(1);
  *              large blocks one mmap/munmap each; check O(slabs + mappings).
  * Pathology:   every class in use holds at least one 64 KiB slab, so a small heap
@@ -409,30 +412,72 @@ static size_t check_list(const slab_t *list, uint32_t cls, size_t limit, lab_rep
     return count;
 }
 
+/* What the walk of the slabs and mappings finds. */
+typedef struct census {
+    size_t nslabs, live, bytes, pooled, large;
+    size_t open[MAX_CLASSES]; /* slabs of each class with a free object */
+} census_t;
+
+/* The objects of class slab s in address order (live: BLOCK, free: FREE), then its tail. */
+static void emit_objects(const slab_t *s, lab_walk_fn fn, void *ctx)
+{
+    const uint8_t *obj = (const uint8_t *)s + FIRST_OBJECT;
+    for (uint32_t i = 0; i < s->capacity; i++, obj += s->size) {
+        bool live = s->bits[i / 64] >> (i % 64) & 1;
+        lab_walk_emit(fn, ctx, obj, s->size, live ? LAB_REGION_BLOCK : LAB_REGION_FREE,
+                      live ? obj : NULL);
+    }
+    size_t tail = (size_t)((const uint8_t *)s + SLAB_SIZE - obj);
+    lab_walk_emit(fn, ctx, obj, tail, LAB_REGION_META, NULL);
+}
+
+/* S1, S2 over every slab, then the mappings: the walk of check() and walk(), which passes
+ * fn (a slab header is META; a pooled slab's objects area one FREE region). False when a
+ * bad slab stops it. */
+static bool slab_scan(const slab_heap_t *h, lab_report_t *r, census_t *c, lab_walk_fn fn, void *ctx)
+{
+    c->nslabs = h->mem->brk / SLAB_SIZE;
+    LAB_EXPECT(r, h->mem->brk % SLAB_SIZE == 0, "S1: break %zu is not whole slabs", h->mem->brk);
+    for (size_t k = 0; k < c->nslabs; k++) {
+        const slab_t *s = (const slab_t *)(const void *)(h->mem->base + k * SLAB_SIZE);
+        if (s->stamp != ((uintptr_t)s ^ MAGIC_SLAB) || (s->cls != POOL && s->cls >= h->nclasses)) {
+            lab_report_add(r, "S1: slab %zu has a bad stamp or class", k);
+            return false;
+        }
+        check_slab(h, s, r, &c->live, &c->bytes);
+        c->pooled += s->cls == POOL;
+        if (s->cls != POOL && s->used < s->capacity)
+            c->open[s->cls]++;
+        lab_walk_emit(fn, ctx, s, FIRST_OBJECT, LAB_REGION_META, NULL);
+        if (s->cls == POOL)
+            lab_walk_emit(fn, ctx, (const uint8_t *)s + FIRST_OBJECT, SLAB_SIZE - FIRST_OBJECT,
+                          LAB_REGION_FREE, NULL);
+        else if (fn)
+            emit_objects(s, fn, ctx);
+    }
+    for (size_t i = 0; i < h->mem->map_count; i++) { /* every mapping is a large block */
+        const lab_mapping_t *m = &h->mem->maps[i];
+        c->large += m->size;
+        lab_walk_emit(fn, ctx, (const void *)m->addr, m->size, LAB_REGION_BLOCK,
+                      (const void *)m->addr);
+    }
+    return true;
+}
+
 static int slab_check(void *st, lab_report_t *r)
 {
     slab_heap_t *h = st;
     int before = r->count;
-    size_t nslabs = h->mem->brk / SLAB_SIZE, live = 0, bytes = 0, pooled = 0;
-    size_t open[MAX_CLASSES] = {0};
-    LAB_EXPECT(r, h->mem->brk % SLAB_SIZE == 0, "S1: break %zu is not whole slabs", h->mem->brk);
-    for (size_t k = 0; k < nslabs; k++) {
-        const slab_t *s = (const slab_t *)(const void *)(h->mem->base + k * SLAB_SIZE);
-        if (s->stamp != ((uintptr_t)s ^ MAGIC_SLAB) || (s->cls != POOL && s->cls >= h->nclasses)) {
-            lab_report_add(r, "S1: slab %zu has a bad stamp or class", k);
-            return r->count - before;
-        }
-        check_slab(h, s, r, &live, &bytes);
-        pooled += s->cls == POOL;
-        if (s->cls != POOL && s->used < s->capacity)
-            open[s->cls]++;
-    }
+    census_t w;
+    memset(&w, 0, sizeof w);
+    if (!slab_scan(h, r, &w, NULL, NULL))
+        return r->count - before;
     size_t free_objects = 0, free_bytes = 0;
     for (uint32_t c = 0; c < h->nclasses; c++) {
         const size_class_t *cls = &h->classes[c];
-        size_t empties = 0, n = check_list(cls->list, c, nslabs, r, &empties);
-        LAB_EXPECT(r, n == open[c], "S3: class %u lists %zu slabs, %zu are not full", c, n,
-                   open[c]);
+        size_t empties = 0, n = check_list(cls->list, c, w.nslabs, r, &empties);
+        LAB_EXPECT(r, n == w.open[c], "S3: class %u lists %zu slabs, %zu are not full", c, n,
+                   w.open[c]);
         LAB_EXPECT(r, empties == cls->empties && empties <= 1,
                    "S4: class %u has %zu empty slabs listed, counter %u", c, empties, cls->empties);
         for (const slab_t *s = cls->list; s && n--; s = s->next) {
@@ -441,22 +486,28 @@ static int slab_check(void *st, lab_report_t *r)
         }
     }
     size_t pool_empties = 0;
-    LAB_EXPECT(
-        r, check_list(h->pool, POOL, nslabs, r, &pool_empties) == pooled && pooled == h->pool_slabs,
-        "S3: the pool lists a different number of slabs than the %zu pooled", pooled);
-    size_t large = 0;
-    for (size_t i = 0; i < h->mem->map_count; i++)
-        large += h->mem->maps[i].size;
-    LAB_EXPECT(r, h->mem->map_count == h->large_blocks && large == h->large_bytes,
-               "S5: %zu mappings (%zu bytes), counters say %zu (%zu)", h->mem->map_count, large,
+    LAB_EXPECT(r,
+               check_list(h->pool, POOL, w.nslabs, r, &pool_empties) == w.pooled &&
+                   w.pooled == h->pool_slabs,
+               "S3: the pool lists a different number of slabs than the %zu pooled", w.pooled);
+    LAB_EXPECT(r, h->mem->map_count == h->large_blocks && w.large == h->large_bytes,
+               "S5: %zu mappings (%zu bytes), counters say %zu (%zu)", h->mem->map_count, w.large,
                h->large_blocks, h->large_bytes);
-    LAB_EXPECT(r, live + h->large_blocks == h->live_blocks && bytes + large == h->block_bytes,
-               "S5: slabs hold %zu objects (%zu bytes), counters say %zu (%zu) minus large", live,
-               bytes, h->live_blocks, h->block_bytes);
+    LAB_EXPECT(r, w.live + h->large_blocks == h->live_blocks && w.bytes + w.large == h->block_bytes,
+               "S5: slabs hold %zu objects (%zu bytes), counters say %zu (%zu) minus large", w.live,
+               w.bytes, h->live_blocks, h->block_bytes);
     LAB_EXPECT(r, free_objects == h->free_objects && free_bytes == h->free_object_bytes,
                "S5: lists hold %zu free objects (%zu bytes), counters say %zu (%zu)", free_objects,
                free_bytes, h->free_objects, h->free_object_bytes);
     return r->count - before;
+}
+
+static void slab_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    census_t w;
+    memset(&w, 0, sizeof w);
+    slab_scan(st, &unused, &w, fn, ctx);
 }
 
 static void slab_stats(void *st, lab_stats_t *s)
@@ -496,4 +547,5 @@ const lab_policy_t lab_policy_slab = {
     .usable_size = slab_usable_size,
     .check = slab_check,
     .stats = slab_stats,
+    .walk = slab_walk,
 };

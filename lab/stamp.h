@@ -112,15 +112,16 @@ static inline size_t lab_stamp_usable_size(const lab_stamp_kind_t *k, const lab_
 }
 
 /*
- * The checker's walk over the blocks that tile [at, end): reports k->stamp_id for each
- * stamp that is neither live nor freed and tallies the live blocks into *t. A size below
- * min_block, not a multiple of align, or running past `end` is reported as k->tile_id and
- * ends the walk, since the next header cannot be found; then it returns false. The
- * checker compares *t with the policy's own counters.
+ * The walk over the blocks that tile [at, end), shared by the checker and walk(): reports
+ * k->stamp_id for each stamp that is neither live nor freed and tallies the live blocks
+ * into *t. A size below min_block, not a multiple of align, or running past `end` is
+ * reported as k->tile_id and ends the walk, since the next header cannot be found; then
+ * it returns false. The checker compares *t with the policy's own counters. Each block
+ * goes to fn (when not NULL) as a BLOCK when live, else DEAD: its memory is never reused.
  */
 static inline bool lab_stamp_walk(const lab_stamp_kind_t *k, uint8_t *at, uint8_t *end,
                                   size_t min_block, size_t align, lab_report_t *r,
-                                  lab_stamp_tally_t *t)
+                                  lab_stamp_tally_t *t, lab_walk_fn fn, void *ctx)
 {
     t->blocks = t->bytes = 0;
     while (at < end) {
@@ -135,6 +136,9 @@ static inline bool lab_stamp_walk(const lab_stamp_kind_t *k, uint8_t *at, uint8_
         if (lab_stamp_is_live(k, b)) {
             t->blocks++;
             t->bytes += b->size;
+            lab_walk_emit(fn, ctx, b, b->size, LAB_REGION_BLOCK, b + 1);
+        } else {
+            lab_walk_emit(fn, ctx, b, b->size, LAB_REGION_DEAD, NULL);
         }
         at += b->size;
     }

@@ -1,6 +1,6 @@
 /*
- * tagheap.c -- the cold half of the boundary-tag heap: set-up, the checker's walk,
- *              stats, usable_size, and the checkers of free lists.
+ * tagheap.c -- the cold half of the boundary-tag heap: set-up, the checker's walk (which
+ *              walk() shares), stats, usable_size, and the checkers of free lists.
  *
  * Design:      tagheap.h holds the layout, the invariants T1-T5 and the hot paths; this
  *              file holds what runs once or only when asked, so it exists once for
@@ -57,43 +57,68 @@ bool lab_tagheap_is_free_block(const lab_tagheap_t *th, const void *b)
     return lab_tagheap_tag_fits(th, b, tag) && !lab_tag_is_alloc(tag);
 }
 
-int lab_tagheap_check(void *st, lab_report_t *r)
+typedef struct tally {
+    size_t live, live_bytes, nfree, free_bytes;
+} tally_t;
+
+/* T1-T4 and the index's check of each free block: the walk of check() and walk(), which
+ * passes fn: prologue, blocks, epilogue. False when a bad tag stops it. */
+static bool tagheap_scan(lab_tagheap_t *th, lab_report_t *r, tally_t *t, lab_walk_fn fn,
+                         void *ctx)
 {
-    lab_tagheap_t *th = st;
-    int before = r->count;
     uint8_t *lo = lab_mem_lo(th->mem), *hi = lab_mem_hi(th->mem);
     LAB_EXPECT(r, tagheap_word(lo) == lab_tag(0, LAB_TAG_ALLOC), "T1: prologue damaged");
     LAB_EXPECT(r, tagheap_word(hi - LAB_WORD) == lab_tag(0, LAB_TAG_ALLOC),
                "T1: epilogue damaged");
-    size_t live = 0, live_bytes = 0, nfree = 0, free_bytes = 0;
+    lab_walk_emit(fn, ctx, lo, LAB_WORD, LAB_REGION_META, NULL);
     bool prev_free = false;
     for (uint8_t *at = lo + LAB_TAGHEAP_FIRST_BP; at < hi; at += lab_blk_size(at)) {
         size_t tag = *lab_hdr(at);
         if ((uintptr_t)at % th->align || !lab_tagheap_tag_fits(th, at, tag)) {
             lab_report_add(r, "T2: block %p has bad tag %#zx", (void *)at, tag);
-            return r->count - before;
+            return false;
         }
         LAB_EXPECT(r, *lab_ftr(at) == tag, "T3: block %p footer != header", (void *)at);
         bool is_free = !lab_tag_is_alloc(tag);
         LAB_EXPECT(r, !(is_free && prev_free), "T4: free blocks adjacent at %p", (void *)at);
         prev_free = is_free;
+        lab_walk_emit(fn, ctx, lab_hdr(at), lab_tag_size(tag),
+                      is_free ? LAB_REGION_FREE : LAB_REGION_BLOCK, is_free ? NULL : at);
         if (is_free) {
             th->ix->check_block(th, at, r);
-            nfree++;
-            free_bytes += lab_tag_size(tag);
+            t->nfree++;
+            t->free_bytes += lab_tag_size(tag);
         } else {
-            live++;
-            live_bytes += lab_tag_size(tag);
+            t->live++;
+            t->live_bytes += lab_tag_size(tag);
         }
     }
-    th->ix->check_index(th, nfree, r);
-    LAB_EXPECT(r, live == th->live_blocks && live_bytes == th->block_bytes,
-               "T5: walk found %zu live blocks / %zu bytes, counters say %zu / %zu", live,
-               live_bytes, th->live_blocks, th->block_bytes);
-    LAB_EXPECT(r, nfree == th->free_blocks && free_bytes == th->free_bytes,
-               "T5: walk found %zu free blocks / %zu bytes, counters say %zu / %zu", nfree,
-               free_bytes, th->free_blocks, th->free_bytes);
+    lab_walk_emit(fn, ctx, hi - LAB_WORD, LAB_WORD, LAB_REGION_META, NULL);
+    return true;
+}
+
+int lab_tagheap_check(void *st, lab_report_t *r)
+{
+    lab_tagheap_t *th = st;
+    int before = r->count;
+    tally_t t = {0};
+    if (!tagheap_scan(th, r, &t, NULL, NULL))
+        return r->count - before;
+    th->ix->check_index(th, t.nfree, r);
+    LAB_EXPECT(r, t.live == th->live_blocks && t.live_bytes == th->block_bytes,
+               "T5: walk found %zu live blocks / %zu bytes, counters say %zu / %zu", t.live,
+               t.live_bytes, th->live_blocks, th->block_bytes);
+    LAB_EXPECT(r, t.nfree == th->free_blocks && t.free_bytes == th->free_bytes,
+               "T5: walk found %zu free blocks / %zu bytes, counters say %zu / %zu", t.nfree,
+               t.free_bytes, th->free_blocks, th->free_bytes);
     return r->count - before;
+}
+
+void lab_tagheap_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    tally_t t = {0};
+    tagheap_scan(st, &unused, &t, fn, ctx);
 }
 
 /* ---- Checkers of free lists ---- */

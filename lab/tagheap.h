@@ -48,7 +48,9 @@
  *              lab_tagheap_check() verifies T1-T5 and calls the index's checks: for each
  *              free block of the walk (is it indexed?) and once after it (does the
  *              index hold exactly the free blocks?). Index invariants carry the policy's
- *              letter (D for dlist, B for bins, S for segfit).
+ *              letter (D for dlist, B for bins, S for segfit). lab_tagheap_walk() is the
+ *              same walk reporting regions: prologue and epilogue (8 bytes each) META,
+ *              each block BLOCK or FREE.
  * Errors:      free(p) reads only inside the region: a header that is not a sane tag
  *              is an interior pointer (MISALIGNED) or, with A set, a damaged block
  *              (CORRUPT); A clear is a DOUBLE_FREE; footer != header is CORRUPT. The
@@ -102,7 +104,7 @@ struct lab_tagheap {
     size_t                live_blocks, block_bytes, free_blocks, free_bytes;
 };
 
-/* ---- Cold paths (tagheap.c); the last three fit lab_policy_t directly ---- */
+/* ---- Cold paths (tagheap.c); the last four fit lab_policy_t directly ---- */
 
 /* Lays down prologue and epilogue. 0 or ENOMEM. */
 int    lab_tagheap_init(lab_tagheap_t *th, const lab_tagindex_t *ix, lab_mem_t *mem,
@@ -110,6 +112,8 @@ int    lab_tagheap_init(lab_tagheap_t *th, const lab_tagindex_t *ix, lab_mem_t *
 size_t lab_tagheap_usable_size(void *st, const void *p);
 int    lab_tagheap_check(void *st, lab_report_t *r);
 void   lab_tagheap_stats(void *st, lab_stats_t *s);
+/* The walk of check(): prologue and epilogue META, every block BLOCK or FREE. */
+void   lab_tagheap_walk(void *st, lab_walk_fn fn, void *ctx);
 /* A pointer a checker may follow: an aligned free block inside the heap. */
 bool   lab_tagheap_is_free_block(const lab_tagheap_t *th, const void *b);
 

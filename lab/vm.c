@@ -23,7 +23,8 @@
  *              V3 the number of mappings and their bytes equal the live_blocks and
  *                 block_bytes counters
  *              V4 the sbrk region is never used (brk == 0)
- *              vm_check() verifies V1-V4.
+ *              vm_check() verifies V1-V4; vm_walk() reports each chunk of its walk as one
+ *              BLOCK, the page rounding included (it is the block's tail, not free).
  * Cost:        malloc, free and realloc: one system call each, plus the memory source's
  *              O(log m) table search (and O(m) insertion) for m live mappings.
  * Pathology:   a whole page for every small request: a 1-byte malloc holds 4 KiB, so
@@ -141,11 +142,11 @@ static size_t vm_usable_size(void *st, const void *p)
 
 /* ---- Checker ---- */
 
-static int vm_check(void *st, lab_report_t *r)
+/* V1, V2 over every mapping: the walk of check() and walk(), which passes fn (a chunk is
+ * one BLOCK, page rounding included). Returns the bytes mapped. */
+static size_t vm_scan(const vm_t *v, lab_report_t *r, lab_walk_fn fn, void *ctx)
 {
-    vm_t *v = st;
     const lab_mem_t *m = v->mem;
-    int before = r->count;
     size_t bytes = 0;
     for (size_t i = 0; i < m->map_count; i++) {
         const lab_mapping_t *map = &m->maps[i];
@@ -154,14 +155,30 @@ static int vm_check(void *st, lab_report_t *r)
                    (size_t)map->addr);
         LAB_EXPECT(r, h->size == map->size, "V2: mapping %#zx of %zu bytes, header says %zu",
                    (size_t)map->addr, map->size, h->size);
+        lab_walk_emit(fn, ctx, h, map->size, LAB_REGION_BLOCK, (const uint8_t *)h + v->off);
         bytes += map->size;
     }
+    return bytes;
+}
+
+static int vm_check(void *st, lab_report_t *r)
+{
+    vm_t *v = st;
+    const lab_mem_t *m = v->mem;
+    int before = r->count;
+    size_t bytes = vm_scan(v, r, NULL, NULL);
     LAB_EXPECT(r, m->map_count == v->live_blocks, "V3: %zu mappings, live_blocks says %zu",
                m->map_count, v->live_blocks);
     LAB_EXPECT(r, bytes == v->block_bytes, "V3: mappings hold %zu bytes, block_bytes says %zu",
                bytes, v->block_bytes);
     LAB_EXPECT(r, m->brk == 0, "V4: the region holds %zu bytes", m->brk);
     return r->count - before;
+}
+
+static void vm_walk(void *st, lab_walk_fn fn, void *ctx)
+{
+    lab_report_t unused = {0};
+    vm_scan(st, &unused, fn, ctx);
 }
 
 static void vm_stats(void *st, lab_stats_t *s)
@@ -182,4 +199,5 @@ const lab_policy_t lab_policy_vm = {
     .usable_size = vm_usable_size,
     .check = vm_check,
     .stats = vm_stats,
+    .walk = vm_walk,
 };

@@ -1,8 +1,12 @@
 # tests/tests.mk -- every test program; `make test` runs them all through tests/run.sh.
 POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu libc hkfit
-LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_policies \
-             $(POLICY_TESTS:%=$(BUILD)/tests/test_%)
+LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_walk $(BUILD)/tests/test_policies \
+             $(POLICY_TESTS:%=$(BUILD)/tests/test_%) $(BUILD)/tests/test_layout
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
+$(BUILD)/tests/test_walk: $(BUILD)/obj/tests/unit/test_walk.o $(LAB_LIB)
+# The layouts of `heapkit map`: tools/layout.c alone, on traces built in memory.
+$(BUILD)/tests/test_layout: $(BUILD)/obj/tests/tools/test_layout.o $(BUILD)/obj/tools/layout.o \
+    $(LAB_LIB)
 include tests/tools/symbolize.mk
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
 $(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
@@ -11,6 +15,7 @@ $(LAB_TESTS):
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
+$(BUILD)/obj/tests/tools/%.o: CPPFLAGS += -Itools
 
 tests: $(LAB_TESTS)
 .PHONY: tests test-lab test-clang
@@ -23,6 +28,7 @@ TEST_TRACES := $(wildcard ../shared/traces/*.rep) $(wildcard traces/*.rep)
 test-lab: $(LAB_TESTS) $(HEAPKIT)
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
+	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hkt.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hygiene.sh $(HEAPKIT)" \

@@ -19,6 +19,7 @@
 #include "gen.h"
 #include "import.h"
 #include "record.h"
+#include "map.h"
 #include "policy.h"
 #include "replay.h"
 #include "report.h"
@@ -44,6 +45,7 @@ static const char main_usage[] =
     "  convert IN -o OUT      convert a trace between the CS:APP and heapkit formats\n"
     "  import mtrace LOG -o OUT\n"
     "                         a glibc malloc trace (MALLOC_TRACE) into a heapkit-trace\n"
+    "  map [OPTIONS] TRACE    draw one policy's heap over a trace as SVG (heapkit map --help)\n"
     "  help                   this text\n"
     "\n"
     "`heapkit replay --help` describes the replay options and columns.\n";
@@ -318,6 +320,8 @@ int main(int argc, char **argv)
         return import_main(argc - 1, argv + 1);
     if (strcmp(cmd, "convert") == 0)
         return convert_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "map") == 0)
+        return map_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_BAD_INPUT;
 }

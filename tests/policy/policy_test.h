@@ -20,7 +20,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- Opening a heap ---- */
@@ -78,6 +80,66 @@ static inline int pt_check_finds(lab_heap_t *h, const char *id)
         return n;
     fprintf(stderr, "  %s: expected %s, check found %d: %s\n", h->policy->name, id, n, r.first);
     return 0;
+}
+
+/* ---- Walking a heap (policy.h, the walk contract) ---- */
+
+typedef struct pt_regions {
+    lab_region_t *out; /* NULL: count only */
+    size_t        cap, n;
+} pt_regions_t;
+
+static inline void pt_collect_region(void *ctx, const lab_region_t *g)
+{
+    pt_regions_t *c = ctx;
+    if (c->out && c->n < c->cap)
+        c->out[c->n] = *g;
+    c->n++;
+}
+
+/* Runs h's walk, copying the first `cap` regions to out (out may be NULL). Returns how many
+ * regions there were (more than cap: only cap were kept), or -1 when h has no walk. */
+static inline long pt_walk(lab_heap_t *h, lab_region_t *out, size_t cap)
+{
+    pt_regions_t c = {out, cap, 0};
+    return lab_walk(h, pt_collect_region, &c) < 0 ? -1 : (long)c.n;
+}
+
+static inline int pt_cmp_ptr(const void *a, const void *b)
+{
+    const void *const *pa = a, *const *pb = b;
+    uintptr_t x = (uintptr_t)*pa, y = (uintptr_t)*pb;
+    return x < y ? -1 : x > y;
+}
+
+/* True when h's walk keeps W1-W6 (lab_walk_check) and W7: its BLOCK payloads are exactly
+ * the n pointers of live (any order; live is sorted in place). Else prints why. */
+static inline bool pt_walk_is_exact(lab_heap_t *h, const void **live, size_t n)
+{
+    lab_report_t r = {0};
+    if (lab_walk_check(h, &r) != 0) {
+        fprintf(stderr, "  %s: walk: %s\n", h->policy->name, r.count ? r.first : "no walk");
+        return false;
+    }
+    long count = pt_walk(h, NULL, 0);
+    lab_region_t *g = calloc((size_t)count + 1, sizeof *g);
+    const void **blocks = calloc((size_t)count + 1, sizeof *blocks);
+    size_t nblocks = 0;
+    bool same = g && blocks && pt_walk(h, g, (size_t)count) == count;
+    for (long i = 0; same && i < count; i++)
+        if (g[i].kind == LAB_REGION_BLOCK)
+            blocks[nblocks++] = g[i].payload;
+    qsort(blocks, nblocks, sizeof *blocks, pt_cmp_ptr);
+    qsort(live, n, sizeof *live, pt_cmp_ptr);
+    same = same && nblocks == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = blocks[i] == live[i];
+    if (!same)
+        fprintf(stderr, "  %s: W7: the walk's %zu block payloads are not the %zu live ones\n",
+                h->policy->name, nblocks, n);
+    free(g);
+    free(blocks);
+    return same;
 }
 
 /* ---- Shaping a heap ---- */

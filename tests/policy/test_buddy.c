@@ -125,6 +125,29 @@ static void checker_catches_corruption(void)
     lab_heap_close(&h);
 }
 
+/* The walk: headers are inside the blocks, so there is no META; every region is a
+ * power-of-two block at an offset that is a multiple of its size. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "buddy", 16));
+    char *p[6];
+    for (int i = 0; i < 6; i++)
+        REQUIRE("malloc", (p[i] = lab_malloc(&h, 10 + (size_t)i * 700)) != NULL);
+    CHECK("free", lab_free(&h, p[1]) == LAB_OK && lab_free(&h, p[4]) == LAB_OK);
+    lab_region_t g[64];
+    long n = pt_walk(&h, g, 64);
+    REQUIRE("regions", n > 0 && n <= 64);
+    bool buddies = true;
+    for (long i = 0; i < n; i++) {
+        size_t off = g[i].start - (uintptr_t)lab_mem_lo(&h.mem);
+        buddies &= g[i].kind != LAB_REGION_META && (g[i].size & (g[i].size - 1)) == 0 &&
+                   off % g[i].size == 0;
+    }
+    CHECK("power-of-two blocks, no META", buddies);
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     sizes_are_powers_of_two(16);
@@ -134,5 +157,6 @@ int main(void)
     growth_and_large();
     bad_frees();
     checker_catches_corruption();
+    walk_layout();
     return hk_test_summary();
 }

@@ -169,6 +169,25 @@ static void checker_ids(void)
     lab_heap_close(&h);
 }
 
+/* The walk of tagheap.h: prologue and epilogue are 8-byte META regions around the blocks. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "dlist-best", 16));
+    char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 100);
+    REQUIRE("mallocs", a && b && lab_free(&h, a) == LAB_OK);
+    lab_region_t g[8];
+    REQUIRE("prologue, free a, b, epilogue", pt_walk(&h, g, 8) == 4);
+    CHECK("prologue", g[0].kind == LAB_REGION_META && g[0].size == 8 &&
+                          g[0].start == (uintptr_t)lab_mem_lo(&h.mem));
+    CHECK("a is free from its header", g[1].kind == LAB_REGION_FREE &&
+                                           g[1].start == (uintptr_t)a - 8 && g[1].size == 128);
+    CHECK("b is a block", g[2].kind == LAB_REGION_BLOCK && g[2].payload == b);
+    CHECK("epilogue", g[3].kind == LAB_REGION_META && g[3].size == 8 &&
+                          g[3].start + 8 == (uintptr_t)lab_mem_hi(&h.mem));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     for (int v = 0; v < 4; v++)
@@ -180,5 +199,6 @@ int main(void)
     bad_frees();
     align_8();
     checker_ids();
+    walk_layout();
     return hk_test_summary();
 }

@@ -140,6 +140,27 @@ static void test_bad_frees(void)
     lab_heap_close(&h);
 }
 
+/* The walk: the pad META, chunks from their header, the top FREE at the break, a mapped
+ * chunk one BLOCK whose payload follows the pad and header. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "gnu", 16));
+    char *a = lab_malloc(&h, 100), *big = lab_malloc(&h, 200000);
+    REQUIRE("mallocs", a && big);
+    lab_region_t g[8];
+    REQUIRE("pad, a, top, mapping", pt_walk(&h, g, 8) == 4);
+    CHECK("pad", g[0].kind == LAB_REGION_META && g[0].size == 8);
+    CHECK("a from its header",
+          g[1].kind == LAB_REGION_BLOCK && g[1].payload == a && g[1].start == (uintptr_t)a - 8);
+    CHECK("the top",
+          g[2].kind == LAB_REGION_FREE && g[2].start + g[2].size == (uintptr_t)lab_mem_hi(&h.mem));
+    CHECK("the mapped chunk", g[3].kind == LAB_REGION_BLOCK && g[3].payload == big &&
+                                  g[3].start == (uintptr_t)big - 16 &&
+                                  g[3].size == lab_mem_round_page(200000 + 16));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     test_threshold();
@@ -148,5 +169,6 @@ int main(void)
     test_realloc_in_place();
     test_trim();
     test_bad_frees();
+    walk_layout();
     return hk_test_summary();
 }

@@ -5,8 +5,7 @@
  * the checker's invariants.
  * The conformance suite (test_policies) covers the generic contract.
  */
-#include "dispatch.h"
-#include "harness.h"
+#include "policy_test.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -365,6 +364,31 @@ static void zones_follow_runs(void)
     lab_heap_close(&h);
 }
 
+/* The walk: a run is its tag and header (META), header-less slots, its tail; the run
+ * index's span is META; a page-exact mapping is a header-less BLOCK. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "hkfit", 16));
+    char *a = lab_malloc(&h, 24), *b = lab_malloc(&h, 24), *big = lab_malloc(&h, 8192);
+    REQUIRE("mallocs", a && b && big && lab_free(&h, a) == LAB_OK);
+    lab_region_t g[16];
+    long n = pt_walk(&h, g, 16);
+    REQUIRE("pad, index, run header, 2 slots, tail, mapping", n == 7);
+    CHECK("pad", g[0].kind == LAB_REGION_META && g[0].size == 8);
+    CHECK("run index", g[1].kind == LAB_REGION_META);
+    CHECK("run header", g[2].kind == LAB_REGION_META && g[2].size == 24 &&
+                            g[2].start + 24 == (uintptr_t)a);
+    CHECK("a freed slot", g[3].kind == LAB_REGION_FREE && g[3].start == (uintptr_t)a &&
+                              g[3].size == 32);
+    CHECK("b a header-less slot", g[4].kind == LAB_REGION_BLOCK && g[4].payload == b &&
+                                      g[4].start == (uintptr_t)b && g[4].size == 32);
+    CHECK("tail", g[5].kind == LAB_REGION_META);
+    CHECK("the mapping", g[6].kind == LAB_REGION_BLOCK && g[6].payload == big &&
+                             g[6].start == (uintptr_t)big && g[6].size == 8192);
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     headerless_runs(8);
@@ -382,5 +406,6 @@ int main(void)
     checker_finds_damage();
     page_cache_exact();
     zones_follow_runs();
+    walk_layout();
     return hk_test_summary();
 }

@@ -155,6 +155,31 @@ static void bad_frees(const lab_policy_t *pol)
     lab_heap_close(&h);
 }
 
+/* The walk: [base, first header) and the epilogue header are META, blocks start at their
+ * header. */
+static void walk_layout(void)
+{
+    static const size_t aligns[] = {8, 16, 64};
+    for (int k = 0; k < 3; k++) {
+        lab_heap_t h;
+        REQUIRE("open", pt_open(&h, "implicit-first", aligns[k]));
+        char *a = lab_malloc(&h, 100);
+        REQUIRE("malloc", a != NULL);
+        lab_region_t g[8];
+        long n = pt_walk(&h, g, 8);
+        REQUIRE("lead, block, free rest, epilogue", n == 4);
+        CHECK("lead-in and prologue", g[0].kind == LAB_REGION_META &&
+                                          g[0].start == (uintptr_t)lab_mem_lo(&h.mem) &&
+                                          g[0].size == 2 * aligns[k] - 8);
+        CHECK("the block starts at its header",
+              g[1].kind == LAB_REGION_BLOCK && g[1].payload == a && g[1].start == (uintptr_t)a - 8);
+        CHECK("the rest of the growth is free", g[2].kind == LAB_REGION_FREE);
+        CHECK("epilogue", g[3].kind == LAB_REGION_META && g[3].size == 8 &&
+                              g[3].start == (uintptr_t)lab_mem_hi(&h.mem) - 8);
+        lab_heap_close(&h);
+    }
+}
+
 int main(void)
 {
     for (int v = 0; v < 3; v++) {
@@ -166,5 +191,6 @@ int main(void)
     }
     fits();
     rover_survives_coalescing();
+    walk_layout();
     return hk_test_summary();
 }

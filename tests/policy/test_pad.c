@@ -89,6 +89,24 @@ static void realloc_copies(void)
     lab_heap_close(&h);
 }
 
+/* The walk: freed blocks are DEAD (never reused), live ones BLOCK, the pad one FREE. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "pad", 16));
+    char *a = lab_malloc(&h, 100), *b = lab_malloc(&h, 50);
+    REQUIRE("mallocs", a && b && lab_free(&h, a) == LAB_OK);
+    lab_region_t g[8];
+    CHECK("three regions", pt_walk(&h, g, 8) == 3);
+    CHECK("a is dead", g[0].kind == LAB_REGION_DEAD && g[0].start == (uintptr_t)a - 16 &&
+                           g[0].size == 128 && !g[0].payload);
+    CHECK("b is a block", g[1].kind == LAB_REGION_BLOCK && g[1].payload == b && g[1].size == 80);
+    CHECK("the pad is free, up to the break",
+          g[2].kind == LAB_REGION_FREE && g[2].size == pt_stats(&h).free_bytes &&
+              g[2].start + g[2].size == (uintptr_t)lab_mem_hi(&h.mem));
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     bumps(16);
@@ -98,5 +116,6 @@ int main(void)
     no_reuse();
     bad_frees();
     realloc_copies();
+    walk_layout();
     return hk_test_summary();
 }

@@ -94,6 +94,29 @@ static void checker_catches_corruption(void)
     lab_heap_close(&h);
 }
 
+/* The walk: objects one by one (a page's tail, if any, META), runs whole, and last the
+ * page table's own mapping, META. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "pagemeta", 16));
+    char *a = lab_malloc(&h, 1000), *big = lab_malloc(&h, 3 * 4096 + 1);
+    REQUIRE("mallocs", a && big);
+    lab_region_t g[16];
+    long n = pt_walk(&h, g, 16);
+    REQUIRE("a page of 4 objects, a run, the table", n == 6);
+    CHECK("object", g[0].kind == LAB_REGION_BLOCK && g[0].payload == a && g[0].size == 1024);
+    CHECK("free objects", g[1].kind == LAB_REGION_FREE && g[3].kind == LAB_REGION_FREE);
+    CHECK("no tail: 1 KiB objects fill the page", g[4].kind == LAB_REGION_BLOCK);
+    CHECK("the run", g[4].payload == big && g[4].size == 4 * LAB_PAGE_SIZE);
+    CHECK("the table is META, in a mapping",
+          g[5].kind == LAB_REGION_META &&
+              lab_mem_in_mapping(&h.mem, (void *)g[5].start, g[5].size));
+    CHECK("free the run", lab_free(&h, big) == LAB_OK && pt_walk(&h, g, 16) == 6);
+    CHECK("a free run", g[4].kind == LAB_REGION_FREE && g[4].size == 4 * LAB_PAGE_SIZE);
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     usable_is_class_size();
@@ -101,5 +124,6 @@ int main(void)
     bad_frees();
     runs_merge_and_grow();
     checker_catches_corruption();
+    walk_layout();
     return hk_test_summary();
 }

@@ -1,7 +1,8 @@
 /*
  * test_policies.c -- the conformance suite: every registered policy (or those named on
  * the command line) runs the same seeded random operation sequences through dispatch.c,
- * with the policy's check() after every operation and every payload's content verified.
+ * with the policy's check() and the walk contract (W1-W7, policy.h) after every operation
+ * and every payload's content verified.
  *
  *   test_policies [--seed N] [--ops N] [policy ...]
  */
@@ -59,6 +60,19 @@ static int intact(const slot_t *s, size_t n)
 
 static int aligned(const void *p, size_t a) { return ((uintptr_t)p & (a - 1)) == 0; }
 
+/* W1-W7 on the heap h that holds exactly the live slots (policies with a walk). */
+static bool walk_matches(lab_heap_t *h, const slot_t *slots, int count)
+{
+    if (!h->policy->walk)
+        return true;
+    const void *live[SLOTS];
+    size_t n = 0;
+    for (int i = 0; i < count; i++)
+        if (slots[i].p)
+            live[n++] = slots[i].p;
+    return pt_walk_is_exact(h, live, n);
+}
+
 /* One random sequence; returns after the first failure so the message points at it. */
 static void random_ops(const lab_policy_t *pol, size_t align, unsigned long ops)
 {
@@ -99,6 +113,8 @@ static void random_ops(const lab_policy_t *pol, size_t align, unsigned long ops)
             fprintf(stderr, "  %s align %zu op %lu: %s\n", pol->name, align, op, r.first);
             ok = 0;
         }
+        if (ok && !walk_matches(&h, slots, SLOTS))
+            ok = 0;
         if (!ok)
             fprintf(stderr, "  %s align %zu: failed at op %lu\n", pol->name, align, op);
     }
@@ -110,6 +126,54 @@ static void random_ops(const lab_policy_t *pol, size_t align, unsigned long ops)
     lab_stats(&h, &st);
     if (ok && !(pol->flags & LAB_USES_SYSTEM))
         CHECK("no live blocks after freeing all", st.live_blocks == 0 && st.block_bytes == 0);
+    lab_heap_close(&h);
+}
+
+/* The walk on a heap shaped on purpose: mixed sizes, every third block freed, some grown
+ * and shrunk in place or moved, and sizes that map (vm always; gnu from 128 KiB; hkfit for
+ * page multiples; slab above 8 KiB). Checked at every stage, and empty at the end. */
+static void walk_shaped(const lab_policy_t *pol, size_t align)
+{
+    static const size_t sizes[] = {1,     8,     24,    100,   500,    1000,   2048,  4000,
+                                   8192,  12288, 16,    300,   65536,  200000, 33,    4096,
+                                   20000, 3 * 4096 - 8, 512, 640, 131072, 700000, 48, 1 << 20};
+    enum { N = sizeof sizes / sizeof sizes[0] };
+    lab_heap_t h;
+    lab_cfg_t cfg = {.align = align};
+    if (!pol->walk) {
+        CHECK("only the system heap has no walk", pol->flags & LAB_USES_SYSTEM);
+        REQUIRE(pol->name, lab_heap_open(&h, pol, &cfg, 0) == 0);
+        CHECK("lab_walk says -1 without a walk", lab_walk(&h, pt_collect_region, NULL) == -1);
+        lab_report_t r = {0};
+        CHECK("lab_walk_check says -1 without a walk", lab_walk_check(&h, &r) == -1);
+        lab_heap_close(&h);
+        return;
+    }
+    REQUIRE(pol->name, lab_heap_open(&h, pol, &cfg, 0) == 0);
+    slot_t s[2 * N] = {{0}};
+    CHECK("walk of an empty heap", walk_matches(&h, s, 2 * N));
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++)
+            REQUIRE("malloc", (s[round * N + i].p = lab_malloc(&h, sizes[i])) != NULL);
+    CHECK("walk after mallocs", walk_matches(&h, s, 2 * N));
+    for (int i = 0; i < 2 * N; i += 3) {
+        CHECK("free", lab_free(&h, s[i].p) == LAB_OK);
+        s[i].p = NULL;
+    }
+    CHECK("walk after frees", walk_matches(&h, s, 2 * N));
+    for (int i = 1; i < 2 * N; i += 3) {
+        size_t n = i % 2 ? sizes[i % N] * 3 + 5000 : sizes[i % N] / 2 + 1;
+        unsigned char *q = lab_realloc(&h, s[i].p, n);
+        CHECK("realloc", q != NULL);
+        s[i].p = q ? q : s[i].p;
+    }
+    CHECK("walk after reallocs", walk_matches(&h, s, 2 * N));
+    for (int i = 0; i < 2 * N; i++)
+        if (s[i].p) {
+            CHECK("final free", lab_free(&h, s[i].p) == LAB_OK);
+            s[i].p = NULL;
+        }
+    CHECK("walk after freeing all", walk_matches(&h, s, 2 * N));
     lab_heap_close(&h);
 }
 
@@ -296,6 +360,8 @@ int main(int argc, char **argv)
         rng_state = seed * 2654435761u + 1;
         random_ops(*p, 16, ops);
         random_ops(*p, 8, ops);
+        walk_shaped(*p, 16);
+        walk_shaped(*p, 8);
         edge_cases(*p);
         bad_frees(*p);
         bad_reallocs(*p);

@@ -112,6 +112,34 @@ static void checker_catches_corruption(void)
     lab_heap_close(&h);
 }
 
+/* The walk: a slab header is META, objects are BLOCK (header-less: payload == start) or
+ * FREE one by one, a large block is its whole mapping. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "slab", 16));
+    char *a = lab_malloc(&h, 40), *big = lab_malloc(&h, 10000); /* 48-byte objects: a tail */
+    REQUIRE("mallocs", a && big);
+    long n = pt_walk(&h, NULL, 0);
+    lab_region_t *g = n > 4 ? calloc((size_t)n, sizeof *g) : NULL;
+    REQUIRE("regions", g && pt_walk(&h, g, (size_t)n) == n);
+    CHECK("slab header",
+          g[0].kind == LAB_REGION_META && g[0].start == (uintptr_t)lab_mem_lo(&h.mem));
+    CHECK("first object", g[1].kind == LAB_REGION_BLOCK && g[1].payload == a &&
+                              g[1].start == (uintptr_t)a && g[1].size == 48);
+    CHECK("next object free", g[2].kind == LAB_REGION_FREE && g[2].size == 48);
+    lab_stats_t s = pt_stats(&h);
+    size_t objects = 1 + s.free_blocks;
+    CHECK("header, objects, tail, mapping", (size_t)n == 1 + objects + 1 + 1);
+    CHECK("the tail is META",
+          g[n - 2].kind == LAB_REGION_META && g[n - 2].start == (uintptr_t)a + objects * 48);
+    CHECK("the large block is its mapping",
+          g[n - 1].kind == LAB_REGION_BLOCK && g[n - 1].payload == big &&
+              g[n - 1].start == (uintptr_t)big && g[n - 1].size == 3 * LAB_PAGE_SIZE);
+    free(g);
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     one_class_one_slab();
@@ -119,5 +147,6 @@ int main(void)
     large_blocks_are_mappings();
     bad_frees();
     checker_catches_corruption();
+    walk_layout();
     return hk_test_summary();
 }

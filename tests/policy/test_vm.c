@@ -75,10 +75,26 @@ static void test_bad_frees(void)
     lab_heap_close(&h);
 }
 
+/* The walk: one BLOCK per chunk, its page rounding included. */
+static void walk_layout(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "vm", 16));
+    char *p = lab_malloc(&h, 1);
+    REQUIRE("malloc", p != NULL);
+    lab_region_t g[4];
+    CHECK("one region", pt_walk(&h, g, 4) == 1);
+    CHECK("the whole page", g[0].kind == LAB_REGION_BLOCK && g[0].payload == p &&
+                                g[0].start == (uintptr_t)p - 16 && g[0].size == LAB_PAGE_SIZE);
+    CHECK("free", lab_free(&h, p) == LAB_OK && pt_walk(&h, g, 4) == 0);
+    lab_heap_close(&h);
+}
+
 int main(void)
 {
     test_one_mapping_per_chunk();
     test_realloc_remaps();
     test_bad_frees();
+    walk_layout();
     return hk_test_summary();
 }
