@@ -113,7 +113,7 @@ int convert_main(int argc, char **argv)
     if (trace_load(a.in, &t) < 0)
         return 2;
     size_t lost = 0;
-    status = trace_write(&t, a.out, format, compress, &lost) < 0 ? 2 : 0;
+    status = trace_write(&t, a.out, format, compress ? TRACE_GZIP_SMALL : 0, &lost) < 0 ? 2 : 0;
     if (status == 0 && format == TRACE_FORMAT_REP && t.format == TRACE_FORMAT_HKT) {
         fprintf(stderr, "heapkit: %s: %u ops written in the CS:APP format", a.out, t.num_ops);
         if (lost)

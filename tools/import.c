@@ -196,7 +196,7 @@ static int import_mtrace(const char *log, const char *out_path)
         t.num_callsites = im.callers.count;
         im.callers.text = NULL;
         bool compress = strstr(out_path, ".gz") || strstr(out_path, ".hkt");
-        status = trace_write(&t, out_path, TRACE_FORMAT_HKT, compress, NULL);
+        status = trace_write(&t, out_path, TRACE_FORMAT_HKT, compress ? TRACE_GZIP_SMALL : 0, NULL);
     }
     if (status == 0) {
         fprintf(stderr, "heapkit: %s: %u ops from %s", out_path, t.num_ops, log);

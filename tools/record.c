@@ -331,7 +331,7 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root)
             status = 2;
             continue;
         }
-        if (trace_write(&t, name, TRACE_FORMAT_HKT, true, NULL) < 0)
+        if (trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL) < 0)
             status = 2;
         else if (!a->quiet)
             say_summary(name, img, &t, &sum);

@@ -86,10 +86,13 @@ typedef struct trace {
 int  trace_load(const char *path, trace_t *t);
 void trace_free(trace_t *t);
 
-/* Writes t to path in `format`, gzip-compressed when `compress`. A classic trace keeps
- * only op, id and size: calloc and aligned allocations become plain ones (their count is
- * returned in *lost, when not NULL). Returns 0, or -1 after printing a message. */
-int trace_write(const trace_t *t, const char *path, trace_format_t format, bool compress,
+/* Writes t to path in `format`, gzip-compressed at `level` (1 fastest .. 9 smallest; 0:
+ * plain text). A classic trace keeps only op, id and size: calloc and aligned allocations
+ * become plain ones (their count is returned in *lost, when not NULL). Returns 0, or -1
+ * after printing a message. */
+#define TRACE_GZIP_FAST  1 /* what `heapkit record` writes: the user waits for it */
+#define TRACE_GZIP_SMALL 6 /* convert and import: zlib's default */
+int trace_write(const trace_t *t, const char *path, trace_format_t format, int level,
                 size_t *lost);
 
 /* The peak of the sum of requested sizes of live blocks over the trace, and the time of

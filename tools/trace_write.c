@@ -1,16 +1,20 @@
 /*
  * trace_write.c -- writes a trace_t in either format (trace.h, docs/TRACE-FORMAT.md).
  *
- * Design:      Lines are formatted by hand into a 64 KiB buffer and handed to zlib in
- *              blocks (gzopen "wb" compresses, "wbT" writes plain text through the same
- *              calls), because traces of millions of ops would spend most of their time in
- *              a printf per line. Text values of the header (program, command, how the
+ * Design:      Lines are formatted by hand into a 1 MiB buffer and handed to zlib in
+ *              blocks (gzopen "wb<level>" compresses, "wbT" writes plain text through the
+ *              same calls), because traces of millions of ops would spend most of their time
+ *              in a printf per line. Compression runs on a thread of its own, one buffer
+ *              behind the formatting (two buffers, handed over under a mutex): deflate is
+ *              most of the cost of writing a recorded trace, and `heapkit record` makes the
+ *              user wait for it after the program ends. Text values of the header (program, command, how the
  *              process ended, call sites) are made single-line and printable here, so
  *              whatever a recorded process put in its argv, the file stays one item per
  *              line and within the reader's line limit.
  * Complexity:  O(ops).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,22 +23,84 @@
 #include "lines.h"
 #include "trace.h"
 
-#define OUT_BUF ((size_t)64 << 10)
+#define OUT_BUF ((size_t)1 << 20)
 #define TEXT_MAX (LINES_MAX_BYTES - 64) /* room for the key and the index */
 
 typedef struct out {
-    gzFile      file;
-    const char *path;
-    char        buf[OUT_BUF];
-    size_t      len;
-    bool        failed;
+    gzFile          file;
+    const char     *path;
+    char           *buf;       /* the buffer being filled: bufs[cur] */
+    size_t          len;
+    char           *bufs[2];
+    size_t          lens[2];
+    int             cur;
+    /* the compressing thread: */
+    pthread_t       writer;
+    bool            threaded;
+    pthread_mutex_t lock;
+    pthread_cond_t  changed;
+    int             pending;   /* buffer handed over and not written yet, -1: none */
+    bool            finishing; /* no more buffers will come */
+    bool            failed;    /* a write failed (read under lock) */
 } out_t;
 
+static bool write_block(out_t *o, int i)
+{
+    return o->lens[i] == 0 || gzwrite(o->file, o->bufs[i], (unsigned)o->lens[i]) == (int)o->lens[i];
+}
+
+static void *writer_main(void *arg)
+{
+    out_t *o = arg;
+    pthread_mutex_lock(&o->lock);
+    for (;;) {
+        while (o->pending < 0 && !o->finishing)
+            pthread_cond_wait(&o->changed, &o->lock);
+        if (o->pending < 0)
+            break;
+        int i = o->pending;
+        pthread_mutex_unlock(&o->lock);
+        bool ok = write_block(o, i);
+        pthread_mutex_lock(&o->lock);
+        o->failed |= !ok;
+        o->pending = -1;
+        pthread_cond_broadcast(&o->changed);
+    }
+    pthread_mutex_unlock(&o->lock);
+    return NULL;
+}
+
+/* Hands the full buffer over (or writes it here, without a thread) and starts the other. */
 static void out_flush(out_t *o)
 {
-    if (o->len && !o->failed && gzwrite(o->file, o->buf, (unsigned)o->len) != (int)o->len)
-        o->failed = true;
+    o->lens[o->cur] = o->len;
+    if (!o->threaded) {
+        o->failed |= !write_block(o, o->cur);
+    } else {
+        pthread_mutex_lock(&o->lock);
+        while (o->pending >= 0)
+            pthread_cond_wait(&o->changed, &o->lock);
+        o->pending = o->cur;
+        pthread_cond_broadcast(&o->changed);
+        pthread_mutex_unlock(&o->lock);
+        o->cur ^= 1;
+    }
+    o->buf = o->bufs[o->cur];
     o->len = 0;
+}
+
+/* Writes what is left and stops the thread. Returns false when any write failed. */
+static bool out_finish(out_t *o)
+{
+    out_flush(o);
+    if (o->threaded) {
+        pthread_mutex_lock(&o->lock);
+        o->finishing = true;
+        pthread_cond_broadcast(&o->changed);
+        pthread_mutex_unlock(&o->lock);
+        pthread_join(o->writer, NULL);
+    }
+    return !o->failed;
 }
 
 static void out_bytes(out_t *o, const char *s, size_t n)
@@ -167,26 +233,61 @@ static void rep_op(out_t *o, const trace_op_t *op, size_t *lost)
 
 /* ---- Public ---- */
 
-int trace_write(const trace_t *t, const char *path, trace_format_t format, bool compress,
-                size_t *lost)
+static out_t *out_open(const char *path, int level)
 {
-    out_t *o = malloc(sizeof *o);
-    size_t lost_ops = 0;
-    if (!o) {
+    out_t *o = calloc(1, sizeof *o);
+    if (!o || !(o->bufs[0] = malloc(OUT_BUF)) || !(o->bufs[1] = malloc(OUT_BUF))) {
+        if (o)
+            free(o->bufs[0]);
+        free(o);
         fprintf(stderr, "heapkit: %s: out of memory\n", path);
-        return -1;
+        return NULL;
     }
-    o->len = 0;
-    o->failed = false;
-    o->path = path;
+    char mode[8];
+    snprintf(mode, sizeof mode, level > 0 ? "wb%d" : "wbT", level > 9 ? 9 : level);
     errno = 0;
-    o->file = gzopen(path, compress ? "wb6" : "wbT");
+    o->file = gzopen(path, mode);
     if (!o->file) {
         fprintf(stderr, "heapkit: %s: cannot create: %s\n", path,
                 errno ? strerror(errno) : "out of memory");
+        free(o->bufs[0]);
+        free(o->bufs[1]);
         free(o);
-        return -1;
+        return NULL;
     }
+    o->path = path;
+    o->buf = o->bufs[0];
+    o->pending = -1;
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_cond_init(&o->changed, NULL);
+    /* plain text is written as fast as it is formatted: no thread needed */
+    o->threaded = level > 0 && pthread_create(&o->writer, NULL, writer_main, o) == 0;
+    return o;
+}
+
+static int out_close(out_t *o, bool ok)
+{
+    ok &= out_finish(o);
+    int err = gzclose(o->file);
+    if (!ok || err != Z_OK)
+        fprintf(stderr, "heapkit: %s: cannot write: %s\n", o->path,
+                errno ? strerror(errno) : "write error");
+    pthread_mutex_destroy(&o->lock);
+    pthread_cond_destroy(&o->changed);
+    free(o->bufs[0]);
+    free(o->bufs[1]);
+    bool failed = !ok || err != Z_OK;
+    free(o);
+    return failed ? -1 : 0;
+}
+
+int trace_write(const trace_t *t, const char *path, trace_format_t format, int level,
+                size_t *lost)
+{
+    size_t lost_ops = 0;
+    out_t *o = out_open(path, level);
+    if (!o)
+        return -1;
     if (format == TRACE_FORMAT_HKT) {
         hkt_header(o, t);
         for (uint32_t i = 0; i < t->num_ops; i++)
@@ -200,15 +301,8 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, bool 
         for (uint32_t i = 0; i < t->num_ops; i++)
             rep_op(o, &t->ops[i], &lost_ops);
     }
-    out_flush(o);
-    int err = gzclose(o->file);
-    bool failed = o->failed || err != Z_OK;
-    free(o);
-    if (failed) {
-        fprintf(stderr, "heapkit: %s: cannot write: %s\n", path,
-                errno ? strerror(errno) : "write error");
+    if (out_close(o, true) < 0)
         return -1;
-    }
     if (lost)
         *lost = lost_ops;
     return 0;
