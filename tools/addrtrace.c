@@ -170,23 +170,35 @@ static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
     return b->thread_of[raw] - 1;
 }
 
+static bool grow_output(addrtrace_t *b, uint32_t cap)
+{
+    trace_t *t = b->out;
+    if (cap <= b->capacity || !grow((void **)&t->ops, sizeof *t->ops, cap) ||
+        !grow((void **)&t->thread, sizeof *t->thread, cap) ||
+        !grow((void **)&t->time, sizeof *t->time, cap) ||
+        !grow((void **)&t->callsite, sizeof *t->callsite, cap) ||
+        !grow((void **)&t->lines, sizeof *t->lines, cap))
+        return false;
+    b->capacity = cap;
+    return true;
+}
+
+void at_reserve(addrtrace_t *b, uint64_t ops)
+{
+    if (b->emit && ops > b->capacity && ops < UINT32_MAX)
+        grow_output(b, (uint32_t)ops); /* a hint: failing here only means growing later */
+}
+
 static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
                  uint32_t thread, uint64_t time, uint32_t callsite)
 {
     trace_t *t = b->out;
     if (!b->emit || b->failed)
         return;
-    if (t->num_ops == b->capacity) {
-        uint32_t cap = b->capacity ? b->capacity * 2 : 65536;
-        if (cap < b->capacity || !grow((void **)&t->ops, sizeof *t->ops, cap) ||
-            !grow((void **)&t->thread, sizeof *t->thread, cap) ||
-            !grow((void **)&t->time, sizeof *t->time, cap) ||
-            !grow((void **)&t->callsite, sizeof *t->callsite, cap) ||
-            !grow((void **)&t->lines, sizeof *t->lines, cap)) {
-            b->failed = true;
-            return;
-        }
-        b->capacity = cap;
+    if (t->num_ops == b->capacity &&
+        !grow_output(b, b->capacity ? b->capacity * 2 : 65536)) {
+        b->failed = true;
+        return;
     }
     if (!b->has_time) {
         b->first_time = b->last_time = time;

@@ -66,6 +66,9 @@ typedef struct addrtrace {
 int  at_init(addrtrace_t *b, trace_t *out, bool emit);
 void at_fini(addrtrace_t *b); /* the builder's own memory; *out stays */
 
+/* Room for about `ops` ops at once (a hint: the arrays grow as needed anyway). */
+void at_reserve(addrtrace_t *b, uint64_t ops);
+
 /* kind: TRACE_ALLOC, TRACE_CALLOC or TRACE_ALIGNED (align_shift then set). callsite: the
  * call-site index + 1, or 0. */
 void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,

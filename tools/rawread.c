@@ -72,6 +72,16 @@ static void meta_value(raw_image_t *img, const char *key, const char *v, bool *o
         img->callsites = n != 0;
     else if (!strcmp(key, "start-ns"))
         img->start_ns = n;
+    else if (!strcmp(key, "start-tsc"))
+        img->start_tsc = n;
+    else if (!strcmp(key, "end-ns"))
+        img->end_ns = n;
+    else if (!strcmp(key, "end-tsc"))
+        img->end_tsc = n;
+    else if (!strcmp(key, "tick"))
+        img->tick_tsc = strtoull(end, NULL, 10), img->tick_ns = n;
+    else if (!strcmp(key, "clock"))
+        img->tsc = !strcmp(v, "tsc");
     else if (!strcmp(key, "fork-seq"))
         img->fork_seq = n;
     else if (!strcmp(key, "events"))
@@ -327,7 +337,7 @@ static int open_cursor(cursor_t *c, const char *path, size_t esize)
         fprintf(stderr, "heapkit: %s: its last event was cut short (%zu bytes): dropped\n",
                 path, len - whole);
     if (whole) {
-        c->map = mmap(NULL, whole, PROT_READ, MAP_PRIVATE, fd, 0);
+        c->map = mmap(NULL, whole, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (c->map == MAP_FAILED) {
             fprintf(stderr, "heapkit: %s: cannot map: %s\n", path, strerror(errno));
             close(fd);
@@ -340,6 +350,23 @@ static int open_cursor(cursor_t *c, const char *path, size_t esize)
     }
     close(fd);
     return 0;
+}
+
+/* ns per count from the start pair and the end pair, or, for an image that never reached
+ * its end (killed), the last "tick" pair it wrote when a buffer filled. 0: no second
+ * pair at all (a short life killed early): every op is then at time 0. */
+static double tick_rate(const raw_image_t *img)
+{
+    uint64_t end_ns = img->end_ns, end_tsc = img->end_tsc;
+    if (!img->tsc)
+        return 0;
+    if (end_tsc <= img->start_tsc) {
+        end_ns = img->tick_ns;
+        end_tsc = img->tick_tsc;
+    }
+    if (end_tsc <= img->start_tsc || end_ns <= img->start_ns)
+        return 0;
+    return (double)(end_ns - img->start_ns) / (double)(end_tsc - img->start_tsc);
 }
 
 static void merge_close(merge_t *m, cursor_t *all, size_t n)
@@ -360,6 +387,7 @@ typedef struct feed {
     uint64_t           *callsite_addr;
     uint32_t            callsite_count, callsite_cap;
     uint64_t            events;
+    double              ns_per_tick; /* tsc images: from the (ns, count) pairs */
     bool                want_callsites, failed;
 } feed_t;
 
@@ -394,9 +422,23 @@ static uint8_t log2_of(uint64_t align)
     return k;
 }
 
-static int feed_event(feed_t *f, const rawlog_event_t *e, const char *path)
+/* Nanoseconds of a stamp: as recorded, or a time stamp count through the image's two
+ * (ns, count) pairs. */
+static uint64_t event_ns(const feed_t *f, uint64_t stamp)
+{
+    const raw_image_t *img = f->img;
+    if (!img->tsc)
+        return stamp;
+    if (stamp <= img->start_tsc || f->ns_per_tick <= 0)
+        return img->start_ns;
+    return img->start_ns + (uint64_t)((double)(stamp - img->start_tsc) * f->ns_per_tick);
+}
+
+static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
 {
     addrtrace_t *b = f->b;
+    rawlog_event_t ev = *raw, *e = &ev;
+    ev.time = event_ns(f, raw->time);
     uint32_t cs = callsite_index(f, e->callsite);
     switch (e->op) {
     case RAWLOG_MALLOC:
@@ -449,29 +491,30 @@ static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
     }
     size_t opened = m.count;
     m.c = all;
+    uint64_t events = 0;
+    for (size_t i = 0; i < m.count; i++)
+        events += (uint64_t)(all[i].end - all[i].at) / m.esize;
+    at_reserve(f->b, events + 16);
+    f->ns_per_tick = tick_rate(img);
     for (size_t i = m.count; i-- > 0;)
         sift_down(&m, i);
     int status = 0;
-    uint64_t last = 0;
-    bool any = false;
     while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
         cursor_t *c = &m.c[0];
         rawlog_event_t e = {0};
         memcpy(&e, c->at, m.esize);
-        if (any && e.seq <= last) {
-            fprintf(stderr, "heapkit: %s: event seq %llu is not after %llu (R1/R2)\n", c->path,
-                    (unsigned long long)e.seq, (unsigned long long)last);
-            status = -1;
-            break;
-        }
-        any = true;
-        last = e.seq;
         status = feed_event(f, &e, c->path);
         c->at += m.esize;
-        if (c->at < c->end)
+        if (c->at < c->end) {
             cursor_load(c);
-        else
+            if (c->seq <= e.seq) {
+                fprintf(stderr, "heapkit: %s: event seq %llu is not after %llu (R1)\n",
+                        c->path, (unsigned long long)c->seq, (unsigned long long)e.seq);
+                status = -1;
+            }
+        } else {
             m.c[0] = m.c[--m.count];
+        }
         sift_down(&m, 0);
     }
     merge_close(&m, all, opened);

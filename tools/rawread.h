@@ -25,6 +25,9 @@ typedef struct raw_image {
     bool     callsites;
     char    *exe, *cmdline, *ended, *error;
     uint64_t start_ns;
+    bool     tsc;                 /* "clock tsc": seq and time are time stamp counts */
+    uint64_t start_tsc, end_ns, end_tsc; /* the pairs that turn counts into nanoseconds */
+    uint64_t tick_ns, tick_tsc;          /* the last pair written when a buffer filled */
     char     forked_from[48]; /* "<pid>.<k>" of the parent image, "" when not forked */
     uint64_t fork_seq;
     uint64_t events_stated, dropped; /* what the recorder counted ("events", "dropped") */

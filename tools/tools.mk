@@ -1,7 +1,7 @@
 # tools/tools.mk -- the `heapkit` command.
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
-             tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c tools/import.c \
+             tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c tools/import.c tools/gzsink.c \
              tools/elffile.c tools/elfsym.c tools/symbolize.c
 TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)

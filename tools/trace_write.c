@@ -1,106 +1,38 @@
 /*
  * trace_write.c -- writes a trace_t in either format (trace.h, docs/TRACE-FORMAT.md).
  *
- * Design:      Lines are formatted by hand into a 1 MiB buffer and handed to zlib in
- *              blocks (gzopen "wb<level>" compresses, "wbT" writes plain text through the
- *              same calls), because traces of millions of ops would spend most of their time
- *              in a printf per line. Compression runs on a thread of its own, one buffer
- *              behind the formatting (two buffers, handed over under a mutex): deflate is
- *              most of the cost of writing a recorded trace, and `heapkit record` makes the
- *              user wait for it after the program ends. Text values of the header (program, command, how the
+ * Design:      Lines are formatted by hand into 1 MiB blocks, because traces of millions
+ *              of ops would spend most of their time in a printf per line, and the blocks
+ *              go to a gzsink (gzsink.h), which compresses them on worker threads while
+ *              the next ones are formatted: deflate is most of the cost of writing a
+ *              recorded trace, and `heapkit record` makes the user wait for it. Text values of the header (program, command, how the
  *              process ended, call sites) are made single-line and printable here, so
  *              whatever a recorded process put in its argv, the file stays one item per
  *              line and within the reader's line limit.
  * Complexity:  O(ops).
  */
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "gzsink.h"
 #include "lines.h"
 #include "trace.h"
 
-#define OUT_BUF ((size_t)1 << 20)
+#define OUT_BUF  GZSINK_BLOCK
 #define TEXT_MAX (LINES_MAX_BYTES - 64) /* room for the key and the index */
 
 typedef struct out {
-    gzFile          file;
-    const char     *path;
-    char           *buf;       /* the buffer being filled: bufs[cur] */
-    size_t          len;
-    char           *bufs[2];
-    size_t          lens[2];
-    int             cur;
-    /* the compressing thread: */
-    pthread_t       writer;
-    bool            threaded;
-    pthread_mutex_t lock;
-    pthread_cond_t  changed;
-    int             pending;   /* buffer handed over and not written yet, -1: none */
-    bool            finishing; /* no more buffers will come */
-    bool            failed;    /* a write failed (read under lock) */
+    gzsink_t *sink;
+    char     *buf; /* the block being filled */
+    size_t    len;
 } out_t;
 
-static bool write_block(out_t *o, int i)
-{
-    return o->lens[i] == 0 || gzwrite(o->file, o->bufs[i], (unsigned)o->lens[i]) == (int)o->lens[i];
-}
-
-static void *writer_main(void *arg)
-{
-    out_t *o = arg;
-    pthread_mutex_lock(&o->lock);
-    for (;;) {
-        while (o->pending < 0 && !o->finishing)
-            pthread_cond_wait(&o->changed, &o->lock);
-        if (o->pending < 0)
-            break;
-        int i = o->pending;
-        pthread_mutex_unlock(&o->lock);
-        bool ok = write_block(o, i);
-        pthread_mutex_lock(&o->lock);
-        o->failed |= !ok;
-        o->pending = -1;
-        pthread_cond_broadcast(&o->changed);
-    }
-    pthread_mutex_unlock(&o->lock);
-    return NULL;
-}
-
-/* Hands the full buffer over (or writes it here, without a thread) and starts the other. */
 static void out_flush(out_t *o)
 {
-    o->lens[o->cur] = o->len;
-    if (!o->threaded) {
-        o->failed |= !write_block(o, o->cur);
-    } else {
-        pthread_mutex_lock(&o->lock);
-        while (o->pending >= 0)
-            pthread_cond_wait(&o->changed, &o->lock);
-        o->pending = o->cur;
-        pthread_cond_broadcast(&o->changed);
-        pthread_mutex_unlock(&o->lock);
-        o->cur ^= 1;
-    }
-    o->buf = o->bufs[o->cur];
+    gzsink_commit(o->sink, o->len);
+    o->buf = gzsink_block(o->sink);
     o->len = 0;
-}
-
-/* Writes what is left and stops the thread. Returns false when any write failed. */
-static bool out_finish(out_t *o)
-{
-    out_flush(o);
-    if (o->threaded) {
-        pthread_mutex_lock(&o->lock);
-        o->finishing = true;
-        pthread_cond_broadcast(&o->changed);
-        pthread_mutex_unlock(&o->lock);
-        pthread_join(o->writer, NULL);
-    }
-    return !o->failed;
 }
 
 static void out_bytes(out_t *o, const char *s, size_t n)
@@ -113,15 +45,12 @@ static void out_bytes(out_t *o, const char *s, size_t n)
 
 static void out_str(out_t *o, const char *s) { out_bytes(o, s, strlen(s)); }
 
+static char *dec_backwards(char *end, uint64_t v);
+
 static void out_u64(out_t *o, uint64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp;
-    do {
-        tmp[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    out_bytes(o, tmp + n, sizeof tmp - n);
+    char tmp[24], *first = dec_backwards(tmp + sizeof tmp, v);
+    out_bytes(o, first, (size_t)(tmp + sizeof tmp - first));
 }
 
 static void out_char(out_t *o, char c) { out_bytes(o, &c, 1); }
@@ -180,30 +109,67 @@ static void hkt_header(out_t *o, const trace_t *t)
     out_key_number(o, "ops", t->num_ops);
 }
 
+/* Decimal digits of v ending at `end` (written backwards, two at a time); returns the
+ * first. The op lines are most of a recorded trace's bytes: this is its hot loop. */
+static char *dec_backwards(char *end, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--end = pairs[d + 1];
+        *--end = pairs[d];
+    }
+    if (v >= 10) {
+        *--end = pairs[v * 2 + 1];
+        *--end = pairs[v * 2];
+    } else {
+        *--end = (char)('0' + v);
+    }
+    return end;
+}
+
+static char *put_dec(char *at, uint64_t v)
+{
+    char tmp[24], *first = dec_backwards(tmp + sizeof tmp, v);
+    size_t n = (size_t)(tmp + sizeof tmp - first);
+    memcpy(at, first, n);
+    return at + n;
+}
+
+#define OP_LINE_MAX 128 /* 5 numbers of at most 20 digits, blanks, letters, '@', newline */
+
 static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
 {
     const trace_op_t *op = &t->ops[i];
-    uint64_t dt = t->time && i > 0 ? t->time[i] - t->time[i - 1] : 0;
-    out_u64(o, dt);
-    out_char(o, ' ');
-    out_u64(o, t->thread ? t->thread[i] : 0);
-    out_char(o, ' ');
-    out_char(o, (char)op->kind);
-    out_char(o, ' ');
-    out_u64(o, op->id);
+    if (o->len + OP_LINE_MAX > OUT_BUF)
+        out_flush(o);
+    char *at = o->buf + o->len;
+    at = put_dec(at, t->time && i > 0 ? t->time[i] - t->time[i - 1] : 0);
+    *at++ = ' ';
+    at = put_dec(at, t->thread ? t->thread[i] : 0);
+    *at++ = ' ';
+    *at++ = (char)op->kind;
+    *at++ = ' ';
+    at = put_dec(at, op->id);
     if (op->kind != TRACE_FREE) {
-        out_char(o, ' ');
-        out_u64(o, op->size);
+        *at++ = ' ';
+        at = put_dec(at, op->size);
     }
     if (op->kind == TRACE_ALIGNED) {
-        out_char(o, ' ');
-        out_u64(o, (uint64_t)1 << op->align_shift);
+        *at++ = ' ';
+        at = put_dec(at, (uint64_t)1 << op->align_shift);
     }
     if (t->callsite && t->callsite[i]) {
-        out_str(o, " @");
-        out_u64(o, t->callsite[i] - 1);
+        *at++ = ' ';
+        *at++ = '@';
+        at = put_dec(at, t->callsite[i] - 1);
     }
-    out_char(o, '\n');
+    *at++ = '\n';
+    o->len = (size_t)(at - o->buf);
 }
 
 /* ---- CS:APP ---- */
@@ -236,49 +202,25 @@ static void rep_op(out_t *o, const trace_op_t *op, size_t *lost)
 static out_t *out_open(const char *path, int level)
 {
     out_t *o = calloc(1, sizeof *o);
-    if (!o || !(o->bufs[0] = malloc(OUT_BUF)) || !(o->bufs[1] = malloc(OUT_BUF))) {
-        if (o)
-            free(o->bufs[0]);
-        free(o);
+    if (!o) {
         fprintf(stderr, "heapkit: %s: out of memory\n", path);
         return NULL;
     }
-    char mode[8];
-    snprintf(mode, sizeof mode, level > 0 ? "wb%d" : "wbT", level > 9 ? 9 : level);
-    errno = 0;
-    o->file = gzopen(path, mode);
-    if (!o->file) {
-        fprintf(stderr, "heapkit: %s: cannot create: %s\n", path,
-                errno ? strerror(errno) : "out of memory");
-        free(o->bufs[0]);
-        free(o->bufs[1]);
+    if (!(o->sink = gzsink_open(path, level))) {
         free(o);
         return NULL;
     }
-    o->path = path;
-    o->buf = o->bufs[0];
-    o->pending = -1;
-    pthread_mutex_init(&o->lock, NULL);
-    pthread_cond_init(&o->changed, NULL);
-    /* plain text is written as fast as it is formatted: no thread needed */
-    o->threaded = level > 0 && pthread_create(&o->writer, NULL, writer_main, o) == 0;
+    o->buf = gzsink_block(o->sink);
     return o;
 }
 
-static int out_close(out_t *o, bool ok)
+static int out_close(out_t *o)
 {
-    ok &= out_finish(o);
-    int err = gzclose(o->file);
-    if (!ok || err != Z_OK)
-        fprintf(stderr, "heapkit: %s: cannot write: %s\n", o->path,
-                errno ? strerror(errno) : "write error");
-    pthread_mutex_destroy(&o->lock);
-    pthread_cond_destroy(&o->changed);
-    free(o->bufs[0]);
-    free(o->bufs[1]);
-    bool failed = !ok || err != Z_OK;
+    if (o->len)
+        gzsink_commit(o->sink, o->len);
+    int status = gzsink_close(o->sink);
     free(o);
-    return failed ? -1 : 0;
+    return status;
 }
 
 int trace_write(const trace_t *t, const char *path, trace_format_t format, int level,
@@ -301,7 +243,7 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, int l
         for (uint32_t i = 0; i < t->num_ops; i++)
             rep_op(o, &t->ops[i], &lost_ops);
     }
-    if (out_close(o, true) < 0)
+    if (out_close(o) < 0)
         return -1;
     if (lost)
         *lost = lost_ops;

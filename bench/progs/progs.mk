@@ -13,5 +13,11 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/progs/%.o
 bench-progs: $(BENCH_BINS)
 
 # The library comparison (glibc, jemalloc, tcmalloc, mimalloc, heapkit); installs the peers.
+# Then what recording costs: heapkit record against heaptrack on real programs (issue 7).
 bench: all bench-progs
 	python3 scripts/bench.py --build $(BUILD)
+	python3 scripts/bench_record.py --build $(BUILD)
+
+.PHONY: bench-record
+bench-record: all
+	python3 scripts/bench_record.py --build $(BUILD)

@@ -19,9 +19,11 @@
  *   <pid>.<k>.<b>.ev      events of buffer b of that image, back to back
  *
  * Meta keys, written at start:  heapkit-raw 1 | pid N | ppid N | image K | event-size N
- *   | callsites 0/1 | exe PATH | cmdline TEXT | start-ns N | forked-from PID.K | fork-seq N
- * and at the end (exit, fatal signal, exec):  ended TEXT | events N | dropped N
- *   | maps-begin ... /proc/self/maps ... maps-end   (with call sites only)
+ *   | callsites 0/1 | exe PATH | cmdline TEXT | clock tsc|ns | start-ns N | start-tsc N
+ *   | forked-from PID.K | fork-seq N
+ * whenever a buffer fills (clock tsc):  tick NS COUNT
+ * and at the end (exit, fatal signal, exec):  end-ns N | end-tsc N | ended TEXT
+ *   | events N | dropped N | maps-begin ... /proc/self/maps ... maps-end (call sites only)
  * A key may appear twice when an exec failed and the image ran on: the last one counts.
  *
  * Event layout (little-endian, RAWLOG_EVENT_SIZE bytes, + 8 with call sites):
@@ -30,10 +32,14 @@
  *   +--------+--------+--------+--------+--------+------+---+------+---------+
  *   | seq    | time   | addr   | size   | aux    |thread|op | pad  |callsite |
  *   +--------+--------+--------+--------+--------+------+---+------+---------+
- *   seq:    process-wide counter, one per call: the order of the calls across threads.
- *           A free takes it before the block is released, an allocation after it is
- *           obtained, so a block another thread frees and gets back is never out of order.
- *   time:   CLOCK_MONOTONIC nanoseconds when the call returned.
+ *   seq:    the order of the calls across threads: with "clock tsc" the time stamp
+ *           counter (rdtsc, where the kernel keeps time with it: constant and synchronized
+ *           across CPUs), else a process-wide counter, one per call. A free takes it
+ *           before the block is released, an allocation after it is obtained, so a block
+ *           another thread frees and gets back is never out of order.
+ *   time:   "clock tsc": the same count (the meta file's start-/end-/tick pairs of
+ *           (CLOCK_MONOTONIC ns, count) turn it into nanoseconds); else CLOCK_MONOTONIC
+ *           nanoseconds when the call returned.
  *   addr:   the block returned (allocations, realloc), or the pointer freed.
  *   size:   the request in bytes (calloc: count * size, pvalloc: rounded to a page).
  *   aux:    RAWLOG_ALIGNED: the alignment; RAWLOG_REALLOC: the old pointer.
@@ -43,7 +49,8 @@
  *
  * Invariants (checked by rawread.c, which rejects a log breaking them):
  *   R1 within one event file, seq strictly increases
- *   R2 seq is unique across the files of one image
+ *   R2 with the counter clock, seq is unique across the files of one image (time stamps
+ *      of two CPUs may tie: ties are merged in file order)
  *   R3 op is a rawlog_op_t; RAWLOG_ALIGNED has a power-of-two aux
  *   R4 a RAWLOG_REALLOC_BEGIN (the old block released, seq taken before the call) is
  *      followed in its file by the RAWLOG_REALLOC of the same call, whose aux is its addr
