@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench_record.py -- what recording costs (issue 7): `heapkit record` against heaptrack.
 
-For each real program from Debian (python3, sqlite3, perl, gcc), measured as a user meets
+For each real program from Debian (python3, sqlite3, perl, gcc's cc1), measured as a user meets
 it, wall time of the whole command:
   plain       the program alone
   recorder    the program under the recorder library alone (what the program is slowed by;
@@ -62,11 +62,14 @@ def programs(tmp):
         f.write(SQL_WORK)
     c = os.path.join(tmp, "gen.c")
     gen_c(c, 120)
+    # cc1 itself, not the gcc driver: heaptrack does not follow a driver into its children
+    cc1 = subprocess.run(["gcc", "-print-prog-name=cc1"], capture_output=True,
+                         text=True).stdout.strip()
     return [
         ("python3", [PY, py]),
         ("sqlite3", ["sqlite3", ":memory:", f".read {sql}"]),
         ("perl", ["perl", "-e", PERL_WORK]),
-        ("gcc", ["gcc", "-O2", "-c", c, "-o", os.path.join(tmp, "gen.o")]),
+        ("gcc-cc1", [cc1, "-quiet", "-O2", c, "-o", os.path.join(tmp, "gen.s")]),
     ]
 
 

@@ -52,6 +52,8 @@ typedef struct buffer {
     atomic_flag    flag;      /* held while writing out */
     _Atomic size_t end;       /* bytes appended (written by the owner only) */
     uint64_t       last_seq;  /* of the last event appended (owner only) */
+    uint64_t       events;    /* appended to this buffer in this image (owner only; a
+                                 shared counter would be a locked add per call) */
     size_t         flushed;   /* bytes already written to the file (under flag) */
     _Alignas(16) unsigned char data[BUFFER_BYTES];
 } buffer_t;
@@ -59,7 +61,7 @@ typedef struct buffer {
 static _Atomic uint64_t seq_counter;
 static bool             use_tsc; /* the order and the time are the time stamp counter */
 static _Atomic uint32_t thread_counter;
-static _Atomic uint64_t events_logged, events_dropped;
+static _Atomic uint64_t events_dropped;
 static atomic_flag      pool_lock = ATOMIC_FLAG_INIT;
 static buffer_t        *registry, *pool;
 static unsigned         buffer_count;
@@ -348,7 +350,7 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
     if (rec_callsites)
         e->callsite = (uint64_t)(uintptr_t)caller;
     atomic_store_explicit(&b->end, end + event_size, memory_order_release);
-    atomic_fetch_add_explicit(&events_logged, 1, memory_order_relaxed);
+    b->events++;
     if (unbuffered)
         flush_other(b);
 }
@@ -476,7 +478,10 @@ void rec_flush_all(const char *how)
         flush_other(b);
     meta_clock("end");
     meta_line("ended", how);
-    meta_number("events", atomic_load(&events_logged));
+    uint64_t events = 0;
+    for (buffer_t *b = registry; b; b = b->next_all)
+        events += b->events;
+    meta_number("events", events);
     meta_number("dropped", atomic_load(&events_dropped));
     if (rec_callsites)
         copy_maps();
@@ -499,6 +504,7 @@ static void after_fork_child(void)
         b->fd = -1;
         b->flushed = 0;
         b->last_seq = 0;
+        b->events = 0;
         atomic_store(&b->end, 0);
         atomic_flag_clear(&b->flag);
         b->next_free = pool;
@@ -507,7 +513,6 @@ static void after_fork_child(void)
     atomic_flag_clear(&pool_lock);
     tls_buffer = NULL;
     pthread_setspecific(thread_key, NULL);
-    atomic_store(&events_logged, 0);
     atomic_store(&events_dropped, 0);
     if (meta_fd >= 0)
         close(meta_fd);
