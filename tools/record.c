@@ -5,10 +5,11 @@
  * Design:      The recorder (tools/recorder/) only logs raw events into a fresh folder
  *              beside OUT; everything else happens here, after CMD has ended: each
  *              process image (a process, or what a process became after exec) becomes
- *              one trace (rawread.h). Naming: the first image of CMD's own process is
- *              OUT; every other image is OUT with ".<pid>" (and ".<k>" for the k-th exec
- *              of that pid) before its extension; a "%p" in OUT is replaced by each
- *              image's pid instead, for every image. Like time(1), this process ignores
+ *              one trace (rawread.h). Naming: what CMD's own process finally was (its
+ *              last image: a wrapper script exec's the real program) is OUT; every other
+ *              image is OUT with ".<pid>" (and ".<k>" for the k-th exec of that pid)
+ *              before its extension; a "%p" in OUT is replaced by each image's pid
+ *              instead, for every image. Like time(1), this process ignores
  *              SIGINT and SIGQUIT while CMD runs (CMD gets them, and its recorder writes
  *              out what it has), and exits with CMD's status.
  * Exit status: CMD's (128 + N when a signal N ended it); 2 on bad usage, when CMD could
@@ -45,9 +46,10 @@ static const char record_usage[] =
     "call, across threads, fork and exec.\n"
     "\n"
     "options:\n"
-    "  -o, --output OUT   the trace of CMD's process (default: CMD's name + .hkt); other\n"
-    "                     processes get OUT with .PID before the extension, or %p in OUT\n"
-    "                     is replaced by each process's pid\n"
+    "  -o, --output OUT   the trace of CMD's process, as it ended (after any exec) (default:\n"
+    "                     CMD's name + .hkt); every other process or earlier program of\n"
+    "                     it gets OUT with .PID (.PID.K: its K-th exec) before the\n"
+    "                     extension, or %p in OUT is replaced by each process's pid\n"
     "  --callsites        also log each call's return address, named after the program\n"
     "                     ended (function+offset and object)\n"
     "  --keep-raw         keep the raw log folder (named on stderr)\n"
@@ -249,7 +251,7 @@ static int wait_child(pid_t pid, const char *dir, bool progress)
 
 /* ---- Naming and writing the traces ---- */
 
-/* The file of image img (root: the first image of CMD's process). False when too long. */
+/* The file of image img (root: the last image of CMD's process). False when too long. */
 static bool trace_name(char *buf, size_t n, const char *out, const raw_image_t *img, bool root)
 {
     const char *pct = strstr(out, "%p");
@@ -315,12 +317,16 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root)
         fprintf(stderr, "heapkit: nothing was recorded: '%s' allocated nothing, or is "
                         "statically linked or setuid (the recorder is a preload library)\n",
                 a->cmd[0]);
+    uint64_t root_last = 0; /* what CMD's process became: a wrapper exec'ing the program */
+    for (size_t i = 0; i < d.count; i++)
+        if (d.images[i].pid == (uint64_t)root && d.images[i].k > root_last)
+            root_last = d.images[i].k;
     for (size_t i = 0; i < d.count; i++) {
         const raw_image_t *img = &d.images[i];
         char name[PATH_MAX];
         trace_t t;
         if (!trace_name(name, sizeof name, a->out, img,
-                        img->pid == (uint64_t)root && img->k == 0)) {
+                        img->pid == (uint64_t)root && img->k == root_last)) {
             fprintf(stderr, "heapkit: %s: the trace name for image %s is too long\n", a->out,
                     img->name);
             status = 2;

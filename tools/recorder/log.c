@@ -489,14 +489,21 @@ void rec_flush_all(const char *how)
 
 /* ---- Fork ---- */
 
-static void before_fork(void) { spin_lock(&pool_lock); }
+static uint64_t fork_point; /* taken in the parent just before the fork: the child's copy */
+
+/* The child inherits what the parent held before this point: a number taken in the child
+ * would also count what the parent did after the fork, running on meanwhile. */
+static void before_fork(void)
+{
+    spin_lock(&pool_lock);
+    fork_point = use_tsc ? read_tsc() : atomic_load(&seq_counter);
+}
 static void after_fork_parent(void) { spin_unlock(&pool_lock); }
 
 /* The child: every buffer's contents and file are the parent's; start an image of its own. */
 static void after_fork_child(void)
 {
     unsigned long parent_pid = image_pid, parent_k = image_k;
-    uint64_t fork_seq = use_tsc ? read_tsc() : atomic_load(&seq_counter);
     pool = NULL;
     for (buffer_t *b = registry; b; b = b->next_all) {
         if (b->fd >= 0)
@@ -521,7 +528,7 @@ static void after_fork_child(void)
         rec_on = false;
         return;
     }
-    write_meta_start(parent_pid, parent_k, fork_seq);
+    write_meta_start(parent_pid, parent_k, fork_point);
 }
 
 /* ---- Exit and fatal signals ---- */
