@@ -11,6 +11,7 @@
  *   rec_prog exit K        K blocks of 50001, then _exit(3) (no destructors)
  *   rec_prog kinds         one call of every entry point, sizes 60001..60012
  *   rec_prog mtrace        mtrace(), then as kinds (for glibc's MALLOC_TRACE log)
+ * Every mode: a constructor mallocs 70001 bytes before main, main frees them.
  * Prints "done" on stdout when it got to the end (the crash mode never does).
  */
 #include <dlfcn.h>
@@ -199,8 +200,13 @@ __attribute__((noinline)) static int run_kinds(void)
     return 0;
 }
 
+/* Before main: the recorder must be ready for a constructor's first malloc. */
+static void *early_block;
+__attribute__((constructor)) static void allocate_early(void) { early_block = malloc(70001); }
+
 int main(int argc, char **argv)
 {
+    free(early_block);
     if (argc < 2)
         return 2;
     int a = argc > 2 ? atoi(argv[2]) : 0, b = argc > 3 ? atoi(argv[3]) : 0, status = 2;

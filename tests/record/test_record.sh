@@ -11,6 +11,7 @@
 # Ends with "N passed, N failed".
 
 HEAPKIT=$1 PROG=$2 QUICK=$3
+HEAPKIT_LIB=$(dirname "$HEAPKIT")/libheapkit.so
 here=$(dirname "$0")
 . "$here/../lib.sh"
 
@@ -144,6 +145,14 @@ else
 fi
 expect_in "$tmp/kinds.txt" "kinds: call sites name the caller" "^s [0-9]+ run_kinds\+0x[0-9a-f]+ \(rec_prog\)$"
 replays_everywhere kinds "$tmp/kinds.hkt"
+expect_in "$tmp/kinds.txt" "before main: a constructor's malloc" " a [0-9]+ 70001 @"
+# on top of another allocator: the recorder forwards to whatever is next (libheapkit here;
+# not in the sanitize build, whose library needs the ASan runtime first)
+if [ "$QUICK" != "--quick" ] && [ -r "$HEAPKIT_LIB" ]; then
+    LD_PRELOAD="$HEAPKIT_LIB" "$HEAPKIT" record -o "$tmp/onhk.hkt" -- "$PROG" threads 4 100 >/dev/null 2>"$tmp/onhk.err"
+    expect "record a program running on libheapkit" $? 0
+    expect "on libheapkit: blocks of thread 2" "$(count "$tmp/onhk.hkt" 10002 | field sized)" 100
+fi
 record named 0 -o "$tmp/p%p.hkt" -- "$PROG" fork 5
 n=$(ls "$tmp"/p[0-9]*.hkt 2>/dev/null | wc -l)
 expect "%p names every process's trace" "$n" 2
