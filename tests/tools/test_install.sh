@@ -1,7 +1,8 @@
 #!/bin/sh
 # test_install.sh -- `make install PREFIX=...` into a scratch prefix, then use what it
-# installed as a user would: the heapkit command, the header, the pkg-config file, and
-# both libraries (a program linked with -lheapkit, and one linked statically).
+# installed as a user would: the heapkit command (and `heapkit record` with the installed
+# recorder), the header, the pkg-config file, and both libraries (a program linked with
+# -lheapkit, and one linked statically).
 here=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/../lib.sh"
 ok() { pass; echo "ok   $1"; }
@@ -19,6 +20,11 @@ expect "heapkit command installed and runs" "'$prefix/bin/heapkit' policies | gr
 expect "header installed" "[ -f '$prefix/include/heapkit.h' ]"
 expect "shared and static libraries installed" \
     "[ -f '$prefix/lib/libheapkit.so' ] && [ -f '$prefix/lib/libheapkit.a' ]"
+expect "the recorder library installed" "[ -f '$prefix/lib/heapkit/libheapkit-record.so' ]"
+# the installed command finds the installed recorder (not the build tree's)
+rm -f "$tmp/ls.hkt"
+expect "installed heapkit record works" \
+    "(cd '$tmp' && '$prefix/bin/heapkit' record -q -o ls.hkt -- ls / >/dev/null) && '$prefix/bin/heapkit' replay --policy hkfit --repeat 0 '$tmp/ls.hkt' | grep -q ' ok$'"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 expect "pkg-config knows heapkit" "pkg-config --exists heapkit"
 
