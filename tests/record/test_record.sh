@@ -24,10 +24,6 @@ field() { awk -v k="$1" '{ for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 
 expect() {
     if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', expected '$3'"; fi
 }
-expect_in() {
-    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $1"; sed 's/^/    /' "$1" | head -5; fi
-}
-
 # record NAME STATUS ARGS...: heapkit record, its stderr in $tmp/NAME.err
 record() {
     name=$1 want=$2

@@ -13,31 +13,6 @@ SHARED_TRACES=${HK_TRACES:-../shared/traces}
 . "$(dirname "$0")/../lib.sh"
 
 
-# run NAME EXPECTED_STATUS ARGS... : runs heapkit, keeps stdout/stderr in $tmp/out, $tmp/err.
-run() {
-    name=$1 want=$2
-    shift 2
-    "$HEAPKIT" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        pass
-    else
-        fail "$name: exit status $got, expected $want"
-        sed 's/^/    /' "$tmp/err" | head -n 5
-    fi
-}
-
-# expect_in FILE NAME PATTERN : FILE must contain a line matching the extended regex.
-expect_in() {
-    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $(basename "$1")"; fi
-}
-
-# trace NAME CONTENT : writes a trace file (printf-style escapes) and prints its path.
-trace() {
-    printf "$2" >"$tmp/$1"
-    echo "$tmp/$1"
-}
-
 if [ ! -x "$HEAPKIT" ]; then
     echo "FAIL: $HEAPKIT is not built"
     echo "0 passed, 1 failed"

@@ -10,26 +10,6 @@
 HEAPKIT=${1:-build/heapkit}
 . "$(dirname "$0")/../lib.sh"
 
-run() {
-    name=$1 want=$2
-    shift 2
-    "$HEAPKIT" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        pass
-    else
-        fail "$name: exit status $got, expected $want"
-        sed 's/^/    /' "$tmp/err" | head -n 5
-    fi
-}
-expect_in() {
-    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $(basename "$1")"; fi
-}
-trace() {
-    printf "$2" >"$tmp/$1"
-    echo "$tmp/$1"
-}
-
 head='heapkit-trace 1\nprogram /bin/demo\ncommand demo -x\npid 7\nthreads 2\nids 4\ncallsites 2\ns 0 main+0x10 (demo)\ns 1 0x1234 (libc.so.6)\n'
 good=$(trace good.hkt "${head}ops 9\n0 0 a 0 100 @0\n10 0 c 1 50 @1\n20 1 m 2 1000 4096\n5 1 r 0 300\n3 0 f 1\n7 1 a 3 0\n1 0 f 2\n1 0 r 0 0\n2 1 m 1 24 64\n")
 

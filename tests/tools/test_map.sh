@@ -13,25 +13,6 @@ SHARED_TRACES=${HK_TRACES:-../shared/traces}
 TRACE=traces/phased.rep
 . "$(dirname "$0")/../lib.sh"
 
-# run NAME EXPECTED_STATUS ARGS... : runs heapkit, keeps stdout/stderr in $tmp/out, $tmp/err.
-run() {
-    name=$1 want=$2
-    shift 2
-    "$HEAPKIT" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        pass
-    else
-        fail "$name: exit status $got, expected $want"
-        sed 's/^/    /' "$tmp/err" | head -n 5
-    fi
-}
-
-# expect_in FILE NAME PATTERN : FILE must contain a line matching the extended regex.
-expect_in() {
-    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $(basename "$1")"; fi
-}
-
 # is_svg NAME FILE : FILE parses as XML, has an <svg> root, the legend, and many rects.
 is_svg() {
     if python3 -c 'import xml.dom.minidom,sys; d=xml.dom.minidom.parse(sys.argv[1]); assert d.documentElement.tagName == "svg"' "$2" 2>"$tmp/xml.err"; then
