@@ -2,7 +2,8 @@
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
              tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c \
-             tools/elffile.c tools/elfsym.c tools/symbolize.c
+             tools/elffile.c tools/elfsym.c tools/symbolize.c \
+             tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
