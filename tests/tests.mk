@@ -24,14 +24,25 @@ tests: $(LAB_TESTS)
 # contents, overlap, alignment); the CS:APP traces only where ../shared/traces exists.
 TEST_TRACES := $(wildcard ../shared/traces/*.rep) $(wildcard traces/*.rep)
 
+# A broken allocator for test_peers.sh to preload into the player (no sanitizers: it is
+# malloc; no builtins: its calls into glibc's malloc must stay calls).
+BAD_PEER := $(BUILD)/tests/bad_peer.so
+$(BUILD)/obj/tests/tools/bad_peer.o: CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS)) -fPIC -fno-builtin
+$(BAD_PEER): $(BUILD)/obj/tests/tools/bad_peer.o
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -fsanitize=%,$(LDFLAGS)) -shared -o $@ $^
+# The peers test plays on the release libheapkit: a sanitize build's needs ASan first.
+PEERS_TEST_LIB := $(if $(filter sanitize,$(VARIANT)),HEAPKIT_LIBRARY=build/libheapkit.so)
+
 # The lab and its tools, under whatever VARIANT this make runs with.
-test-lab: $(LAB_TESTS) $(HEAPKIT)
+test-lab: $(LAB_TESTS) $(HEAPKIT) $(PLAYER) $(BUILD)/tests/record/rec_prog $(BAD_PEER)
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hkt.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hygiene.sh $(HEAPKIT)" \
+	    "$(PEERS_TEST_LIB) sh tests/tools/test_peers.sh $(HEAPKIT) $(BUILD)/tests/record/rec_prog $(BAD_PEER)" \
 	    "$(HEAPKIT) replay --policy all --check-every 50 --repeat 1 $(TEST_TRACES)"
 
 # Warning-free under clang too (a separate build tree; compile and link only).

@@ -1,10 +1,11 @@
 /*
  * heapkit.c -- the `heapkit` command: subcommand dispatch, usage, and the replay command.
  *
- * Design:      main() only dispatches. `replay` parses its options, loads and validates
- *              every trace before replaying any (a bad input costs nothing), allocates
- *              all bookkeeping before the first heap is opened (replay.h says why), runs
- *              every (trace, policy) pair, and prints the report at the end.
+ * Design:      main() only dispatches. `replay` parses its options, finds the peers it
+ *              is asked for (peers.h), loads and validates every trace before replaying
+ *              any (a bad input costs nothing), allocates all bookkeeping before the
+ *              first heap is opened (replay.h says why), runs every (trace, policy) pair,
+ *              then every (trace, peer) pair (peerrun.h), and prints the report at the end.
  * Exit status: 0 everything passed, 1 some policy failed, 2 bad usage or bad input.
  */
 #include <errno.h>
@@ -18,6 +19,8 @@
 #include "convert.h"
 #include "gen.h"
 #include "import.h"
+#include "peerrun.h"
+#include "peers.h"
 #include "record.h"
 #include "map.h"
 #include "policy.h"
@@ -38,7 +41,8 @@ static const char main_usage[] =
     "  policies               list the lab's allocation policies\n"
     "  replay [OPTIONS] TRACE...\n"
     "                         replay allocation traces (CS:APP or recorded) against\n"
-    "                         policies, check every block, measure space and speed\n"
+    "                         policies or real allocators, check every block, measure\n"
+    "                         space and speed\n"
     "  gen [OPTIONS]          write a seeded synthetic trace (heapkit gen --help)\n"
     "  record [-o OUT] [--] CMD [ARGS...]\n"
     "                         run CMD and record every allocation it makes (a trace)\n"
@@ -54,16 +58,28 @@ static const char replay_usage[] =
     "usage: heapkit replay [OPTIONS] TRACE...\n"
     "\n"
     "Replays each TRACE (CS:APP .rep or heapkit-trace .hkt, plain or gzip-compressed;\n"
-    "see docs/TRACE-FORMAT.md) against each selected policy, in the order the ops\n"
-    "were recorded. Every trace is validated before anything runs.\n"
+    "see docs/TRACE-FORMAT.md) against each selected lab policy and real allocator\n"
+    "(peer), in the order the ops were recorded. Every trace is validated before\n"
+    "anything runs.\n"
     "\n"
     "options:\n"
-    "  --policy LIST      policy names separated by commas, or `all` (default all);\n"
-    "                     `heapkit policies` lists them\n"
+    "  --policy LIST      policy names separated by commas, `all` or `none` (default all,\n"
+    "                     or none when --peer is given); `heapkit policies` lists them\n"
+    "  --peer LIST        play each trace on real allocators, through their malloc,\n"
+    "                     calloc, aligned_alloc, realloc and free: glibc, heapkit,\n"
+    "                     jemalloc, tcmalloc, mimalloc (Debian packages libjemalloc2,\n"
+    "                     libtcmalloc-minimal4, libmimalloc2.0), separated by commas, or\n"
+    "                     `all` (the installed ones); rows are named peer:NAME\n"
+    "  --threads MODE     peers: `one` (default) plays every op on one thread in the\n"
+    "                     recorded order; `recorded` plays each recorded thread on a\n"
+    "                     thread of its own, each op after the previous op on its block\n"
+    "  --callgrind        peers: also run each once under valgrind's callgrind and report\n"
+    "                     the allocator's instructions per op (instr/op)\n"
     "  --align N          payload alignment to configure and check: 8 or 16 (default 16)\n"
     "  --check-every N    run the policy's heap check every N ops (default 0: only at\n"
     "                     the end, where it always runs)\n"
-    "  --repeat N         timing runs per trace and policy, 0-99 (default 5; 0: none)\n"
+    "  --repeat N         timing runs per trace and policy, 0-99 (default 5; 0: none);\n"
+    "                     for a peer, N player processes (0: one, untimed)\n"
     "  --json, --csv      machine-readable output instead of the table\n"
     "  -h, --help         this text\n"
     "\n"
@@ -74,8 +90,15 @@ static const char replay_usage[] =
     "calls (sbrk + map); Kops/s = ops / time per replay in the median timing run (a\n"
     "run replays the trace on fresh heaps, without checks, for at least 5 ms);\n"
     "verdict = ok, or FAIL with the op number and reason.\n"
+    "peer rows: footprint = peak resident memory (VmHWM) of the player above its RSS\n"
+    "just before the first op, median of the runs; final-rss = RSS at the end above the\n"
+    "same baseline; Kops/s from the median wall time; fragmentation and grow unknown;\n"
+    "instr/op = the allocator's instructions per op (--callgrind).\n"
     "\n"
-    "exit status: 0 all passed, 1 some policy failed, 2 bad usage or bad input.\n";
+    "exit status: 0 all passed, 1 some policy or peer failed, 2 bad usage or bad input\n"
+    "(including a named peer that is not installed).\n"
+    "environment: HEAPKIT_LIBRARY, HEAPKIT_PLAYER name the heapkit peer's library and\n"
+    "the player (default: beside this heapkit, or in ../lib/ and ../lib/heapkit/).\n";
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
@@ -102,7 +125,9 @@ static int policies_main(void)
 typedef struct replay_args {
     replay_options_t    opt;
     report_format_t     format;
-    const char         *policy_list;
+    const char         *policy_list; /* NULL: not given */
+    const char         *peer_list;   /* NULL: no peers */
+    peer_set_t          peers;
     const lab_policy_t *const *policies; /* the selection */
     const lab_policy_t **owned;          /* its storage, unless it is lab_policies */
     size_t              policy_count;
@@ -129,6 +154,10 @@ static int select_policies(replay_args_t *args)
     size_t registered = 0;
     while (lab_policies[registered])
         registered++;
+    if (!args->policy_list) /* lab policies by default, peers alone when peers are asked */
+        args->policy_list = args->peer_list ? "none" : "all";
+    if (strcmp(args->policy_list, "none") == 0)
+        return 0;
     if (strcmp(args->policy_list, "all") == 0) {
         args->policies = lab_policies;
         args->policy_count = registered;
@@ -181,6 +210,17 @@ static int parse_replay_option(replay_args_t *args, int opt, const char *arg)
             return usage_error("--repeat needs a number from 0 to 99, not '%s'", arg);
         args->opt.timing_runs = (unsigned)v;
         return 0;
+    case 'P':
+        args->peer_list = arg;
+        return 0;
+    case 't':
+        if (strcmp(arg, "one") != 0 && strcmp(arg, "recorded") != 0)
+            return usage_error("--threads must be one or recorded, not '%s'", arg);
+        args->opt.threads_recorded = strcmp(arg, "recorded") == 0;
+        return 0;
+    case 'g':
+        args->opt.callgrind = true;
+        return 0;
     case 'j':
     case 'v':
         if (args->format != REPORT_TABLE)
@@ -199,7 +239,8 @@ static int parse_replay_args(int argc, char **argv, replay_args_t *args)
         {"check-every", required_argument, NULL, 'c'},
         {"repeat", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
         {"csv", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"peer", required_argument, NULL, 'P'}, {"threads", required_argument, NULL, 't'},
+        {"callgrind", no_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
     opterr = 0;
     optind = 1;
     int opt;
@@ -219,6 +260,10 @@ static int parse_replay_args(int argc, char **argv, replay_args_t *args)
     if (optind == argc)
         return usage_error("replay needs at least one trace file");
     int status = select_policies(args);
+    if (status == 0 && args->peer_list)
+        status = peers_select(args->peer_list, &args->peers);
+    if (status == 0 && args->policy_count + args->peers.count == 0)
+        status = usage_error("nothing to replay on: no policy and no peer selected");
     return status ? status : -1;
 }
 
@@ -239,7 +284,8 @@ static int run_all(const replay_args_t *args, trace_t *traces, size_t ntraces)
     uint32_t span = 0;
     for (size_t i = 0; i < ntraces; i++)
         span = traces[i].id_span > span ? traces[i].id_span : span;
-    size_t nresults = ntraces * args->policy_count;
+    size_t stride = args->policy_count + args->peers.count;
+    size_t nresults = ntraces * stride;
     replay_result_t *results = calloc(nresults ? nresults : 1, sizeof *results);
     replay_scratch_t scratch;
     if (!results || replay_scratch_init(&scratch, span) < 0) {
@@ -252,11 +298,18 @@ static int run_all(const replay_args_t *args, trace_t *traces, size_t ntraces)
     bool failed = false;
     for (size_t t = 0; t < ntraces; t++)
         for (size_t p = 0; p < args->policy_count; p++) {
-            replay_result_t *r = &results[t * args->policy_count + p];
+            replay_result_t *r = &results[t * stride + p];
             replay_run(&traces[t], args->policies[p], &args->opt, &scratch, r);
             failed |= !r->ok;
         }
     replay_scratch_fini(&scratch);
+    if (args->peers.count && peerrun_all(traces, ntraces, &args->peers, &args->opt, results,
+                                         stride, args->policy_count) != 0) {
+        free(results);
+        return EXIT_BAD_INPUT;
+    }
+    for (size_t i = 0; i < nresults; i++)
+        failed |= !results[i].ok;
     int written = report_write(stdout, args->format, &args->opt, results, nresults);
     free(results);
     if (written < 0) {
@@ -271,11 +324,11 @@ static int replay_main(int argc, char **argv)
     replay_args_t args = {
         .opt = {.align = 16, .check_every = 0, .timing_runs = DEFAULT_TIMING_RUNS},
         .format = REPORT_TABLE,
-        .policy_list = "all",
     };
     int status = parse_replay_args(argc, argv, &args);
     if (status >= 0) {
         free(args.owned);
+        peers_free(&args.peers);
         return status;
     }
     size_t ntraces = (size_t)(argc - optind);
@@ -292,6 +345,7 @@ static int replay_main(int argc, char **argv)
     }
     free(traces);
     free(args.owned);
+    peers_free(&args.peers);
     return status;
 }
 

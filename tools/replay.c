@@ -514,7 +514,9 @@ static void start_result(const trace_t *t, const lab_policy_t *policy, replay_re
     memset(res, 0, sizeof *res);
     res->trace = t;
     res->policy = policy;
+    res->name = policy->name;
     res->ops = t->num_ops;
+    res->has_frag = true;
     res->ok = true;
 }
 

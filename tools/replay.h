@@ -39,6 +39,9 @@ typedef struct replay_options {
     size_t        align;       /* payload alignment demanded and configured: 8 or 16 */
     unsigned long check_every; /* run lab_check every N ops; 0 = only at the end */
     unsigned      timing_runs; /* timing repetitions, 0 .. REPLAY_MAX_TIMING_RUNS (0 = none) */
+    /* For the peers (peerrun.h) only: */
+    bool          threads_recorded; /* play each recorded thread on a thread of its own */
+    bool          callgrind;        /* also count instructions per op under callgrind */
 } replay_options_t;
 
 /* Where a replay stands, written by the child into memory the parent shares. */
@@ -61,11 +64,14 @@ typedef struct replay_scratch {
 
 typedef struct replay_result {
     const trace_t      *trace;
-    const lab_policy_t *policy;
+    const lab_policy_t *policy;   /* NULL for a peer */
+    const char         *name;     /* the row's name: the policy's, or "peer:NAME" */
+    const char         *peer;     /* a peer's name ("jemalloc"); NULL for a lab policy */
     uint32_t  ops;
     size_t    peak_live;      /* max over time of the sum of requested sizes of live blocks */
     size_t    peak_footprint; /* footprint high-water mark */
     double    utilization;    /* peak_live / peak_footprint (0 when the footprint is 0) */
+    bool      has_frag;       /* false for peers: the three figures below are unknown */
     /* Measured when the footprint reached its highest polled value: */
     size_t    frag_footprint; /* the footprint then */
     long long internal_frag;  /* block_bytes - live payload bytes then */
@@ -75,6 +81,12 @@ typedef struct replay_result {
     unsigned  timing_runs;    /* timing runs done (0 = no throughput) */
     double    seconds;        /* median seconds of one timing run */
     double    ops_per_sec;    /* ops / seconds */
+    /* Peers only: peak_footprint is the player's peak RSS above baseline_rss (medians) */
+    size_t    baseline_rss;   /* the player's RSS just before the first op */
+    long long final_rss;      /* RSS after the last op, above baseline_rss */
+    bool      has_instr;      /* --callgrind measured the two figures below */
+    double    instr_per_op;   /* instructions in the allocator's calls, per op */
+    double    player_instr_per_op; /* the player's own instructions in its loop, per op */
     bool      ok;
     uint32_t  fail_op;        /* 1-based op number of the failure, 0 when not at an op */
     uint32_t  fail_line;      /* its trace line, 0 when not at an op */

@@ -7,6 +7,11 @@
  *              the aggregate throughput (total ops / total median seconds). Measurement
  *              columns of a failed row are left empty ("-" / null): a pass that stopped
  *              early measured nothing meaningful.
+ *              Peer rows (`--peer`, peerrun.h) are named "peer:NAME" and summarized the
+ *              same way; their footprint is resident memory (the table says so above
+ *              its heading), their fragmentation is unknown ("-" / null), and they add
+ *              final-rss and, with --callgrind, instr/op (columns the table shows only
+ *              when some row has them; CSV and JSON always have the fields).
  */
 #ifndef HK_TOOLS_REPORT_H
 #define HK_TOOLS_REPORT_H

@@ -1,9 +1,10 @@
-# tools/tools.mk -- the `heapkit` command.
+# tools/tools.mk -- the `heapkit` command, the recorder it preloads and the player it runs.
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
              tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c tools/import.c tools/gzsink.c \
              tools/elffile.c tools/elfsym.c tools/symbolize.c
 TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
+TOOL_SRCS += tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
@@ -42,3 +43,24 @@ install: install-recorder
 install-recorder: $(RECORDER)
 	install -d $(DESTDIR)$(PREFIX)/lib/heapkit
 	install -m 755 $(RECORDER) $(DESTDIR)$(PREFIX)/lib/heapkit/libheapkit-record.so
+
+# ---- the player `heapkit replay --peer` runs on each real allocator (tools/play/) ----
+# It measures the allocator it is preloaded with, so: no sanitizers (ASan would be the
+# allocator), no builtin malloc folding (every call in the trace stays a call), and
+# symbols bound at start (-z now: no lazy binding inside the timed loop). DWARF 4: it
+# runs under valgrind (--callgrind), and Debian 12's cannot read clang 14's DWARF 5.
+PLAY_SRCS := tools/play/player.c tools/play/playfile.c tools/play/own.c tools/play/plan.c \
+             tools/play/ops.c tools/play/threads.c tools/play/rss.c tools/play/out.c
+PLAY_OBJS := $(PLAY_SRCS:%.c=$(BUILD)/obj/%.o)
+PLAYER    := $(BUILD)/heapkit-play
+$(PLAY_OBJS): CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS)) -gdwarf-4 -pthread -fno-builtin
+$(PLAYER): $(PLAY_OBJS)
+	$(CC) $(filter-out -fsanitize=%,$(LDFLAGS)) -pthread -Wl,-z,now -o $@ $^ -ldl
+
+all: $(PLAYER)
+
+install: install-player
+.PHONY: install-player
+install-player: $(PLAYER)
+	install -d $(DESTDIR)$(PREFIX)/lib/heapkit
+	install -m 755 $(PLAYER) $(DESTDIR)$(PREFIX)/lib/heapkit/heapkit-play
