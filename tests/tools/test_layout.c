@@ -62,8 +62,8 @@ static bool finds(const layout_t *l, const char *id)
 static void records_blocks(void)
 {
     static const trace_op_t ops[] = {
-        {1000, 0, TRACE_ALLOC}, {3000, 1, TRACE_ALLOC}, {0, 0, TRACE_FREE},
-        {5000, 1, TRACE_REALLOC}, {0, 1, TRACE_FREE}};
+        {1000, 0, TRACE_ALLOC, 0}, {3000, 1, TRACE_ALLOC, 0}, {0, 0, TRACE_FREE, 0},
+        {5000, 1, TRACE_REALLOC, 0}, {0, 1, TRACE_FREE, 0}};
     mini_t m;
     mini(&m, "blocks", ops, 5);
     layout_options_t opt = {.align = 16, .columns = 100, .buckets = 100, .rows = 400, .check = true};
@@ -96,8 +96,8 @@ static void records_blocks(void)
 static void mappings_are_lanes(void)
 {
     static const trace_op_t ops[] = {
-        {300000, 0, TRACE_ALLOC}, {100, 1, TRACE_ALLOC}, {500000, 2, TRACE_ALLOC},
-        {0, 0, TRACE_FREE}, {0, 2, TRACE_FREE}, {0, 1, TRACE_FREE}};
+        {300000, 0, TRACE_ALLOC, 0}, {100, 1, TRACE_ALLOC, 0}, {500000, 2, TRACE_ALLOC, 0},
+        {0, 0, TRACE_FREE, 0}, {0, 2, TRACE_FREE, 0}, {0, 1, TRACE_FREE, 0}};
     mini_t m;
     mini(&m, "mapped", ops, 6);
     layout_options_t opt = {.align = 16, .columns = 6, .buckets = 6, .rows = 400, .check = true};
@@ -145,7 +145,7 @@ static void mappings_are_lanes(void)
 /* A policy that fails names the op; one without a walk is refused. */
 static void failures(void)
 {
-    static const trace_op_t ops[] = {{(size_t)1 << 32, 0, TRACE_ALLOC}, {0, 0, TRACE_FREE}};
+    static const trace_op_t ops[] = {{(size_t)1 << 32, 0, TRACE_ALLOC, 0}, {0, 0, TRACE_FREE, 0}};
     mini_t m;
     mini(&m, "huge", ops, 2);
     layout_options_t opt = {.align = 16, .columns = 10, .buckets = 10, .rows = 400};
