@@ -16,6 +16,7 @@ $(LAB_TESTS):
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
 $(BUILD)/obj/tests/tools/%.o: CPPFLAGS += -Itools
+include tests/tools/report.mk
 
 tests: $(LAB_TESTS)
 .PHONY: tests test-lab test-clang
