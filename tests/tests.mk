@@ -30,6 +30,7 @@ test-lab: $(LAB_TESTS) $(HEAPKIT)
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
+	    "sh tests/tools/test_report.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hkt.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hygiene.sh $(HEAPKIT)" \
