@@ -21,7 +21,8 @@ const char chart_css[] =
     ".kbg{fill:#fafafa;stroke:#d0d0d0}"
     ".kt{font-size:14px;font-weight:bold;fill:#222}"
     ".kref{fill:#9aa5b1;fill-opacity:.25;stroke:#9aa5b1;stroke-width:1}"
-    ".kl{fill:none;stroke-width:1.6;stroke-linejoin:round}.kl.ks{stroke-width:2.8}"
+    ".kl{fill:none;stroke-width:1.6;stroke-linejoin:round;stroke-opacity:.85}"
+    ".kl.ks{stroke-width:2.8;stroke-opacity:1}"
     ".kl:hover{stroke-width:4}"
     ".k0{stroke:#4e79a7;background:#4e79a7}.k1{stroke:#f28e2b;background:#f28e2b}"
     ".k2{stroke:#e15759;background:#e15759}.k3{stroke:#76b7b2;background:#76b7b2}"
@@ -84,8 +85,10 @@ void chart_write(FILE *f, const chart_t *c)
         svg_escape(f, c->reference->label);
         fputs("</title></path>\n", f);
     }
-    for (size_t s = 0; s < c->count; s++)
-        line(f, &c->series[s], &x, &y, x.v1);
+    for (int strong = 0; strong < 2; strong++) /* the strong lines on top of the rest */
+        for (size_t s = 0; s < c->count; s++)
+            if (c->series[s].strong == (strong == 1))
+                line(f, &c->series[s], &x, &y, x.v1);
     char attrs[96];
     snprintf(attrs, sizeof attrs, "text-anchor=\"middle\" transform=\"rotate(-90 14 %.1f)\"",
              (y0 + y1) / 2);

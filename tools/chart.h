@@ -25,7 +25,7 @@ typedef struct chart_series {
     const double *y;   /* n values */
     unsigned n;        /* buckets, >= 1 */
     unsigned colour;   /* class k<colour>, < CHART_COLOURS */
-    bool strong;       /* a thicker line (the series the verdict picked) */
+    bool strong;       /* a thicker line, drawn over the others (the verdict's picks) */
 } chart_series_t;
 
 typedef struct chart {
