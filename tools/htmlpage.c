@@ -242,10 +242,10 @@ static void write_small_print(FILE *f, const replay_options_t *opt)
             "is the row with the most Kops/s; <i>best trade</i> is the fastest of the rows whose "
             "peak footprint is at most %.0f%% above the least. Ties: of equal footprints the "
             "faster is least, of equal speeds the smaller footprint is fastest (and trade), "
-            "then the row listed first. Speeds less than %.0f%% apart are within "
-            "the noise of the timing runs; the verdict then names the next one as close "
-            "behind.</dd>\n",
-            100 * VERDICT_SLACK, 100 * VERDICT_NOISE);
+            "then the row listed first. Footprints within %.1f%% of the least read the same "
+            "and are named with it. Speeds less than %.0f%% apart are within the noise of "
+            "the timing runs; the verdict then names the next one as close behind.</dd>\n",
+            100 * VERDICT_SLACK, 100 * VERDICT_TIE, 100 * VERDICT_NOISE);
     fputs("<dt>The columns</dt><dd>the figures of <code>heapkit replay</code>: peak live = the "
           "largest sum of requested sizes of live blocks; footprint = the high-water mark of the "
           "bytes held from the memory source (the system's, for libc); util = peak live / "

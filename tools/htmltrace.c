@@ -118,13 +118,33 @@ static void pick(FILE *f, const replay_result_t *r)
     fputs("</b>", f);
 }
 
+/* "; hkfit, gnu and 2 more are within 0.1% of its footprint" */
+static void write_ties(FILE *f, const verdict_t *v)
+{
+    size_t named = v->ties < VERDICT_MAX_TIES ? v->ties : VERDICT_MAX_TIES;
+    if (!v->ties)
+        return;
+    fputs("; ", f);
+    for (size_t i = 0; i < named; i++) {
+        bool last = i + 1 == named && v->ties == named;
+        fputs(i == 0 ? "" : last ? " and " : ", ", f);
+        pick(f, v->tie[i]);
+    }
+    if (v->ties > named)
+        fprintf(f, " and %zu more", v->ties - named);
+    fprintf(f, " %s within %.1f%% of its footprint", v->ties == 1 ? "is" : "are",
+            100 * VERDICT_TIE);
+}
+
 /* The sentence: who wastes least, who is fastest, who is the best trade. */
 void htmltrace_sentence(FILE *f, const trace_t *t, const verdict_t *v)
 {
     char k[32];
     fprintf(f, "For this %s: ", is_recorded(t) ? "program" : "trace");
     pick(f, v->least);
-    fprintf(f, " wastes least (utilization %.1f%%)", 100.0 * v->least->utilization);
+    fprintf(f, " wastes least (utilization %.1f%%", 100.0 * v->least->utilization);
+    write_ties(f, v);
+    fputs(")", f);
     if (!v->fastest) {
         fputs(". No timing runs were made (<code>--repeat 0</code>): no speed verdict.", f);
         return;

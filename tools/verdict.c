@@ -3,7 +3,7 @@
  *
  * Design:      Two passes over the rows: the first finds the least footprint and the
  *              fastest row, the second the trade among the rows within the slack of
- *              that footprint (the slack is only known once the least is). "Better"
+ *              that footprint, and the ties (both are only known once the least is). "Better"
  *              comparisons are strict, so on a tie the row seen first stays.
  * Complexity:  O(n).
  */
@@ -40,9 +40,10 @@ static int smaller(const replay_result_t *a, const replay_result_t *b)
     return verdict_is_timed(a) && (!verdict_is_timed(b) || a->ops_per_sec > b->ops_per_sec);
 }
 
-static int within_slack(const replay_result_t *r, const replay_result_t *least)
+/* r's footprint is at most (1 + share) times least's. */
+static int within(const replay_result_t *r, const replay_result_t *least, double share)
 {
-    return (double)r->peak_footprint <= (1.0 + VERDICT_SLACK) * (double)least->peak_footprint;
+    return (double)r->peak_footprint <= (1.0 + share) * (double)least->peak_footprint;
 }
 
 void verdict_pick(const replay_result_t *rows, size_t n, verdict_t *v)
@@ -61,7 +62,12 @@ void verdict_pick(const replay_result_t *rows, size_t n, verdict_t *v)
     }
     for (size_t i = 0; v->least && i < n; i++) {
         const replay_result_t *r = &rows[i];
-        if (!verdict_is_timed(r) || !within_slack(r, v->least))
+        if (counts(r) && r != v->least && within(r, v->least, VERDICT_TIE)) {
+            if (v->ties < VERDICT_MAX_TIES)
+                v->tie[v->ties] = r;
+            v->ties++;
+        }
+        if (!verdict_is_timed(r) || !within(r, v->least, VERDICT_SLACK))
             continue;
         if (faster(r, v->trade)) {
             v->runner = v->trade;

@@ -30,13 +30,20 @@
 /* Speeds closer than this (5%) are within the noise of the timing runs: the page says
  * "close behind" rather than pretending one is faster. */
 #define VERDICT_NOISE 0.05
+/* Footprints closer than this (0.1%) to the least read the same on the page (utilization
+ * to one decimal): the verdict names them with the least rather than hide them. */
+#define VERDICT_TIE      0.001
+#define VERDICT_MAX_TIES 3
 
 typedef struct verdict {
-    const replay_result_t *least;   /* NULL when no row passed */
-    const replay_result_t *fastest; /* NULL when no passed row was timed */
-    const replay_result_t *trade;   /* NULL when no passed row was timed */
-    const replay_result_t *runner;  /* the next trade candidate when it is within
+    const replay_result_t *least;                 /* NULL when no row passed */
+    const replay_result_t *fastest;               /* NULL when no passed row was timed */
+    const replay_result_t *trade;                 /* NULL when no passed row was timed */
+    const replay_result_t *runner;                /* the next trade candidate when it is within
                                         VERDICT_NOISE of trade's speed, else NULL */
+    const replay_result_t *tie[VERDICT_MAX_TIES]; /* the first rows but least whose footprint
+                                                     is within VERDICT_TIE of least's */
+    size_t ties;                                  /* how many rows are (may exceed the array) */
     size_t passed, failed;
 } verdict_t;
 

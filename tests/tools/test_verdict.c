@@ -109,8 +109,24 @@ static void test_a_fast_row_outside_the_slack_is_not_the_trade(void)
     CHECK("least is the trade", v.trade == &rows[0] && v.fastest == &rows[1]);
 }
 
+static void test_ties_with_the_least(void)
+{
+    replay_result_t rows[] = {row(10000, 10), row(10010, 20), row(10011, 30), row(9999, 5),
+                              row(10008, 0),  failed(),       row(10005, 1),  row(10001, 1)};
+    verdict_t v;
+    verdict_pick(rows, 8, &v);
+    CHECK("least", v.least == &rows[3]);
+    CHECK("within 0.1% of 9999: 10000, 10008 (untimed too), 10005, 10001; not 10010", v.ties == 4);
+    CHECK("the first three kept, in row order",
+          v.tie[0] == &rows[0] && v.tie[1] == &rows[4] && v.tie[2] == &rows[6]);
+    replay_result_t alone[] = {row(100, 1), row(200, 2)};
+    verdict_pick(alone, 2, &v);
+    CHECK("no tie", v.ties == 0);
+}
+
 int main(void)
 {
+    test_ties_with_the_least();
     test_the_three_picks();
     test_slack_boundary();
     test_runner_within_noise();
