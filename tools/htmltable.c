@@ -219,8 +219,10 @@ static void figure_cell(FILE *f, const replay_result_t *r, col_t c, size_t least
         return;
     case C_VS:
         fprintf(f, "<td data-v=\"%.6f\">", v);
-        fprintf(f, (double)r->peak_footprint == (double)least ? "least</td>" : "+%.1f%%</td>",
-                100.0 * v);
+        if (r->peak_footprint == least)
+            fputs("least</td>", f);
+        else /* two decimals below 1%, where the verdict's slack and ties are decided */
+            fprintf(f, v < 0.01 ? "+%.2f%%</td>" : "+%.1f%%</td>", 100.0 * v);
         return;
     case C_UTIL:
         fprintf(f, "<td class=\"bar%s\" style=\"--w:%.1f%%\" data-v=\"%.6f\">%.1f%%</td>",
