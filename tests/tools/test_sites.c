@@ -20,7 +20,7 @@ typedef struct mini {
     char *names[8];
 } mini_t;
 
-static char site_names[8][16];
+static char site_names[8][32];
 
 static void start(mini_t *m, uint32_t sites)
 {
