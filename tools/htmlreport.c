@@ -384,13 +384,22 @@ static void add_pick(map_pick_t *picks, size_t *n, const lab_policy_t *p, const 
     }
 }
 
-/* The drawable row that is least (fast: fastest) of those that passed, or NULL. */
-static const replay_result_t *best_drawable(const htmlpage_trace_t *s, bool fast)
+static bool is_drawable(const replay_result_t *row)
 {
+    return row && is_lab_row(row) && row->policy->walk;
+}
+
+/* The verdict's pick when it can be drawn, else the drawable row that is least (fast:
+ * fastest) of those that passed, or NULL. */
+static const replay_result_t *best_drawable(const htmlpage_trace_t *s, const replay_result_t *pick,
+                                            bool fast)
+{
+    if (is_drawable(pick))
+        return pick;
     const replay_result_t *best = NULL;
     for (size_t i = 0; i < s->nrows; i++) {
         const replay_result_t *row = &s->rows[i];
-        if (!is_lab_row(row) || !row->policy->walk || (fast && !verdict_is_timed(row)))
+        if (!is_drawable(row) || (fast && !verdict_is_timed(row)))
             continue;
         if (!best || (fast ? row->ops_per_sec > best->ops_per_sec
                            : row->peak_footprint < best->peak_footprint))
@@ -404,7 +413,8 @@ static size_t default_maps(const htmlpage_trace_t *s, map_pick_t *picks)
 {
     verdict_t v;
     verdict_pick(s->rows, s->nrows, &v);
-    const replay_result_t *least = best_drawable(s, false), *fast = best_drawable(s, true);
+    const replay_result_t *least = best_drawable(s, v.least, false);
+    const replay_result_t *fast = best_drawable(s, v.fastest, true);
     char role[160];
     size_t n = 0;
     if (least) {
