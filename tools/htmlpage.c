@@ -140,6 +140,20 @@ const char *htmlpage_row_name(const replay_result_t *r)
     return r->policy ? r->policy->name : "?";
 }
 
+const lab_policy_t *htmlpage_lab_policy(const replay_result_t *r)
+{
+    bool lab = r->ok && r->policy && lab_policy_find(r->policy->name) == r->policy;
+    return lab ? r->policy : NULL;
+}
+
+const replay_result_t *htmlpage_find_row(const htmlpage_trace_t *s, const char *name)
+{
+    for (size_t i = 0; i < s->nrows; i++)
+        if (htmlpage_lab_policy(&s->rows[i]) && strcmp(s->rows[i].policy->name, name) == 0)
+            return &s->rows[i];
+    return NULL;
+}
+
 
 /* ---- Head ---- */
 

@@ -85,6 +85,11 @@ int htmlpage_count_sites(htmlpage_t *pg, size_t trace);
 
 /* The name a row is shown under. */
 const char *htmlpage_row_name(const replay_result_t *r);
+/* The lab policy a row that passed was measured on (one that can be replayed again for a
+ * curve or a map), or NULL: a failed row, or a row from elsewhere. */
+const lab_policy_t *htmlpage_lab_policy(const replay_result_t *r);
+/* The passed lab row of the policy called `name`, or NULL. */
+const replay_result_t *htmlpage_find_row(const htmlpage_trace_t *s, const char *name);
 
 /* Writes the page. Returns 0, or -1 on a write error or when out of memory. */
 int htmlpage_write(FILE *out, const htmlpage_t *pg);

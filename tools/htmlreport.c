@@ -6,8 +6,7 @@
  *              it what it measured (rows, curves, maps, call sites), and the page is
  *              written once at the end. Anything that measures rows the way replay_run
  *              does (real allocators, later) adds them with one htmlpage_add_rows call in
- *              add_rows(). Maps are rendered into memory first, so a map that fails or
- *              is too large never leaves half a picture in the page.
+ *              add_rows(). Which maps to draw, and drawing them, is htmlmaps.c's.
  * Exit status: see htmlreport.h.
  */
 #include "htmlreport.h"
@@ -21,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "htmlmaps.h"
 #include "htmlpage.h"
-#include "htmltable.h"
 #include "map.h"
 #include "policy.h"
 #include "replay.h"
@@ -34,12 +33,9 @@ enum { EXIT_OK = 0, EXIT_POLICY_FAILED = 1, EXIT_BAD_INPUT = 2 };
 
 #define DEFAULT_TIMING_RUNS 3
 #define DEFAULT_COLUMNS     400
-#define MIN_COLUMNS         60         /* a map is not reduced below this */
-#define MAP_BUDGET          (1u << 20) /* bytes of SVG one map may take: 1 MiB */
-#define CURVE_BUCKETS       560        /* points per curve: about one per pixel of plot */
-#define CURVES_LEAST        5          /* curves for the least footprints, then the picks */
+#define CURVE_BUCKETS       560 /* points per curve: about one per pixel of plot */
+#define CURVES_LEAST        5   /* curves for the least footprints, then the picks */
 #define MAX_CURVES          9
-#define MAX_MAPS            64
 
 /* ---- Options ---- */
 
@@ -280,20 +276,6 @@ static int run_replays(report_t *r)
 
 /* ---- Phase 2: curves ---- */
 
-/* A row of the lab's own (one the timeline can replay), that passed. */
-static bool is_lab_row(const replay_result_t *row)
-{
-    return row->ok && row->policy && lab_policy_find(row->policy->name) == row->policy;
-}
-
-static const replay_result_t *row_of(const htmlpage_trace_t *s, const char *name)
-{
-    for (size_t i = 0; i < s->nrows; i++)
-        if (is_lab_row(&s->rows[i]) && strcmp(s->rows[i].policy->name, name) == 0)
-            return &s->rows[i];
-    return NULL;
-}
-
 static int by_footprint(const void *x, const void *y)
 {
     const replay_result_t *a = *(const replay_result_t *const *)x;
@@ -309,13 +291,14 @@ static size_t choose_curves(const htmlpage_trace_t *s, const replay_result_t **o
 {
     verdict_t v;
     verdict_pick(s->rows, s->nrows, &v);
-    const replay_result_t *extra[] = {v.fastest, v.trade, row_of(s, "hkfit"), row_of(s, "libc")};
+    const replay_result_t *extra[] = {v.fastest, v.trade, htmlpage_find_row(s, "hkfit"),
+                                      htmlpage_find_row(s, "libc")};
     const replay_result_t **ok = malloc((s->nrows ? s->nrows : 1) * sizeof *ok);
     size_t nok = 0, n = 0;
     if (!ok)
         return 0;
     for (size_t i = 0; i < s->nrows; i++)
-        if (is_lab_row(&s->rows[i]) && s->rows[i].peak_footprint > 0)
+        if (htmlpage_lab_policy(&s->rows[i]) && s->rows[i].peak_footprint > 0)
             ok[nok++] = &s->rows[i];
     qsort(ok, nok, sizeof *ok, by_footprint);
     for (size_t i = 0; i < nok && n < MAX_CURVES; i++) {
@@ -361,156 +344,20 @@ static int run_curves(report_t *r)
     return status;
 }
 
-/* ---- Phase 3: maps ---- */
+/* ---- Phase 3: maps (htmlmaps.h) ---- */
 
-typedef struct map_pick {
-    const lab_policy_t *p;
-    char caption[200];
-} map_pick_t;
-
-/* Adds p with its role, or the role to p's caption when p is already picked. */
-static void add_pick(map_pick_t *picks, size_t *n, const lab_policy_t *p, const char *role)
+static void map_progress(void *ctx, const trace_t *t, size_t i, size_t n, const char *policy)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (picks[i].p == p) {
-            size_t len = strlen(picks[i].caption);
-            snprintf(picks[i].caption + len, sizeof picks[i].caption - len, " \u00b7 %s", role);
-            return;
-        }
-    if (*n < MAX_MAPS) {
-        picks[*n].p = p;
-        snprintf(picks[*n].caption, sizeof picks[*n].caption, "%s", role);
-        (*n)++;
-    }
-}
-
-static bool is_drawable(const replay_result_t *row)
-{
-    return row && is_lab_row(row) && row->policy->walk;
-}
-
-/* The verdict's pick when it can be drawn, else the drawable row that is least (fast:
- * fastest) of those that passed, or NULL. */
-static const replay_result_t *best_drawable(const htmlpage_trace_t *s, const replay_result_t *pick,
-                                            bool fast)
-{
-    if (is_drawable(pick))
-        return pick;
-    const replay_result_t *best = NULL;
-    for (size_t i = 0; i < s->nrows; i++) {
-        const replay_result_t *row = &s->rows[i];
-        if (!is_drawable(row) || (fast && !verdict_is_timed(row)))
-            continue;
-        if (!best || (fast ? row->ops_per_sec > best->ops_per_sec
-                           : row->peak_footprint < best->peak_footprint))
-            best = row;
-    }
-    return best;
-}
-
-/* The default picks: least waste, fastest, hkfit, implicit-first (each when it passed). */
-static size_t default_maps(const htmlpage_trace_t *s, map_pick_t *picks)
-{
-    verdict_t v;
-    verdict_pick(s->rows, s->nrows, &v);
-    const replay_result_t *least = best_drawable(s, v.least, false);
-    const replay_result_t *fast = best_drawable(s, v.fastest, true);
-    char role[160];
-    size_t n = 0;
-    if (least) {
-        snprintf(role, sizeof role, "%s (utilization %.1f%%)",
-                 least == v.least ? "wastes least"
-                                  : "wastes least of the policies that can be drawn",
-                 100.0 * least->utilization);
-        add_pick(picks, &n, least->policy, role);
-    }
-    if (fast) {
-        char k[32];
-        htmltable_count(k, sizeof k, (uint64_t)(fast->ops_per_sec / 1000.0 + 0.5));
-        snprintf(role, sizeof role, "%s (%s Kops/s)",
-                 fast == v.fastest ? "fastest" : "fastest of the policies that can be drawn", k);
-        add_pick(picks, &n, fast->policy, role);
-    }
-    const replay_result_t *hkfit = row_of(s, "hkfit"), *first = row_of(s, "implicit-first");
-    if (hkfit)
-        add_pick(picks, &n, hkfit->policy, "heapkit's own policy");
-    if (first)
-        add_pick(picks, &n, first->policy, "the textbook's first fit (CS:APP implicit list)");
-    return n;
-}
-
-/* The SVG of p's map in a malloc'ed string, with as many of the asked-for columns as fit
- * in MAP_BUDGET (*used says how many); NULL when the map failed (*status: map_render's). */
-static char *render_map(const report_t *r, const trace_t *t, const lab_policy_t *p, unsigned *used,
-                        int *status)
-{
-    for (unsigned cols = r->a->columns;;) {
-        char *svg = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&svg, &len);
-        map_options_t mo = {r->a->opt.align, cols, false, true};
-        *status = m ? map_render(m, t, p, &mo) : 2;
-        if (m && fclose(m) != 0)
-            *status = 2;
-        if (*status == 0 && (len <= MAP_BUDGET || cols <= MIN_COLUMNS)) {
-            *used = cols < t->num_ops ? cols : t->num_ops;
-            return svg;
-        }
-        free(svg);
-        if (*status != 0)
-            return NULL;
-        cols = cols * 2 / 3 > MIN_COLUMNS ? cols * 2 / 3 : MIN_COLUMNS;
-    }
-}
-
-/* Draws one pick into the page, or says why it cannot be drawn. */
-static int draw_pick(report_t *r, size_t t, const map_pick_t *pick)
-{
-    const htmlpage_trace_t *s = &r->page.traces[t];
-    const replay_result_t *row = NULL;
-    for (size_t i = 0; i < s->nrows; i++)
-        row = s->rows[i].policy == pick->p ? &s->rows[i] : row;
-    char note[200];
-    if (!pick->p->walk)
-        return htmlpage_add_map(&r->page, t, pick->p->name, pick->caption, NULL,
-                                "Not drawn: this is the system heap, which is not ours to walk.");
-    if (row && !row->ok)
-        return htmlpage_add_map(&r->page, t, pick->p->name, pick->caption, NULL,
-                                "Not drawn: the policy failed in the replay (see the table).");
-    unsigned used = 0,
-             asked = r->a->columns < s->trace->num_ops ? r->a->columns : s->trace->num_ops;
-    int status;
-    char *svg = render_map(r, s->trace, pick->p, &used, &status);
-    const char *why = NULL;
-    if (!svg) {
-        snprintf(note, sizeof note, "Not drawn: %s.",
-                 status == 1 ? "the policy failed an operation" : "out of memory");
-        why = note;
-    } else if (used < asked) {
-        snprintf(note, sizeof note, "Drawn with %u layouts instead of %u, to keep the page small.",
-                 used, asked);
-        why = note;
-    }
-    return htmlpage_add_map(&r->page, t, pick->p->name, pick->caption, svg, why);
+    progress(ctx, "%s: map %zu/%zu: %s", t->name, i + 1, n, policy);
 }
 
 static int run_maps(report_t *r)
 {
-    map_pick_t *picks = calloc(MAX_MAPS, sizeof *picks);
-    int status = picks ? 0 : -1;
-    for (size_t t = 0; t < r->ntraces && status == 0; t++) {
-        const htmlpage_trace_t *s = &r->page.traces[t];
-        size_t n = 0;
-        if (!r->a->maps_list)
-            n = default_maps(s, picks);
-        for (size_t i = 0; r->a->maps_list && i < r->a->nmaps; i++)
-            add_pick(picks, &n, r->a->maps[i], "chosen with --maps");
-        for (size_t i = 0; i < n && status == 0; i++) {
-            progress(r, "%s: map %zu/%zu: %s", s->trace->name, i + 1, n, picks[i].p->name);
-            status = draw_pick(r, t, &picks[i]);
-        }
-    }
-    free(picks);
+    htmlmaps_options_t o = {r->a->opt.align, r->a->columns, r->a->maps_list ? r->a->maps : NULL,
+                            r->a->nmaps,     map_progress,  r};
+    int status = 0;
+    for (size_t t = 0; t < r->ntraces && status == 0; t++)
+        status = htmlmaps_add(&r->page, t, &o);
     return status;
 }
 

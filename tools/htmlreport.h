@@ -9,8 +9,8 @@
  *                2. the policies worth a line (the least footprints, the fastest, the
  *                   best trade, hkfit, libc) replay it once more for their curves
  *                   (timeline.h);
- *                3. a few policies are drawn with `heapkit map`'s renderer (map.h): by
- *                   default the one that wastes least, the fastest, hkfit and the
+ *                3. a few policies are drawn with `heapkit map`'s renderer (htmlmaps.h):
+ *                   by default the one that wastes least, the fastest, hkfit and the
  *                   textbook's first fit (implicit-first), each with fewer layouts when
  *                   its picture would pass a budget;
  *                4. a recorded trace's call sites are added up (sites.h).
