@@ -16,6 +16,7 @@ $(LAB_TESTS):
 	$(CC) $(LDFLAGS) -o $@ $^ -lm
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
 $(BUILD)/obj/tests/tools/%.o: CPPFLAGS += -Itools
+include tests/tools/report.mk
 
 tests: $(LAB_TESTS)
 .PHONY: tests test-lab test-clang
@@ -39,6 +40,7 @@ test-lab: $(LAB_TESTS) $(HEAPKIT) $(PLAYER) $(BUILD)/tests/record/rec_prog $(BAD
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
+	    "sh tests/tools/test_report.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_gen.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hkt.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_hygiene.sh $(HEAPKIT)" \

@@ -18,6 +18,7 @@
 
 #include "convert.h"
 #include "gen.h"
+#include "htmlreport.h"
 #include "import.h"
 #include "peerrun.h"
 #include "peers.h"
@@ -50,6 +51,8 @@ static const char main_usage[] =
     "  import mtrace LOG -o OUT\n"
     "                         a glibc malloc trace (MALLOC_TRACE) into a heapkit-trace\n"
     "  map [OPTIONS] TRACE    draw one policy's heap over a trace as SVG (heapkit map --help)\n"
+    "  report [OPTIONS] TRACE... -o PAGE.html\n"
+    "                         which policy fits a program, and why: one HTML page\n"
     "  help                   this text\n"
     "\n"
     "`heapkit replay --help` describes the replay options and columns.\n";
@@ -376,6 +379,8 @@ int main(int argc, char **argv)
         return convert_main(argc - 1, argv + 1);
     if (strcmp(cmd, "map") == 0)
         return map_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return htmlreport_main(argc - 1, argv + 1);
     fprintf(stderr, "heapkit: unknown command '%s'\n%s", cmd, main_usage);
     return EXIT_BAD_INPUT;
 }
