@@ -70,7 +70,7 @@ static const replay_result_t *best_drawable(const htmlpage_trace_t *s, const rep
 static size_t default_maps(const htmlpage_trace_t *s, map_pick_t *picks)
 {
     verdict_t v;
-    verdict_pick(s->rows, s->nrows, &v);
+    verdict_pick(s->rows, htmlpage_lab_rows(s), &v);
     const replay_result_t *least = best_drawable(s, v.least, false);
     const replay_result_t *fast = best_drawable(s, v.fastest, true);
     char role[160];

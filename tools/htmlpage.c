@@ -137,7 +137,15 @@ int htmlpage_count_sites(htmlpage_t *pg, size_t trace)
 
 const char *htmlpage_row_name(const replay_result_t *r)
 {
-    return r->policy ? r->policy->name : "?";
+    return r->name ? r->name : r->policy ? r->policy->name : "?";
+}
+
+size_t htmlpage_lab_rows(const htmlpage_trace_t *s)
+{
+    size_t n = 0;
+    while (n < s->nrows && !s->rows[n].peer)
+        n++;
+    return n;
 }
 
 const lab_policy_t *htmlpage_lab_policy(const replay_result_t *r)
@@ -234,12 +242,12 @@ static void write_index(FILE *f, const htmlpage_t *pg)
     for (size_t i = 0; i < pg->ntraces; i++) {
         const htmlpage_trace_t *s = &pg->traces[i];
         verdict_t v;
-        verdict_pick(s->rows, s->nrows, &v);
+        verdict_pick(s->rows, htmlpage_lab_rows(s), &v);
         fprintf(f, "<li><a href=\"#trace-%zu\">", i + 1);
         svg_escape(f, htmltrace_title(s->trace));
         fputs("</a>: ", f);
         if (v.least)
-            htmltrace_sentence(f, s->trace, &v);
+            htmltrace_sentence(f, s->trace, &v, NULL);
         else
             fputs("no row passed.", f);
         fputs("</li>\n", f);

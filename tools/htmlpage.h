@@ -69,7 +69,8 @@ void htmlpage_free(htmlpage_t *pg);
 /* Every function below returns 0, or -1 when out of memory (the page is then unchanged).
  * `trace` indexes the traces given to htmlpage_init. */
 
-/* Appends n rows for a trace: the rows of the table, in the order given. */
+/* Appends n rows for a trace: the rows of the table, in the order given; the lab
+ * policies' first, then the real allocators' (their `peer` is set). */
 int htmlpage_add_rows(htmlpage_t *pg, size_t trace, const replay_result_t *rows, size_t n);
 /* A curve for the charts, in the order the legend lists them. */
 int htmlpage_add_curve(htmlpage_t *pg, size_t trace, const char *name,
@@ -85,6 +86,8 @@ int htmlpage_count_sites(htmlpage_t *pg, size_t trace);
 
 /* The name a row is shown under. */
 const char *htmlpage_row_name(const replay_result_t *r);
+/* How many of s's rows, from the first, are the lab's (the rest are real allocators'). */
+size_t htmlpage_lab_rows(const htmlpage_trace_t *s);
 /* The lab policy a row that passed was measured on (one that can be replayed again for a
  * curve or a map), or NULL: a failed row, or a row from elsewhere. */
 const lab_policy_t *htmlpage_lab_policy(const replay_result_t *r);

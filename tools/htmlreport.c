@@ -4,9 +4,10 @@
  *
  * Design:      The command is a pipeline over a page (htmlpage.h): each phase adds to
  *              it what it measured (rows, curves, maps, call sites), and the page is
- *              written once at the end. Anything that measures rows the way replay_run
- *              does (real allocators, later) adds them with one htmlpage_add_rows call in
- *              add_rows(). Which maps to draw, and drawing them, is htmlmaps.c's.
+ *              written once at the end. The rows of a trace are the lab policies'
+ *              (replay_run) and, with --peer, the real allocators' (peerrun.h, the same
+ *              rows `heapkit replay --peer` prints), after them. Which maps to draw, and
+ *              drawing them, is htmlmaps.c's.
  * Exit status: see htmlreport.h.
  */
 #include "htmlreport.h"
@@ -22,6 +23,8 @@
 
 #include "htmlmaps.h"
 #include "htmlpage.h"
+#include "peerrun.h"
+#include "peers.h"
 #include "map.h"
 #include "policy.h"
 #include "replay.h"
@@ -59,6 +62,10 @@ static const char report_usage[] =
     "  --align N          payload alignment to configure and check: 8 or 16 (default 16)\n"
     "  --check-every N    the policy's heap check every N ops (default 0: at the end only)\n"
     "  --repeat N         timing runs per trace and policy, 0-99 (default 3; 0: none)\n"
+    "  --peer LIST        also play each trace on real allocators (glibc, heapkit,\n"
+    "                     jemalloc, tcmalloc, mimalloc, or `all` installed), as\n"
+    "                     `heapkit replay --peer` does: a table and verdict of their own\n"
+    "  --threads MODE     peers: `one` (default) or `recorded` (the recorded threads)\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 all passed, 1 some policy failed (the page is still written), 2 bad\n"
@@ -66,7 +73,8 @@ static const char report_usage[] =
 
 typedef struct args {
     replay_options_t opt;
-    const char *policy_list, *maps_list, *output;
+    const char *policy_list, *maps_list, *output, *peer_list;
+    peer_set_t peers; /* real allocators (peers.h), none unless --peer */
     unsigned columns;
     const lab_policy_t **policies, **maps;
     size_t npolicies, nmaps;
@@ -166,6 +174,14 @@ static int parse_option(args_t *a, int c, const char *arg)
             return usage_error("--repeat needs a number from 0 to 99, not '%s'", arg);
         a->opt.timing_runs = (unsigned)v;
         return 0;
+    case 'P':
+        a->peer_list = arg;
+        return 0;
+    case 't':
+        if (strcmp(arg, "one") != 0 && strcmp(arg, "recorded") != 0)
+            return usage_error("--threads must be one or recorded, not '%s'", arg);
+        a->opt.threads_recorded = strcmp(arg, "recorded") == 0;
+        return 0;
     }
     return EXIT_BAD_INPUT;
 }
@@ -180,6 +196,8 @@ static int parse_args(int argc, char **argv, args_t *a)
                                              {"align", required_argument, NULL, 'a'},
                                              {"check-every", required_argument, NULL, 'c'},
                                              {"repeat", required_argument, NULL, 'r'},
+                                             {"peer", required_argument, NULL, 'P'},
+                                             {"threads", required_argument, NULL, 't'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int c, status;
@@ -202,6 +220,8 @@ static int parse_args(int argc, char **argv, args_t *a)
     if ((status = resolve(a->policy_list, false, "--policy", &a->policies, &a->npolicies)))
         return status;
     if (a->maps_list && (status = resolve(a->maps_list, true, "--maps", &a->maps, &a->nmaps)))
+        return status;
+    if (a->peer_list && (status = peers_select(a->peer_list, &a->peers)))
         return status;
     return -1;
 }
@@ -242,16 +262,12 @@ static uint32_t largest_span(const report_t *r)
     return span;
 }
 
-/* The rows of trace t: everything measured like replay_run, in table order. */
-static int add_rows(report_t *r, size_t t, const replay_result_t *lab_rows)
-{
-    return htmlpage_add_rows(&r->page, t, lab_rows, r->a->npolicies);
-}
-
-/* Phase 1: every (trace, policy), all bookkeeping allocated before the first heap opens. */
+/* Phase 1: every (trace, policy), all bookkeeping allocated before the first heap opens;
+ * then every (trace, peer) through the player (peerrun.h), as `heapkit replay` does. The
+ * rows of trace t: its policies', then its peers', in table order. */
 static int run_replays(report_t *r)
 {
-    size_t np = r->a->npolicies, n = r->ntraces * np;
+    size_t np = r->a->npolicies, stride = np + r->a->peers.count, n = r->ntraces * stride;
     replay_result_t *results = calloc(n ? n : 1, sizeof *results);
     replay_scratch_t scratch;
     if (!results || replay_scratch_init(&scratch, largest_span(r)) < 0) {
@@ -263,13 +279,19 @@ static int run_replays(report_t *r)
             progress(r, "%s: replay %zu/%zu: %s", r->traces[t].name, p + 1, np,
                      r->a->policies[p]->name);
             replay_run(&r->traces[t], r->a->policies[p], &r->a->opt, &scratch,
-                       &results[t * np + p]);
-            r->failed |= !results[t * np + p].ok;
+                       &results[t * stride + p]);
         }
     replay_scratch_fini(&scratch);
     int status = 0;
+    if (r->a->peers.count) {
+        progress(r, "playing the traces on %zu real allocators", r->a->peers.count);
+        if (peerrun_all(r->traces, r->ntraces, &r->a->peers, &r->a->opt, results, stride, np))
+            status = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->failed |= !results[i].ok;
     for (size_t t = 0; t < r->ntraces && status == 0; t++)
-        status = add_rows(r, t, &results[t * np]);
+        status = htmlpage_add_rows(&r->page, t, &results[t * stride], stride);
     free(results);
     return status;
 }
@@ -290,7 +312,7 @@ static int by_footprint(const void *x, const void *y)
 static size_t choose_curves(const htmlpage_trace_t *s, const replay_result_t **out)
 {
     verdict_t v;
-    verdict_pick(s->rows, s->nrows, &v);
+    verdict_pick(s->rows, htmlpage_lab_rows(s), &v);
     const replay_result_t *extra[] = {v.fastest, v.trade, htmlpage_find_row(s, "hkfit"),
                                       htmlpage_find_row(s, "libc")};
     const replay_result_t **ok = malloc((s->nrows ? s->nrows : 1) * sizeof *ok);
@@ -440,5 +462,6 @@ int htmlreport_main(int argc, char **argv)
         status = run(&a, argv + optind, (size_t)(argc - optind));
     free(a.policies);
     free(a.maps);
+    peers_free(&a.peers);
     return status;
 }

@@ -137,10 +137,13 @@ static void write_ties(FILE *f, const verdict_t *v)
 }
 
 /* The sentence: who wastes least, who is fastest, who is the best trade. */
-void htmltrace_sentence(FILE *f, const trace_t *t, const verdict_t *v)
+void htmltrace_sentence(FILE *f, const trace_t *t, const verdict_t *v, const char *lead)
 {
     char k[32];
-    fprintf(f, "For this %s: ", is_recorded(t) ? "program" : "trace");
+    if (lead)
+        fputs(lead, f);
+    else
+        fprintf(f, "For this %s: ", is_recorded(t) ? "program" : "trace");
     pick(f, v->least);
     fprintf(f, " wastes least (utilization %.1f%%", 100.0 * v->least->utilization);
     write_ties(f, v);
@@ -214,7 +217,8 @@ static void write_cards(FILE *f, const verdict_t *v)
     fputs("</div>\n", f);
 }
 
-static void write_verdict(FILE *f, const htmlpage_trace_t *s, const verdict_t *v)
+static void write_verdict(FILE *f, const htmlpage_trace_t *s, const verdict_t *v,
+                          const char *lead)
 {
     if (!v->least) {
         fprintf(f,
@@ -224,7 +228,7 @@ static void write_verdict(FILE *f, const htmlpage_trace_t *s, const verdict_t *v
         return;
     }
     fputs("<div class=\"verdict\">", f);
-    htmltrace_sentence(f, s->trace, v);
+    htmltrace_sentence(f, s->trace, v, lead);
     if (v->failed)
         fprintf(f, " <span class=\"note\">(%zu row%s failed and %s not counted.)</span>", v->failed,
                 v->failed == 1 ? "" : "s", v->failed == 1 ? "is" : "are");
@@ -380,8 +384,39 @@ static int write_sites(FILE *f, const htmlpage_trace_t *s)
 
 /* ---- One trace ---- */
 
-int htmltrace_write(FILE *f, const htmlpage_trace_t *s, size_t index)
+/* The real allocators' rows (heapkit replay --peer): a verdict and a table of their own,
+ * since what they measure is not the lab's footprint (bytes held from the memory source)
+ * but what the OS charged the process (peak RSS above the player's baseline). */
+static void write_peers(FILE *f, const htmlpage_trace_t *s)
 {
+    htmlpage_trace_t peers = *s;
+    size_t nlab = htmlpage_lab_rows(s);
+    peers.rows = s->rows + nlab;
+    peers.nrows = s->nrows - nlab;
+    if (!peers.nrows)
+        return;
+    verdict_t v;
+    verdict_pick(peers.rows, peers.nrows, &v);
+    fputs("<h3>Real allocators</h3>\n", f);
+    write_verdict(f, &peers, &v, "On the real allocators: ");
+    htmltable_rows(f, &peers, &v);
+    fputs("<p class=\"note\">The trace played through each allocator's own malloc, calloc, "
+          "aligned_alloc, realloc and free by <code>heapkit-play</code> (LD_PRELOAD), in "
+          "recorded order, one fresh process per run. <i>footprint</i> here is the peak "
+          "resident memory above the player's own just before the first op: what the OS "
+          "charged for the trace, metadata, caches and page rounding included, with one byte "
+          "written per 4 KiB page of every block, as a program uses its memory. It is not the "
+          "lab's footprint (bytes held from the memory source), so the two tables are not "
+          "ranked together. Fragmentation and growth calls are not measured for a real "
+          "allocator (\u2013).</p>\n",
+          f);
+}
+
+int htmltrace_write(FILE *f, const htmlpage_trace_t *all, size_t index)
+{
+    htmlpage_trace_t lab = *all;
+    lab.nrows = htmlpage_lab_rows(all);
+    const htmlpage_trace_t *s = &lab;
     verdict_t v;
     verdict_pick(s->rows, s->nrows, &v);
     fprintf(f, "<section id=\"trace-%zu\">\n<h2>", index + 1);
@@ -389,13 +424,14 @@ int htmltrace_write(FILE *f, const htmlpage_trace_t *s, size_t index)
     fputs(is_recorded(s->trace) ? " <small class=\"note\">recorded</small>" : "", f);
     fputs("</h2>\n", f);
     write_facts(f, s->trace);
-    write_verdict(f, s, &v);
+    write_verdict(f, s, &v, NULL);
     fputs("<h3>Every policy</h3>\n", f);
     htmltable_rows(f, s, &v);
     fputs("<p class=\"note\">Click a column to sort. Bold green: the best of the column; "
           "\u2013: not measured for that row. Hover a header for its meaning, a byte count for "
           "the exact number.</p>\n",
           f);
+    write_peers(f, all);
     if (write_charts(f, s, &v) < 0)
         return -1;
     write_maps(f, s);

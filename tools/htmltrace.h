@@ -15,7 +15,8 @@
 const char *htmltrace_title(const trace_t *t);
 
 /* The verdict in one sentence ("For this program: ..."); v->least must be set. */
-void htmltrace_sentence(FILE *f, const trace_t *t, const verdict_t *v);
+/* lead: the sentence's start (NULL: "For this program: ", or "trace" for a classic one). */
+void htmltrace_sentence(FILE *f, const trace_t *t, const verdict_t *v, const char *lead);
 
 /* The section of trace s, with the anchor id "trace-<index + 1>". Returns 0, or -1 when
  * out of memory. */

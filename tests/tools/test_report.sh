@@ -17,25 +17,6 @@ TRACE=traces/phased.rep
 CHECK="python3 $(dirname "$0")/report_check.py"
 . "$(dirname "$0")/../lib.sh"
 
-# run NAME EXPECTED_STATUS ARGS... : runs heapkit, keeps stdout/stderr in $tmp/out, $tmp/err.
-run() {
-    name=$1 want=$2
-    shift 2
-    "$HEAPKIT" "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        pass
-    else
-        fail "$name: exit status $got, expected $want"
-        sed 's/^/    /' "$tmp/err" | head -n 5
-    fi
-}
-
-# expect_in FILE NAME PATTERN : FILE must contain a line matching the extended regex.
-expect_in() {
-    if grep -Eq -- "$3" "$1"; then pass; else fail "$2: no line matching '$3' in $(basename "$1")"; fi
-}
-
 # checked NAME CHECK-ARGS... : runs report_check.py, one pass or fail per line it prints.
 checked() {
     name=$1
@@ -103,6 +84,23 @@ del rows, blobs' 2>"$tmp/rec.err"; then
 else
     fail "record python3: $(head -n 2 "$tmp/rec.err")"
 fi
+
+# ---- real allocators: a table and a verdict of their own ----
+run "report with real allocators" 0 report --policy hkfit,gnu --maps none --repeat 1 --peer glibc \
+    -o "$tmp/peers.html" "$TRACE"
+checked "peers page" page "$tmp/peers.html"
+expect_in "$tmp/peers.html" "peer section" '<h3>Real allocators</h3>'
+expect_in "$tmp/peers.html" "peer verdict" 'On the real allocators: <b>peer:glibc</b> wastes least'
+expect_in "$tmp/peers.html" "peer row" '<td[^>]*>peer:glibc'
+expect_in "$tmp/peers.html" "what a peer footprint is" 'peak resident memory above the player'
+if grep -o '<div class="verdict">For this trace: <b>[a-z-]*</b>' "$tmp/peers.html" | grep -q 'peer:'; then
+    fail "peers page: the lab verdict names a real allocator"
+else
+    pass
+fi
+run "unknown peer" 2 report --peer nosuch "$TRACE"
+expect_in "$tmp/err" "unknown peer message" "nosuch"
+run "bad threads" 2 report --peer glibc --threads some "$TRACE"
 
 # ---- options ----
 run "three policies, no maps, no timing, to stdout" 0 report --policy hkfit,libc,implicit-first \
