@@ -25,6 +25,7 @@
 #include "record.h"
 #include "map.h"
 #include "policy.h"
+#include "progress.h"
 #include "replay.h"
 #include "report.h"
 #include "trace.h"
@@ -299,18 +300,27 @@ static int run_all(const replay_args_t *args, trace_t *traces, size_t ntraces)
     /* Everything is allocated: from here on, heaps open and close with nothing in between
      * touching the system allocator. */
     bool failed = false;
+    progress_t progress;
+    progress_init(&progress, "heapkit replay", false);
     for (size_t t = 0; t < ntraces; t++)
         for (size_t p = 0; p < args->policy_count; p++) {
             replay_result_t *r = &results[t * stride + p];
+            progress_say(&progress, "%s (%zu/%zu): %s (%zu/%zu)", traces[t].name, t + 1, ntraces,
+                         args->policies[p]->name, p + 1, args->policy_count);
             replay_run(&traces[t], args->policies[p], &args->opt, &scratch, r);
             failed |= !r->ok;
         }
     replay_scratch_fini(&scratch);
+    if (args->peers.count)
+        progress_say(&progress, "playing %zu trace%s on %zu real allocators", ntraces,
+                     ntraces == 1 ? "" : "s", args->peers.count);
     if (args->peers.count && peerrun_all(traces, ntraces, &args->peers, &args->opt, results,
                                          stride, args->policy_count) != 0) {
+        progress_clear(&progress);
         free(results);
         return EXIT_BAD_INPUT;
     }
+    progress_clear(&progress);
     for (size_t i = 0; i < nresults; i++)
         failed |= !results[i].ok;
     int written = report_write(stdout, args->format, &args->opt, results, nresults);

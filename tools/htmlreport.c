@@ -27,6 +27,7 @@
 #include "peers.h"
 #include "map.h"
 #include "policy.h"
+#include "progress.h"
 #include "replay.h"
 #include "timeline.h"
 #include "trace.h"
@@ -233,26 +234,9 @@ typedef struct report {
     trace_t *traces;
     size_t ntraces;
     htmlpage_t page;
-    bool tty;    /* progress goes to stderr */
+    progress_t progress; /* on stderr, when it is a terminal */
     bool failed; /* some row failed */
 } report_t;
-
-static void __attribute__((format(printf, 2, 3))) progress(const report_t *r, const char *fmt, ...)
-{
-    if (!r->tty)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("\r\033[Kheapkit report: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-}
-
-static void progress_clear(const report_t *r)
-{
-    if (r->tty)
-        fputs("\r\033[K", stderr);
-}
 
 static uint32_t largest_span(const report_t *r)
 {
@@ -276,7 +260,7 @@ static int run_replays(report_t *r)
     }
     for (size_t t = 0; t < r->ntraces; t++)
         for (size_t p = 0; p < np; p++) {
-            progress(r, "%s: replay %zu/%zu: %s", r->traces[t].name, p + 1, np,
+            progress_say(&r->progress, "%s: replay %zu/%zu: %s", r->traces[t].name, p + 1, np,
                      r->a->policies[p]->name);
             replay_run(&r->traces[t], r->a->policies[p], &r->a->opt, &scratch,
                        &results[t * stride + p]);
@@ -284,7 +268,7 @@ static int run_replays(report_t *r)
     replay_scratch_fini(&scratch);
     int status = 0;
     if (r->a->peers.count) {
-        progress(r, "playing the traces on %zu real allocators", r->a->peers.count);
+        progress_say(&r->progress, "playing the traces on %zu real allocators", r->a->peers.count);
         if (peerrun_all(r->traces, r->ntraces, &r->a->peers, &r->a->opt, results, stride, np))
             status = -1;
     }
@@ -351,7 +335,7 @@ static int run_curves(report_t *r)
         for (size_t i = 0; i < n && status == 0; i++) {
             char why[160], note[256];
             const lab_policy_t *p = picks[i]->policy;
-            progress(r, "%s: curve %zu/%zu: %s", s->trace->name, i + 1, n, p->name);
+            progress_say(&r->progress, "%s: curve %zu/%zu: %s", s->trace->name, i + 1, n, p->name);
             if (timeline_measure(s->trace, p, r->a->opt.align, CURVE_BUCKETS, &sc, points, why,
                                  sizeof why) == 0) {
                 status = htmlpage_add_curve(&r->page, t, p->name, points, nb);
@@ -370,7 +354,7 @@ static int run_curves(report_t *r)
 
 static void map_progress(void *ctx, const trace_t *t, size_t i, size_t n, const char *policy)
 {
-    progress(ctx, "%s: map %zu/%zu: %s", t->name, i + 1, n, policy);
+    progress_say(&((report_t *)ctx)->progress, "%s: map %zu/%zu: %s", t->name, i + 1, n, policy);
 }
 
 static int run_maps(report_t *r)
@@ -403,7 +387,7 @@ static int build(report_t *r, FILE *out, const char *path)
         status = run_maps(r);
     if (status == 0)
         status = count_sites(r);
-    progress_clear(r);
+    progress_clear(&r->progress);
     if (status < 0) {
         fputs("heapkit: out of memory for the report\n", stderr);
         return EXIT_BAD_INPUT;
@@ -418,7 +402,8 @@ static int build(report_t *r, FILE *out, const char *path)
 /* Loads every trace (reporting each bad one), opens the output, builds the page. */
 static int run(const args_t *a, char **paths, size_t ntraces)
 {
-    report_t r = {.a = a, .ntraces = ntraces, .tty = isatty(STDERR_FILENO) == 1};
+    report_t r = {.a = a, .ntraces = ntraces};
+    progress_init(&r.progress, "heapkit report", false);
     int status = EXIT_OK;
     r.traces = calloc(ntraces, sizeof *r.traces);
     if (!r.traces || htmlpage_init(&r.page, &a->opt, r.traces, ntraces) < 0) {

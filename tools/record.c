@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "rawread.h"
 #include "trace.h"
 
@@ -227,10 +228,10 @@ static void run_child(const record_args_t *a, const char *recorder, const char *
 static void on_child(int sig) { (void)sig; }
 
 /* Waits for pid; with a terminal on stderr, shows how much has been logged. */
-static int wait_child(pid_t pid, const char *dir, bool progress)
+static int wait_child(pid_t pid, const char *dir, progress_t *progress)
 {
     int status = 0;
-    if (!progress) {
+    if (!progress->on) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             continue;
         return status;
@@ -240,12 +241,12 @@ static int wait_child(pid_t pid, const char *dir, bool progress)
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid || (got < 0 && errno != EINTR))
             break;
-        fprintf(stderr, "\rheapkit: recording: %.1f MB logged ", (double)raw_bytes(dir) / 1e6);
+        progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
         struct timespec ts = {0, 250 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     signal(SIGCHLD, SIG_DFL);
-    fputs("\r\033[K", stderr);
+    progress_clear(progress);
     return status;
 }
 
@@ -307,7 +308,7 @@ static void say_summary(const char *name, const raw_image_t *img, const trace_t 
         fprintf(stderr, "heapkit: %s: the recorder stopped early: %s\n", name, img->error);
 }
 
-static int convert_all(const record_args_t *a, const char *dir, pid_t root)
+static int convert_all(const record_args_t *a, const char *dir, pid_t root, progress_t *progress)
 {
     raw_dir_t d;
     if (raw_dir_open(&d, dir) < 0)
@@ -325,6 +326,7 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root)
         const raw_image_t *img = &d.images[i];
         char name[PATH_MAX];
         trace_t t;
+        progress_say(progress, "writing the trace of %s (%zu/%zu)", img->name, i + 1, d.count);
         if (!trace_name(name, sizeof name, a->out, img,
                         img->pid == (uint64_t)root && img->k == root_last)) {
             fprintf(stderr, "heapkit: %s: the trace name for image %s is too long\n", a->out,
@@ -337,7 +339,9 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root)
             status = 2;
             continue;
         }
-        if (trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL) < 0)
+        int written = trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL);
+        progress_clear(progress);
+        if (written < 0)
             status = 2;
         else if (!a->quiet)
             say_summary(name, img, &t, &sum);
@@ -381,8 +385,10 @@ int record_main(int argc, char **argv)
     if (pid == 0)
         run_child(&a, recorder, dir);
     int wstatus = 0;
+    progress_t progress;
+    progress_init(&progress, "heapkit record", a.quiet);
     if (pid > 0)
-        wstatus = wait_child(pid, dir, isatty(2) && !a.quiet);
+        wstatus = wait_child(pid, dir, &progress);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     if (pid < 0) {
@@ -392,7 +398,8 @@ int record_main(int argc, char **argv)
         return 2;
     }
     bool ran = !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && raw_bytes(dir) == 0);
-    int converted = ran ? convert_all(&a, dir, pid) : 2;
+    int converted = ran ? convert_all(&a, dir, pid, &progress) : 2;
+    progress_clear(&progress);
     if (a.keep_raw)
         fprintf(stderr, "heapkit: raw log kept in %s\n", dir);
     else

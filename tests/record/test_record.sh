@@ -149,6 +149,12 @@ if [ "$QUICK" != "--quick" ] && [ -r "$HEAPKIT_LIB" ]; then
     expect "record a program running on libheapkit" $? 0
     expect "on libheapkit: blocks of thread 2" "$(count "$tmp/onhk.hkt" 10002 | field sized)" 100
 fi
+# progress on stderr only when it is a terminal
+if ! grep -q 'heapkit record:' "$tmp/kinds.err"; then pass; else fail "record: progress without a terminal"; fi
+if command -v script >/dev/null 2>&1; then
+    script -qec "$HEAPKIT record -o $tmp/tty.hkt -- $PROG kinds" /dev/null >"$tmp/tty.out" 2>&1
+    expect_in "$tmp/tty.out" "record: progress on a terminal" 'heapkit record: writing the trace of'
+fi
 record named 0 -o "$tmp/p%p.hkt" -- "$PROG" fork 5
 n=$(ls "$tmp"/p[0-9]*.hkt 2>/dev/null | wc -l)
 expect "%p names every process's trace" "$n" 2

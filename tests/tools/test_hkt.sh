@@ -28,6 +28,12 @@ run "only the required keys" 0 replay --policy list --repeat 0 "$minimal"
 empty=$(trace empty.hkt 'heapkit-trace 1\nthreads 0\nids 0\nops 0\n')
 run "no ops at all" 0 replay --policy list --repeat 0 "$empty"
 
+if ! grep -q 'heapkit replay:' "$tmp/err"; then pass; else fail "replay: progress without a terminal"; fi
+if command -v script >/dev/null 2>&1; then
+    script -qec "$HEAPKIT replay --policy list,hkfit --repeat 0 $good" /dev/null >"$tmp/tty.out" 2>&1
+    expect_in "$tmp/tty.out" "replay: progress on a terminal" 'heapkit replay: good.hkt \(1/1\): hkfit \(2/2\)'
+fi
+
 # ---- conversion: hkt -> rep -> hkt, compressed or not ----
 run "convert to rep" 0 convert "$good" -o "$tmp/c.rep"
 expect_in "$tmp/err" "convert says what the classic format drops" "calloc or aligned allocations became plain"
