@@ -308,7 +308,28 @@ static void say_summary(const char *name, const raw_image_t *img, const trace_t 
         fprintf(stderr, "heapkit: %s: the recorder stopped early: %s\n", name, img->error);
 }
 
-static int convert_all(const record_args_t *a, const char *dir, pid_t root, progress_t *progress)
+/* The recorder cannot see the status a program returns from main ("ended exit"): for
+ * CMD's own process, waitpid can. */
+static void complete_ending(trace_t *t, int wstatus)
+{
+    char how[32];
+    if (WIFEXITED(wstatus))
+        snprintf(how, sizeof how, "exit %d", WEXITSTATUS(wstatus));
+    else if (WIFSIGNALED(wstatus))
+        snprintf(how, sizeof how, "signal %d", WTERMSIG(wstatus));
+    else
+        return;
+    bool vague = !t->meta.ended || strcmp(t->meta.ended, "exit") == 0 ||
+                 strncmp(t->meta.ended, "unknown", 7) == 0;
+    char *copy = vague ? strdup(how) : NULL;
+    if (copy) {
+        free(t->meta.ended);
+        t->meta.ended = copy;
+    }
+}
+
+static int convert_all(const record_args_t *a, const char *dir, pid_t root, int wstatus,
+                       progress_t *progress)
 {
     raw_dir_t d;
     if (raw_dir_open(&d, dir) < 0)
@@ -326,9 +347,9 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root, prog
         const raw_image_t *img = &d.images[i];
         char name[PATH_MAX];
         trace_t t;
+        bool is_root = img->pid == (uint64_t)root && img->k == root_last;
         progress_say(progress, "writing the trace of %s (%zu/%zu)", img->name, i + 1, d.count);
-        if (!trace_name(name, sizeof name, a->out, img,
-                        img->pid == (uint64_t)root && img->k == root_last)) {
+        if (!trace_name(name, sizeof name, a->out, img, is_root)) {
             fprintf(stderr, "heapkit: %s: the trace name for image %s is too long\n", a->out,
                     img->name);
             status = 2;
@@ -339,6 +360,8 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root, prog
             status = 2;
             continue;
         }
+        if (is_root)
+            complete_ending(&t, wstatus);
         int written = trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL);
         progress_clear(progress);
         if (written < 0)
@@ -398,7 +421,7 @@ int record_main(int argc, char **argv)
         return 2;
     }
     bool ran = !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && raw_bytes(dir) == 0);
-    int converted = ran ? convert_all(&a, dir, pid, &progress) : 2;
+    int converted = ran ? convert_all(&a, dir, pid, wstatus, &progress) : 2;
     progress_clear(&progress);
     if (a.keep_raw)
         fprintf(stderr, "heapkit: raw log kept in %s\n", dir);

@@ -357,23 +357,46 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
 
 /* ---- Meta file ---- */
 
-/* Copies a /proc file's text into `t` (NULs of cmdline become blanks, control bytes '?'). */
-static void read_proc_text(const char *path, text_t *t)
+static bool needs_quotes(const char *arg)
 {
+    if (!*arg)
+        return true;
+    for (; *arg; arg++)
+        if (!((*arg >= 'a' && *arg <= 'z') || (*arg >= 'A' && *arg <= 'Z') ||
+              (*arg >= '0' && *arg <= '9') || *arg == '/' || *arg == '.' || *arg == '-' ||
+              *arg == '_' || *arg == '=' || *arg == ':' || *arg == ',' || *arg == '+'))
+            return true;
+    return false;
+}
+
+/* The command line as a shell would take it back: arguments separated by blanks, quoted
+ * ('...', a quote as '\'') when they hold anything else than plain word characters;
+ * control bytes become '?' (the trace keeps one line per item). */
+static void read_cmdline(text_t *t)
+{
+    char raw[PATH_BYTES * 4];
     t->len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return;
-    ssize_t n = read(fd, t->buf, sizeof t->buf - 1);
+    ssize_t n = read(fd, raw, sizeof raw - 1);
     close(fd);
-    t->len = n > 0 ? (size_t)n : 0;
-    while (t->len > 0 && t->buf[t->len - 1] == '\0')
-        t->len--;
-    for (size_t i = 0; i < t->len; i++)
-        if (t->buf[i] == '\0')
-            t->buf[i] = ' ';
-        else if ((unsigned char)t->buf[i] < 0x20)
-            t->buf[i] = '?';
+    size_t len = n > 0 ? (size_t)n : 0;
+    raw[len] = '\0';
+    for (size_t at = 0; at < len; at += strlen(raw + at) + 1) {
+        const char *arg = raw + at;
+        bool quote = needs_quotes(arg);
+        if (at)
+            text_str(t, " ");
+        if (quote)
+            text_str(t, "'");
+        for (const char *c = arg; *c; c++) {
+            char one[2] = {(unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c, 0};
+            text_str(t, *c == '\'' ? "'\\''" : one);
+        }
+        if (quote)
+            text_str(t, "'");
+    }
     t->buf[t->len] = '\0';
 }
 
@@ -453,7 +476,7 @@ static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, u
     ssize_t n = readlink("/proc/self/exe", t.buf, sizeof t.buf - 1);
     t.buf[n > 0 ? n : 0] = '\0';
     meta_line("exe", t.buf);
-    read_proc_text("/proc/self/cmdline", &t);
+    read_cmdline(&t);
     meta_line("cmdline", t.buf);
     meta_line("clock", use_tsc ? "tsc" : "ns");
     meta_clock("start");
