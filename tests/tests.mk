@@ -36,7 +36,7 @@ $(BAD_PEER): $(BUILD)/obj/tests/tools/bad_peer.o
 PEERS_TEST_LIB := $(if $(filter sanitize,$(VARIANT)),HEAPKIT_LIBRARY=build/libheapkit.so)
 
 # The lab and its tools, under whatever VARIANT this make runs with.
-test-lab: $(LAB_TESTS) $(HEAPKIT) $(PLAYER) $(BUILD)/tests/record/rec_prog $(BAD_PEER)
+test-lab: $(LAB_TESTS) $(HEAPKIT) $(PLAYER) $(RECORDER) $(BUILD)/tests/record/rec_prog $(BAD_PEER)
 	sh tests/run.sh $(LAB_TESTS) \
 	    "sh tests/tools/test_cli.sh $(HEAPKIT)" \
 	    "sh tests/tools/test_map.sh $(HEAPKIT)" \
