@@ -70,7 +70,7 @@ size_t hk_usable_size(const void *p)
     if (p == NULL)
         return 0;
     hk_page_t *page;
-    hk_segment_t *seg = hki_block_lookup(p, "malloc_usable_size", &page);
+    hk_segment_t *seg = hki_block_validate(p, "malloc_usable_size", &page);
     if (seg == NULL)
         return 0;
     if (seg->kind == HK_KIND_HUGE)
@@ -80,9 +80,6 @@ size_t hk_usable_size(const void *p)
 
 int hk_is_owned(const void *p)
 {
-    if (p == NULL || !hki_registry_has((uintptr_t)p))
-        return 0;
-    hk_segment_t *seg = hki_segment_of(p);
-    hk_page_t *page = hki_page_of(seg, p);
-    return hki_page_is_block_start(page, p) ? 1 : 0;
+    hk_page_t *page;
+    return p != NULL && hki_block_validate(p, NULL, &page) != NULL;
 }

@@ -58,16 +58,39 @@ static HK_COLD void report_foreign(const void *p, const char *func)
     hki_usage_error("invalid pointer %p passed to %s (not allocated by heapkit)", p, func);
 }
 
-hk_segment_t *hki_block_lookup(const void *p, const char *func, hk_page_t **page_out)
+/* A block start whose first word decodes like a free-list link (free.c header, check 3):
+ * freed, unless the owner's exact walk of the page's lists says otherwise. A thread that
+ * is not the owner cannot walk them, and takes the match itself as the verdict, as free
+ * does (a false report needs the user to store key ^ an address of the page). */
+static bool block_is_freed(hk_segment_t *seg, hk_page_t *page, const hk_block_t *b)
+{
+    if (seg->kind == HK_KIND_HUGE)
+        return false; /* a freed huge block has carved == 0: not a block start at all */
+    uintptr_t word = b->next_enc, key = page->key;
+    if (!(((word ^ key) - page->start < hk_relaxed_load(&page->carved)) | (word == key)))
+        return false;
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap)
+        return hki_page_has_free_block(page, b);
+    return true;
+}
+
+hk_segment_t *hki_block_validate(const void *p, const char *func, hk_page_t **page_out)
 {
     if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
-        report_foreign(p, func);
+        if (func)
+            report_foreign(p, func);
         return NULL;
     }
     hk_segment_t *seg = hki_segment_of(p);
     hk_page_t *page = hki_page_of(seg, p);
     if (hk_unlikely(!hki_page_is_block_start(page, p))) {
-        report_bad_block(seg, page, p, func);
+        if (func)
+            report_bad_block(seg, page, p, func);
+        return NULL;
+    }
+    if (hk_unlikely(block_is_freed(seg, page, p))) {
+        if (func)
+            hki_usage_error("%s of %p, a block already freed", func, p);
         return NULL;
     }
     *page_out = page;

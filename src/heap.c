@@ -41,6 +41,13 @@
 #include <errno.h>
 #include <string.h>
 
+
+/* The time `ms` before `now`, for "abandoned at least ms ago" cutoffs: 0 (nothing is that
+ * old) when the clock, which counts from boot, has not reached ms yet; plain subtraction
+ * would wrap to the far future on a host up for less than a long HEAPKIT_PURGE_DELAY and
+ * make every segment look old enough. */
+static inline uint64_t ms_ago(uint64_t now, uint64_t ms) { return now > ms ? now - ms : 0; }
+
 /* ---- globals ---- */
 
 // clang-format off
@@ -420,7 +427,7 @@ static void heap_periodic(hk_heap_t *heap)
             retire_kept_pages(heap, now, false);
             heap->next_kept_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
             if (delay > 0 && now >= (uint64_t)delay)
-                hki_abandoned_expire(now - (uint64_t)delay); /* empty ones nobody took */
+                hki_abandoned_expire(ms_ago(now, (uint64_t)delay)); /* empty ones nobody took */
         }
     }
     if (heap->slow_count % 64 == 0)
@@ -495,7 +502,7 @@ static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
             adopted = true;
             long delay = hki_option(HK_OPT_PURGE_DELAY);
             uint64_t now = hki_os_now_ms();
-            uint64_t before = delay <= 0 ? now : now - (uint64_t)delay;
+            uint64_t before = delay <= 0 ? now : ms_ago(now, (uint64_t)delay);
             hk_segment_t *seg = hki_abandoned_pop(heap, before);
             if (seg != NULL) {
                 hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
@@ -519,7 +526,7 @@ static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
             long delay = hki_option(HK_OPT_PURGE_DELAY);
             uint64_t window = delay >= 0 && delay < HK_CLAIM_WINDOW_MS ? (uint64_t)delay
                                                                         : HK_CLAIM_WINDOW_MS;
-            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind, now - window);
+            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind, ms_ago(now, window));
             if (seg != NULL) {
                 hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
                 continue;

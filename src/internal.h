@@ -253,9 +253,12 @@ void hki_huge_stats(size_t *count, size_t *bytes);
 extern hk_lock_t hki_huge_lock;
 
 /* ---- free (free.c) ---- */
-/* Validates p as a block of ours for `func` ("free", "realloc", ...). Returns its
- * segment (and page), or NULL after reporting the error (warn/ignore). */
-hk_segment_t *hki_block_lookup(const void *p, const char *func, hk_page_t **page_out);
+/* The validation of every entry point that takes a pointer (realloc, usable_size,
+ * hk_is_owned; free makes the same checks inline, on its fast path): p must be a live
+ * block of ours: registered segment, block start of a carved page (or a live huge block),
+ * not freed. Returns its segment (and page), or NULL after reporting the error for `func`
+ * ("realloc", ...; NULL: silently). */
+hk_segment_t *hki_block_validate(const void *p, const char *func, hk_page_t **page_out);
 void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p);
 
 /* ---- alloc (alloc.c) ---- */

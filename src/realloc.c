@@ -22,7 +22,7 @@ void *hk_realloc(void *p, size_t size)
         return NULL;
     }
     hk_page_t *page;
-    hk_segment_t *seg = hki_block_lookup(p, "realloc", &page);
+    hk_segment_t *seg = hki_block_validate(p, "realloc", &page);
     if (seg == NULL) {
         errno = EINVAL;
         return NULL;

@@ -76,6 +76,39 @@ int main(int argc, char **argv)
     } else if (strcmp(c, "realloc-foreign") == 0) {
         void *q = hk_realloc(&local, 100);
         printf("%p\n", q);
+    } else if (strcmp(c, "realloc-freed") == 0) {
+        /* realloc of a freed block must not bring it back alive (issue 11): a later malloc
+         * would hand the same block out twice */
+        void *keep = hk_malloc(40);
+        void *p = hk_malloc(40);
+        hk_free(p);
+        void *q = hk_realloc(launder(p), 40), *r[200];
+        int twice = 0;
+        for (int i = 0; i < 200; i++)
+            twice |= q != NULL && (r[i] = hk_malloc(40)) == q;
+        printf("%p %s\n", q, twice ? "SAME BLOCK TWICE" : "distinct");
+        hk_free(keep);
+    } else if (strcmp(c, "realloc-freed-huge") == 0) {
+        void *p = hk_malloc((size_t)3 << 20);
+        hk_free(p);
+        printf("%p\n", hk_realloc(launder(p), (size_t)4 << 20));
+    } else if (strcmp(c, "usable-freed") == 0) {
+        void *keep = hk_malloc(64);
+        void *p = hk_malloc(64);
+        hk_free(p);
+        printf("%zu\n", hk_usable_size(launder(p)));
+        hk_free(keep);
+    } else if (strcmp(c, "owned-freed") == 0) {
+        /* hk_is_owned never aborts; it says 1 only for a live block */
+        void *keep = hk_malloc(64);
+        void *p = hk_malloc(64), *h = hk_malloc((size_t)3 << 20);
+        int live = hk_is_owned(p) && hk_is_owned(h) && hk_is_owned(keep);
+        hk_free(p);
+        hk_free(h);
+        int dead = hk_is_owned(launder(p)) || hk_is_owned(launder(h));
+        printf("owned: live %d freed %d\n", live, dead);
+        hk_free(keep);
+        return live == 1 && dead == 0 ? 0 : 1;
     } else if (strcmp(c, "libc-double") == 0) {
         void *keep = malloc(32);
         void *p = malloc(32);

@@ -35,10 +35,17 @@ expect $A '^heapkit: error: interior pointer 0x[0-9a-f]+ passed to free \(inside
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-huge
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free' never-allocated
 expect $A 'passed to realloc \(not allocated by heapkit\)' realloc-foreign
+expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(realloc\)' realloc-freed-huge
+expect $A '^heapkit: error: malloc_usable_size of 0x[0-9a-f]+, a block already freed' usable-freed
+expect 0 NONE owned-freed
 expect $A '^heapkit: error: double free of' libc-double LD_PRELOAD="$lib"
 expect $A 'not allocated by heapkit' libc-foreign LD_PRELOAD="$lib"
 # the action can be changed
 expect 0 '^heapkit: error: double free of' double-small HEAPKIT_ON_ERROR=warn
 expect 0 'interior pointer' interior HEAPKIT_ON_ERROR=warn
 expect 0 NONE double-small HEAPKIT_ON_ERROR=ignore
+# with the error only reported, the freed block is still not handed out twice
+HEAPKIT_ON_ERROR=warn "$prog" realloc-freed >"$tmp/out" 2>/dev/null
+if grep -q 'distinct' "$tmp/out"; then pass; else fail "realloc-freed (warn): $(cat "$tmp/out")"; fi
 finish
