@@ -7,13 +7,13 @@ $(BUILD)/tests/test_walk: $(BUILD)/obj/tests/unit/test_walk.o $(LAB_LIB)
 # The layouts of `heapkit map`: tools/layout.c alone, on traces built in memory.
 $(BUILD)/tests/test_layout: $(BUILD)/obj/tests/tools/test_layout.o $(BUILD)/obj/tools/layout.o \
     $(LAB_LIB)
-include tests/tools/symbolize.mk
+include tests/tools/tools_tests.mk
 # Focused per-policy tests: tests/policy/test_<x>.c builds as $(BUILD)/tests/test_<x>.
 $(BUILD)/tests/test_policies $(POLICY_TESTS:%=$(BUILD)/tests/test_%): \
     $(BUILD)/tests/test_%: $(BUILD)/obj/tests/policy/test_%.o $(LAB_LIB)
 $(LAB_TESTS):
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) -lm
 $(BUILD)/obj/tests/%.o: CPPFLAGS += $(LAB_CPPFLAGS) -Itests
 $(BUILD)/obj/tests/tools/%.o: CPPFLAGS += -Itools
 include tests/tools/report.mk

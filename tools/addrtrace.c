@@ -151,23 +151,32 @@ static void release_id(addrtrace_t *b, uint32_t id)
 
 /* ---- Output ---- */
 
-static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
+/* The state of raw thread `raw`, grown as threads appear; NULL when out of memory. */
+static at_thread_t *raw_thread(addrtrace_t *b, uint32_t raw)
 {
     if (raw >= b->thread_capacity) {
         uint32_t cap = b->thread_capacity ? b->thread_capacity : 64;
         while (cap <= raw && cap < (UINT32_MAX >> 1))
             cap *= 2;
-        if (cap <= raw || !grow((void **)&b->thread_of, sizeof *b->thread_of, cap)) {
+        if (cap <= raw || !grow((void **)&b->threads, sizeof *b->threads, cap)) {
             b->failed = true;
-            return 0;
+            return NULL;
         }
-        memset(b->thread_of + b->thread_capacity, 0,
-               (cap - b->thread_capacity) * sizeof *b->thread_of);
+        memset(b->threads + b->thread_capacity, 0,
+               (cap - b->thread_capacity) * sizeof *b->threads);
         b->thread_capacity = cap;
     }
-    if (!b->thread_of[raw])
-        b->thread_of[raw] = ++b->out->num_threads;
-    return b->thread_of[raw] - 1;
+    return &b->threads[raw];
+}
+
+static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
+{
+    at_thread_t *th = raw_thread(b, raw);
+    if (!th)
+        return 0;
+    if (!th->trace_thread)
+        th->trace_thread = ++b->out->num_threads;
+    return th->trace_thread - 1;
 }
 
 static bool grow_output(addrtrace_t *b, uint32_t cap)
@@ -233,13 +242,12 @@ int at_init(addrtrace_t *b, trace_t *out, bool emit_ops)
 void at_fini(addrtrace_t *b)
 {
     addrmap_free(&b->live);
-    addrmap_free(&b->released);
     free(b->addr);
     free(b->size);
     free(b->kind);
     free(b->align_shift);
     free(b->free_ids);
-    free(b->thread_of);
+    free(b->threads);
     memset(b, 0, sizeof *b);
 }
 
@@ -262,12 +270,26 @@ static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, ui
         b->failed = true;
 }
 
+/* A thread's realloc released its block and the thread went on without completing it
+ * (R4 broken: the call never returned, say): the block is gone, as a free. */
+static void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
+{
+    at_thread_t *th = thread < b->thread_capacity ? &b->threads[thread] : NULL;
+    if (!th || !th->pending)
+        return;
+    uint32_t id = th->pending - 1;
+    th->pending = 0;
+    b->unfinished_reallocs++;
+    free_id(b, id, thread, time);
+}
+
 void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,
               uint32_t thread, uint64_t time, uint32_t callsite)
 {
     uint32_t id;
     if (b->failed || !addr)
         return;
+    settle(b, thread, time);
     if (!new_id(b, &id)) {
         b->failed = true;
         return;
@@ -284,6 +306,7 @@ void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time)
     uint32_t id;
     if (b->failed)
         return;
+    settle(b, thread, time);
     if (!map_take(&b->live, addr, &id)) {
         b->unknown_frees++;
         return;
@@ -291,11 +314,19 @@ void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time)
     free_id(b, id, thread, time);
 }
 
-void at_release(addrtrace_t *b, uint64_t old)
+/* Keyed by thread, not by address: another thread may be handed `old` and realloc it too
+ * before this realloc completes, but a thread has one realloc in flight at most (R4). */
+void at_release(addrtrace_t *b, uint64_t old, uint32_t thread, uint64_t time)
 {
     uint32_t id;
-    if (!b->failed && map_take(&b->live, old, &id) && !addrmap_put(&b->released, old, id))
-        b->failed = true;
+    if (b->failed)
+        return;
+    settle(b, thread, time);
+    at_thread_t *th = raw_thread(b, thread);
+    if (th && map_take(&b->live, old, &id)) {
+        th->pending = id + 1;
+        th->pending_addr = old;
+    }
 }
 
 void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
@@ -304,12 +335,24 @@ void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint
     uint32_t id;
     if (b->failed || !addr)
         return;
+    at_thread_t *th = thread < b->thread_capacity ? &b->threads[thread] : NULL;
+    bool found = false;
+    if (th && th->pending && th->pending_addr == old) {
+        id = th->pending - 1;
+        th->pending = 0;
+        found = true;
+    }
+    settle(b, thread, time); /* a pending realloc of another block: broken, freed */
     if (size == 0) { /* the trace's "r id 0" would free: say what happened instead */
-        at_free(b, old, thread, time);
+        if (found)
+            free_id(b, id, thread, time);
+        else
+            at_free(b, old, thread, time);
         at_alloc(b, TRACE_ALLOC, addr, 0, 0, thread, time, callsite);
         return;
     }
-    bool found = map_take(&b->released, old, &id) || map_take(&b->live, old, &id);
+    if (!found)
+        found = map_take(&b->live, old, &id);
     if (!found) {
         b->unknown_reallocs++;
         at_alloc(b, TRACE_ALLOC, addr, size, 0, thread, time, callsite);

@@ -12,7 +12,9 @@
  *                  bug, or inherited unseen) is dropped: unknown_frees;
  *                - an allocation at an address still live means its free was not seen:
  *                  the old block is freed first: implicit_frees;
- *                - a realloc of an address not live becomes an allocation: unknown_reallocs.
+ *                - a realloc of an address not live becomes an allocation: unknown_reallocs;
+ *                - a realloc released but never completed (its thread went on) is a free:
+ *                  unfinished_reallocs.
  *              A realloc that moved releases its old address early (at_release) and is
  *              completed later (at_realloc), because another thread may be handed the
  *              old address in between (rawlog.h explains the order).
@@ -39,11 +41,16 @@ bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val);
 bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val);
 void addrmap_free(addrmap_t *m);
 
+typedef struct at_thread {
+    uint32_t trace_thread; /* its thread in the trace + 1; 0: no op yet */
+    uint32_t pending;      /* id + 1 of the block its realloc released (at_release) */
+    uint64_t pending_addr; /* that block's address */
+} at_thread_t;
+
 typedef struct addrtrace {
     trace_t  *out;
     bool      emit;        /* false: only track the live set (a forked child's prefix) */
     addrmap_t live;        /* address -> id of every live block */
-    addrmap_t released;    /* old address -> id, of reallocs released but not completed */
     /* per id (index < id_capacity): */
     uint64_t *addr;        /* its address while live */
     uint64_t *size;
@@ -53,13 +60,13 @@ typedef struct addrtrace {
     uint32_t  free_count, next_id;
     /* output */
     uint32_t  capacity;    /* ops the output arrays hold */
-    uint32_t *thread_of;   /* raw thread number -> trace thread + 1 */
+    at_thread_t *threads;  /* per raw thread number */
     uint32_t  thread_capacity;
     uint64_t  first_time, last_time;
     bool      has_time;
     bool      failed;      /* out of memory: the trace is incomplete */
     /* repairs */
-    uint64_t  unknown_frees, implicit_frees, unknown_reallocs;
+    uint64_t  unknown_frees, implicit_frees, unknown_reallocs, unfinished_reallocs;
 } addrtrace_t;
 
 /* Starts building into *out (emptied first) when emit, else tracks the live set only. */
@@ -74,8 +81,9 @@ void at_reserve(addrtrace_t *b, uint64_t ops);
 void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,
               uint32_t thread, uint64_t time, uint32_t callsite);
 void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time);
-/* A moving realloc released `old`: the address may be handed out again before at_realloc. */
-void at_release(addrtrace_t *b, uint64_t old);
+/* A moving realloc of `thread` released `old`: the address may be handed out again, even
+ * reallocated by another thread, before this thread's at_realloc completes it. */
+void at_release(addrtrace_t *b, uint64_t old, uint32_t thread, uint64_t time);
 /* realloc(old) returned addr (== old when in place) with `size` bytes. */
 void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
                 uint64_t time, uint32_t callsite);

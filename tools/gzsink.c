@@ -5,7 +5,8 @@
  *              `head` once it is FREE, writing DONE slots from `tail` while it waits (so
  *              output leaves in order, S1, and memory stays at `slots` blocks, S2);
  *              workers take the oldest FILLED slot. Workers: one per CPU, at most 4.
- *              Plain output has no threads: a block is written when committed.
+ *              Plain output has no threads: a block is written when committed; so is a
+ *              compressed one, deflated first, when no worker thread could be started.
  */
 #include "gzsink.h"
 
@@ -137,7 +138,7 @@ static bool write_tail(gzsink_t *s)
 
 char *gzsink_block(gzsink_t *s)
 {
-    if (s->workers == 0)
+    if (s->workers == 0) /* plain, or no thread could start: one slot, written in place */
         return (char *)s->slot[0].in;
     pthread_mutex_lock(&s->lock);
     while (s->head - s->tail == SLOTS) /* every slot in flight: free the oldest */
@@ -150,7 +151,16 @@ char *gzsink_block(gzsink_t *s)
 void gzsink_commit(gzsink_t *s, size_t len)
 {
     if (s->workers == 0) {
-        write_all(s, s->slot[0].in, len);
+        slot_t *sl = &s->slot[0];
+        if (!s->level) {
+            write_all(s, sl->in, len);
+        } else {
+            sl->in_len = len;
+            if (compress_block(s, sl))
+                write_all(s, sl->out, sl->out_len);
+            else
+                s->failed = true;
+        }
         return;
     }
     pthread_mutex_lock(&s->lock);
@@ -221,11 +231,7 @@ gzsink_t *gzsink_open(const char *path, int level)
         for (unsigned n = worker_count(); s->workers < n; s->workers++)
             if (pthread_create(&s->worker[s->workers], NULL, worker_main, s) != 0)
                 break;
-    if (s->level && s->workers == 0) { /* no thread could start: compress here, in order */
-        s->failed = true;
-        s->error = EAGAIN;
-    }
-    return s;
+    return s; /* with no worker (none could start), commit compresses in place, in order */
 }
 
 int gzsink_close(gzsink_t *s)

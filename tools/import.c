@@ -21,6 +21,7 @@
  */
 #include "import.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -103,7 +104,12 @@ static int hex(lines_t *in, const char **s, const char *what, uint64_t *out)
         lines_report(in, "expected %s (0x...), found '%s'", what, lines_excerpt(p).text);
         return -1;
     }
+    errno = 0;
     *out = strtoull(p + 2, &end, 16);
+    if (errno == ERANGE) {
+        lines_report(in, "%s '%s' is absurdly large", what, lines_excerpt(p).text);
+        return -1;
+    }
     if (end == p + 2 || (*end && !lines_is_blank(*end))) {
         lines_report(in, "expected %s (0x...), found '%s'", what, lines_excerpt(p).text);
         return -1;
@@ -127,6 +133,10 @@ static int call_line(importer_t *im, char op, const char *s, uint32_t cs)
         ((op == '+' || op == '>' || op == '!') && hex(&im->in, &s, "a size", &size) < 0) ||
         lines_expect_end(&im->in, s) < 0)
         return -1;
+    if (size > TRACE_MAX_SIZE) {
+        lines_report(&im->in, "size %llu is absurd (limit 2^40)", (unsigned long long)size);
+        return -1;
+    }
     if (im->pending != (op == '>')) {
         lines_report(&im->in, im->pending ? "a realloc's '<' line is not followed by its '>'"
                                           : "a '>' line without the '<' line before it");
@@ -145,7 +155,7 @@ static int call_line(importer_t *im, char op, const char *s, uint32_t cs)
         break;
     case '>':
         if (addr != im->pending_old)
-            at_release(&im->b, im->pending_old);
+            at_release(&im->b, im->pending_old, 0, 0);
         at_realloc(&im->b, im->pending_old, addr, size, 0, 0, cs);
         im->pending = false;
         break;

@@ -146,6 +146,19 @@ static int read_meta(raw_image_t *img, const char *path)
 
 /* ---- The directory ---- */
 
+static void free_image(raw_image_t *img)
+{
+    free(img->exe);
+    free(img->cmdline);
+    free(img->ended);
+    free(img->error);
+    free(img->maps);
+    for (size_t j = 0; j < img->ev_count; j++)
+        free(img->ev_paths[j]);
+    free(img->ev_paths);
+    memset(img, 0, sizeof *img);
+}
+
 static int compare_images(const void *a, const void *b)
 {
     const raw_image_t *x = a, *y = b;
@@ -205,10 +218,15 @@ static int scan_metas(raw_dir_t *d, DIR *dh)
         memset(img, 0, sizeof *img);
         snprintf(img->name, sizeof img->name, "%s", prefix);
         char *path = join(d->path, e->d_name);
-        int status = path ? read_meta(img, path) : -1;
-        free(path);
-        if (status < 0)
+        if (!path)
             return -1;
+        int status = read_meta(img, path);
+        free(path);
+        if (status < 0) { /* said why; the other images are still worth their traces */
+            free_image(img);
+            d->count--;
+            d->unreadable++;
+        }
     }
     return 0;
 }
@@ -270,17 +288,8 @@ int raw_dir_open(raw_dir_t *d, const char *path)
 
 void raw_dir_close(raw_dir_t *d)
 {
-    for (size_t i = 0; i < d->count; i++) {
-        raw_image_t *img = &d->images[i];
-        free(img->exe);
-        free(img->cmdline);
-        free(img->ended);
-        free(img->error);
-        free(img->maps);
-        for (size_t j = 0; j < img->ev_count; j++)
-            free(img->ev_paths[j]);
-        free(img->ev_paths);
-    }
+    for (size_t i = 0; i < d->count; i++)
+        free_image(&d->images[i]);
     free(d->images);
     free(d->path);
     memset(d, 0, sizeof *d);
@@ -388,6 +397,7 @@ typedef struct feed {
     uint32_t            callsite_count, callsite_cap;
     uint64_t            events;
     double              ns_per_tick; /* tsc images: from the (ns, count) pairs */
+    uint64_t            oversized;
     bool                want_callsites, failed;
 } feed_t;
 
@@ -439,6 +449,16 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
     addrtrace_t *b = f->b;
     rawlog_event_t ev = *raw, *e = &ev;
     ev.time = event_ns(f, raw->time);
+    /* A block above what a trace holds (a 1 TiB malloc that overcommit let through) is
+     * left out; its free then counts as a free of a block never seen. A realloc to such a
+     * size is the free of the old block. */
+    if (e->size > TRACE_MAX_SIZE && e->op != RAWLOG_FREE && e->op != RAWLOG_REALLOC_BEGIN) {
+        f->oversized++;
+        if (e->op == RAWLOG_REALLOC)
+            at_free(b, e->aux, e->thread, e->time);
+        f->events++;
+        return 0;
+    }
     uint32_t cs = callsite_index(f, e->callsite);
     switch (e->op) {
     case RAWLOG_MALLOC:
@@ -463,7 +483,7 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
         at_free(b, e->addr, e->thread, e->time);
         break;
     case RAWLOG_REALLOC_BEGIN:
-        at_release(b, e->addr);
+        at_release(b, e->addr, e->thread, e->time);
         break;
     default:
         fprintf(stderr, "heapkit: %s: event %llu: unknown op %u (R3)\n", path,
@@ -630,6 +650,8 @@ int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *s
     sum->unknown_frees = b.unknown_frees;
     sum->implicit_frees = b.implicit_frees;
     sum->unknown_reallocs = b.unknown_reallocs;
+    sum->unfinished_reallocs = b.unfinished_reallocs;
+    sum->oversized = f.oversized;
     addrmap_free(&f.callsites);
     free(f.callsite_addr);
     at_fini(&b);

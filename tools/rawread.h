@@ -41,12 +41,15 @@ typedef struct raw_dir {
     char        *path;
     raw_image_t *images; /* sorted by pid, then k */
     size_t       count;
+    size_t       unreadable; /* images whose meta file could not be read (said on stderr) */
 } raw_dir_t;
 
 typedef struct raw_summary {
     uint64_t events;          /* events read from the files */
     uint64_t inherited;       /* blocks a forked child started with */
-    uint64_t unknown_frees, implicit_frees, unknown_reallocs; /* addrtrace.h repairs */
+    uint64_t unknown_frees, implicit_frees, unknown_reallocs, unfinished_reallocs; /* repairs
+                                                                            (addrtrace.h) */
+    uint64_t oversized;       /* allocations above TRACE_MAX_SIZE, left out (with their frees) */
 } raw_summary_t;
 
 /* Returns 0, or -1 after a message ("heapkit: DIR: ..."). */

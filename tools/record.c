@@ -256,18 +256,15 @@ static int wait_child(pid_t pid, const char *dir, progress_t *progress)
 static bool trace_name(char *buf, size_t n, const char *out, const raw_image_t *img, bool root)
 {
     const char *pct = strstr(out, "%p");
-    char tag[64], ext[PATH_MAX];
+    char tag[64];
     if (pct) { /* %p -> pid; the k-th exec of a pid adds ".k" before the extension */
         const char *rest = pct + 2, *dot = strrchr(rest, '.');
-        int stem = dot ? (int)(dot - rest) : (int)strlen(rest);
-        snprintf(ext, sizeof ext, "%s", dot ? dot : "");
-        if (img->k)
-            snprintf(tag, sizeof tag, "%llu%.*s.%llu", (unsigned long long)img->pid,
-                     stem > 32 ? 32 : stem, rest, (unsigned long long)img->k);
-        else
-            snprintf(tag, sizeof tag, "%llu%.*s", (unsigned long long)img->pid,
-                     stem > 32 ? 32 : stem, rest);
-        return stem <= 32 && path_fmt(buf, n, "%.*s%s%s", (int)(pct - out), out, tag, ext);
+        int head = (int)(pct - out), stem = dot ? (int)(dot - rest) : (int)strlen(rest);
+        unsigned long long pid = (unsigned long long)img->pid, k = (unsigned long long)img->k;
+        if (k)
+            return path_fmt(buf, n, "%.*s%llu%.*s.%llu%s", head, out, pid, stem, rest, k,
+                            dot ? dot : "");
+        return path_fmt(buf, n, "%.*s%llu%s", head, out, pid, rest);
     }
     if (root)
         return path_fmt(buf, n, "%s", out);
@@ -295,12 +292,17 @@ static void say_summary(const char *name, const raw_image_t *img, const trace_t 
     if (s->inherited)
         fprintf(stderr, "heapkit: %s: starts with the %llu blocks it inherited at the fork\n",
                 name, (unsigned long long)s->inherited);
-    if (s->unknown_frees || s->implicit_frees || s->unknown_reallocs)
+    if (s->unknown_frees || s->implicit_frees || s->unknown_reallocs || s->unfinished_reallocs)
         fprintf(stderr, "heapkit: %s: repaired: %llu frees of blocks never seen allocated "
                         "(dropped), %llu allocations over live blocks (freed first), %llu "
-                        "reallocs of unknown blocks (allocations)\n",
+                        "reallocs of unknown blocks (allocations), %llu reallocs never "
+                        "completed (frees)\n",
                 name, (unsigned long long)s->unknown_frees,
-                (unsigned long long)s->implicit_frees, (unsigned long long)s->unknown_reallocs);
+                (unsigned long long)s->implicit_frees, (unsigned long long)s->unknown_reallocs,
+                (unsigned long long)s->unfinished_reallocs);
+    if (s->oversized)
+        fprintf(stderr, "heapkit: %s: %llu allocations above 2^40 bytes left out\n", name,
+                (unsigned long long)s->oversized);
     if (img->dropped)
         fprintf(stderr, "heapkit: %s: the recorder lost %llu events (out of memory)\n", name,
                 (unsigned long long)img->dropped);
@@ -334,8 +336,12 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root, int 
     raw_dir_t d;
     if (raw_dir_open(&d, dir) < 0)
         return 2;
-    int status = 0;
-    if (d.count == 0)
+    int status = d.unreadable ? 2 : 0;
+    if (d.unreadable)
+        fprintf(stderr, "heapkit: %zu process image%s of the recording could not be read (said "
+                        "above): no trace for %s\n",
+                d.unreadable, d.unreadable == 1 ? "" : "s", d.unreadable == 1 ? "it" : "them");
+    if (d.count == 0 && !d.unreadable)
         fprintf(stderr, "heapkit: nothing was recorded: '%s' allocated nothing, or is "
                         "statically linked or setuid (the recorder is a preload library)\n",
                 a->cmd[0]);

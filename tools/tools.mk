@@ -29,7 +29,8 @@ install: all
 # ---- the recorder library `heapkit record` preloads (tools/recorder/, rawlog.h) ----
 # Like libheapkit it runs inside malloc: no sanitizers (they would be malloc too), no
 # builtin malloc folding, initial-exec TLS (no allocation on a thread's first access).
-REC_SRCS := tools/recorder/log.c tools/recorder/alloc_hooks.c tools/recorder/process_hooks.c
+REC_SRCS := tools/recorder/log.c tools/recorder/logfile.c tools/recorder/alloc_hooks.c \
+            tools/recorder/process_hooks.c tools/recorder/signal_hooks.c
 REC_OBJS := $(REC_SRCS:%.c=$(BUILD)/obj/%.o)
 RECORDER := $(BUILD)/libheapkit-record.so
 $(REC_OBJS): CFLAGS := $(filter-out -fsanitize=%,$(CFLAGS)) -fPIC -fvisibility=hidden \

@@ -22,6 +22,11 @@
 
 /* ---- Loader: id life cycle ---- */
 
+/* Ids may be sparse, but not absurdly: a trace of n ops names at most n blocks, and the
+ * replay keeps arrays indexed by id, so an id far beyond that would cost gigabytes for
+ * nothing (two lines could ask for 32 GB). */
+static uint64_t id_limit(const loader_t *l) { return 2 * (uint64_t)l->t->num_ops + (1u << 20); }
+
 static int ids_reserve(loader_t *l, uint32_t id)
 {
     if (id < l->id_capacity)
@@ -39,7 +44,7 @@ static int ids_reserve(loader_t *l, uint32_t id)
     l->died = died;
     memset(born + l->id_capacity, 0, (cap - l->id_capacity) * sizeof *born);
     memset(died + l->id_capacity, 0, (cap - l->id_capacity) * sizeof *died);
-    l->id_capacity = (uint32_t)cap;
+    l->id_capacity = cap;
     return 0;
 }
 
@@ -55,6 +60,11 @@ static void report_dead_id(loader_t *l, const char *what, uint32_t id, uint32_t 
 static int track_op(loader_t *l, const trace_op_t *op)
 {
     uint32_t id = op->id, line = (uint32_t)l->in.line;
+    if (id >= id_limit(l)) {
+        lines_report(&l->in, "id %u is absurd for a trace of %u ops (limit %llu): renumber its "
+                             "ids densely", id, l->t->num_ops, (unsigned long long)id_limit(l));
+        return -1;
+    }
     if (ids_reserve(l, id) < 0) {
         lines_report(&l->in, "out of memory");
         return -1;

@@ -23,7 +23,7 @@ typedef struct loader {
     /* id life cycle: the line that made each id live (0 = not live), the line that last
      * freed it */
     uint32_t *born, *died;
-    uint32_t  id_capacity;
+    uint64_t  id_capacity;
 } loader_t;
 
 /* Fails (reporting trailing garbage) when the announced number of ops has been read. */

@@ -11,10 +11,19 @@
  *   rec_prog exit K        K blocks of 50001, then _exit(3) (no destructors)
  *   rec_prog kinds         one call of every entry point, sizes 60001..60012
  *   rec_prog mtrace        mtrace(), then as kinds (for glibc's MALLOC_TRACE log)
+ *   rec_prog closefd FILE  closes every descriptor but 0-2, as daemons do, then writes
+ *                          FILE through the first free one while allocating 80001s
+ *   rec_prog oddalign      memalign(24, 90001) and aligned_alloc(48, 90048)
+ *   rec_prog freeres N     N threads one after another, each making glibc allocate
+ *                          per-thread state it frees after the TLS destructors, then
+ *                          opens 64 files (fails if descriptors leaked)
+ *   rec_prog quickexit K   K blocks of 50002, then quick_exit(4)
  * Every mode: a constructor mallocs 70001 bytes before main, main frees them.
  * Prints "done" on stdout when it got to the end (the crash mode never does).
  */
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <malloc.h>
 #include <mcheck.h>
 #include <pthread.h>
@@ -170,6 +179,57 @@ static int run_exit(int k)
     _exit(3);
 }
 
+/* ---- the program's descriptors, glibc's odd alignments, thread teardown ---- */
+
+static int run_closefd(const char *path)
+{
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return 1;
+    for (int i = 0; i < 20000; i++) { /* enough events for the recorder to write out */
+        free(malloc(80001));
+        if (i % 1000 == 0 && write(fd, "user data\n", 10) != 10)
+            return 1;
+    }
+    return close(fd) == 0 ? 0 : 1;
+}
+
+static int run_oddalign(void)
+{
+    void *a = memalign(24, 90001), *b = aligned_alloc(48, 90048);
+    int ok = a && b && (uintptr_t)a % 8 == 0 && (uintptr_t)b % 16 == 0;
+    free(a);
+    free(b);
+    return ok ? 0 : 1;
+}
+
+static void *strerror_thread(void *arg)
+{
+    (void)arg;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", strerror(12345)); /* glibc keeps a per-thread buffer */
+    return NULL;
+}
+
+static int run_freeres(int n)
+{
+    for (int i = 0; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, strerror_thread, NULL) != 0)
+            return 1;
+        pthread_join(t, NULL);
+    }
+    int fds[64];
+    for (int i = 0; i < 64; i++)
+        if ((fds[i] = open("/dev/null", O_RDONLY)) < 0)
+            return 1; /* descriptors ran out: someone kept one per thread */
+    for (int i = 0; i < 64; i++)
+        close(fds[i]);
+    return 0;
+}
+
 /* ---- every entry point ---- */
 
 __attribute__((noinline)) static int run_kinds(void)
@@ -222,7 +282,16 @@ int main(int argc, char **argv)
         status = run_exit(a);
     else if (!strcmp(argv[1], "kinds"))
         status = run_kinds();
-    else if (!strcmp(argv[1], "mtrace")) {
+    else if (!strcmp(argv[1], "closefd") && argc > 2)
+        status = run_closefd(argv[2]);
+    else if (!strcmp(argv[1], "oddalign"))
+        status = run_oddalign();
+    else if (!strcmp(argv[1], "freeres"))
+        status = run_freeres(a);
+    else if (!strcmp(argv[1], "quickexit")) {
+        alloc_many(a, 50002);
+        quick_exit(4);
+    } else if (!strcmp(argv[1], "mtrace")) {
         mtrace();
         status = run_kinds();
         muntrace();

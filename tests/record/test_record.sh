@@ -149,6 +149,28 @@ if [ "$QUICK" != "--quick" ] && [ -r "$HEAPKIT_LIB" ]; then
     expect "record a program running on libheapkit" $? 0
     expect "on libheapkit: blocks of thread 2" "$(count "$tmp/onhk.hkt" 10002 | field sized)" 100
 fi
+# the program closes every descriptor and opens its own file: the recorder never writes in it
+record closefd 0 -o "$tmp/closefd.hkt" -- "$PROG" closefd "$tmp/user.txt"
+expect "closefd: the program's file holds only its own data" "$(sort -u "$tmp/user.txt")" "user data"
+expect "closefd: every block recorded" "$(count "$tmp/closefd.hkt" 80001 | field sized)" 20000
+# glibc rounds odd alignments up: the trace holds what the blocks got
+record oddalign 0 -o "$tmp/oddalign.hkt" -- "$PROG" oddalign
+zcat "$tmp/oddalign.hkt" >"$tmp/oddalign.txt"
+expect_in "$tmp/oddalign.txt" "memalign(24) as 32" " m [0-9]+ 90001 32$"
+expect_in "$tmp/oddalign.txt" "aligned_alloc(48) as 64" " m [0-9]+ 90048 64$"
+# threads that allocate after their TLS destructors must not keep a buffer and a descriptor
+(ulimit -n 256 && "$HEAPKIT" record -q -o "$tmp/freeres.hkt" -- "$PROG" freeres 400) >/dev/null 2>"$tmp/freeres.err"
+expect "freeres: 400 threads under ulimit -n 256" $? 0
+"$HEAPKIT" replay --policy hkfit --repeat 0 "$tmp/freeres.hkt" >/dev/null 2>&1
+expect "freeres: the trace replays" $? 0
+# quick_exit skips destructors and _exit's hook
+record quickexit 4 -o "$tmp/quick.hkt" -- "$PROG" quickexit 25
+expect "quick_exit: blocks" "$(count "$tmp/quick.hkt" 50002 | field sized)" 25
+# a command line far longer than a meta line
+record longcmd 0 -o "$tmp/long.hkt" -- "$PROG" kinds $(seq 1 1500)
+zcat "$tmp/long.hkt" >"$tmp/long.txt"
+expect_in "$tmp/long.txt" "long command line, cut" "^command .* 3 4 5 .*\.\.\.$"
+
 # progress on stderr only when it is a terminal
 if ! grep -q 'heapkit record:' "$tmp/kinds.err"; then pass; else fail "record: progress without a terminal"; fi
 if command -v script >/dev/null 2>&1; then
@@ -156,6 +178,9 @@ if command -v script >/dev/null 2>&1; then
     expect_in "$tmp/tty.out" "record: progress on a terminal" 'heapkit record: writing the trace of'
 fi
 record named 0 -o "$tmp/p%p.hkt" -- "$PROG" fork 5
+record longname 0 -o "$tmp/%p-a-rather-long-but-reasonable-name-for-a-trace.hkt" -- "$PROG" kinds
+n=$(ls "$tmp"/[0-9]*-a-rather-long-but-reasonable-name-for-a-trace.hkt 2>/dev/null | wc -l)
+expect "%p with a long name after it" "$n" 1
 n=$(ls "$tmp"/p[0-9]*.hkt 2>/dev/null | wc -l)
 expect "%p names every process's trace" "$n" 2
 
@@ -183,6 +208,11 @@ expect_in "$tmp/w.txt" "written log: free after it" '^0 0 f 0$'
 printf '= Start\n@ ./p:[0x10] + 0x1000 0x20\n@ ./p:[0x10] * 0x1000\n' >"$tmp/bad.log"
 "$HEAPKIT" import mtrace "$tmp/bad.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import of a bad log" $? 2
 expect_in "$tmp/bad.err" "bad log message" "^heapkit: $tmp/bad.log:3: not a glibc malloc trace line"
+printf '@ ./p:[0x10] + 0x1000 0x20000000000\n' >"$tmp/bad3.log"
+"$HEAPKIT" import mtrace "$tmp/bad3.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import: a size above 2^40" $? 2
+expect_in "$tmp/bad.err" "oversized message" "^heapkit: $tmp/bad3.log:1: size [0-9]+ is absurd"
+printf '@ ./p:[0x10] + 0x1000 0x1ffffffffffffffffff\n' >"$tmp/bad4.log"
+"$HEAPKIT" import mtrace "$tmp/bad4.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import: a number that overflows" $? 2
 printf '@ ./p:[0x10] > 0x1000 0x20\n' >"$tmp/bad2.log"
 "$HEAPKIT" import mtrace "$tmp/bad2.log" -o "$tmp/bad.hkt" 2>"$tmp/bad.err"; expect "import: '>' alone" $? 2
 expect_in "$tmp/bad.err" "'>' alone message" "^heapkit: $tmp/bad2.log:1: a '>' line without"
@@ -208,6 +238,10 @@ EOF
 record python3 0 -o "$tmp/python3.hkt" -- "$PY" "$tmp/work.py"
 expect "python3: threads used" "$(count "$tmp/python3.hkt" | field threads_used)" 4
 replays_everywhere python3 "$tmp/python3.hkt"
+# the recorder's signal handlers stay invisible: CPython still installs its own for SIGINT
+printf 'import os, signal, time\ntry:\n    os.kill(os.getpid(), signal.SIGINT)\n    time.sleep(1)\n    print("not interrupted")\nexcept KeyboardInterrupt:\n    print("KeyboardInterrupt caught")\n' >"$tmp/ki.py"
+"$HEAPKIT" record -q -o "$tmp/ki.hkt" -- "$PY" "$tmp/ki.py" >"$tmp/ki.out" 2>&1
+expect "python3: SIGINT is still a KeyboardInterrupt" "$(cat "$tmp/ki.out")" "KeyboardInterrupt caught"
 
 cat >"$tmp/work.sql" <<'EOF'
 CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL);

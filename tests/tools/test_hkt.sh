@@ -91,6 +91,8 @@ bad live-again.hkt "${h}ops 2\n0 0 c 0 8\n0 0 m 0 8 16\n" 6 'already live \(allo
 bad truncated.hkt "${h}ops 3\n0 0 a 0 8\n0 0 f 0\n" 6 'truncated'
 bad trailing.hkt "${h}ops 1\n0 0 a 0 8\n0 0 f 0\n" 6 'trailing garbage'
 bad junk.hkt "${h}ops 1\n0 0 a 0 8 junk\n" 5 "unexpected text 'junk'"
+bad sparse-id.hkt 'heapkit-trace 1\nthreads 1\nids 200000000\nops 2\n0 0 a 199999999 8\n0 0 f 199999999\n' 5 'id 199999999 is absurd for a trace of 2 ops'
+bad sparse-id.rep '1\n4000000000\n2\n1\na 3999999999 8\nf 3999999999\n' 5 'is absurd for a trace of 2 ops'
 bad threads-zero.hkt 'heapkit-trace 1\nthreads 0\nids 1\nops 1\n' 4 'declares 0 threads'
 # a NUL byte inside a line must not silently cut it short
 printf "${h}ops 1\n0 0 a 0 8\0 junk\n" >"$tmp/nul.hkt"

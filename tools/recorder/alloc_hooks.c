@@ -288,6 +288,18 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return err;
 }
 
+/* The alignment a block really got: glibc takes memalign(24, n) and aligned_alloc(48, n)
+ * and rounds the alignment up to a power of two; the log holds powers of two (R3). */
+static size_t effective_align(size_t align)
+{
+    if (align <= 1)
+        return 1;
+    size_t a = 1;
+    while (a < align && a < ((size_t)1 << 62))
+        a <<= 1;
+    return a;
+}
+
 /* aligned_alloc, memalign: the next allocator's, or posix_memalign's when it has none */
 static void *aligned_via(void *(*next)(size_t, size_t), size_t align, size_t n,
                          const void *caller)
@@ -302,7 +314,7 @@ static void *aligned_via(void *(*next)(size_t, size_t), size_t align, size_t n,
     if (pass_through())
         return p;
     rec_busy++;
-    log_alloc(p, RAWLOG_ALIGNED, n, align ? align : 1, caller);
+    log_alloc(p, RAWLOG_ALIGNED, n, effective_align(align), caller);
     rec_busy--;
     return p;
 }

@@ -22,6 +22,9 @@
  */
 #include "rec.h"
 
+#include "logfile.h"
+
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -47,7 +50,7 @@ bool rec_callsites;
 typedef struct buffer {
     struct buffer *next_all;  /* registry: every buffer ever mapped (never unlinked) */
     struct buffer *next_free; /* pool */
-    int            fd;        /* its event file, -1 until first written */
+    logfile_t      file;      /* its event file, not open until first written */
     unsigned       index;     /* b in <pid>.<k>.<b>.ev */
     atomic_flag    flag;      /* held while writing out */
     _Atomic size_t end;       /* bytes appended (written by the owner only) */
@@ -66,7 +69,8 @@ static atomic_flag      pool_lock = ATOMIC_FLAG_INIT;
 static buffer_t        *registry, *pool;
 static unsigned         buffer_count;
 static pthread_key_t    thread_key;
-static int              meta_fd = -1;
+static logfile_t        meta = {.fd = -1};
+static bool             ending; /* writing the end: no "tick" lines inside the maps copy */
 static char             dir[PATH_BYTES];
 static unsigned long    image_pid, image_k;
 static size_t           event_size = RAWLOG_EVENT_SIZE;
@@ -74,6 +78,7 @@ static bool             unbuffered; /* after the final write-out at exit: write 
 
 static __thread buffer_t *tls_buffer;
 static __thread uint32_t  tls_thread; /* thread number + 1; 0: none yet */
+static __thread bool      tls_exiting; /* its buffer was given back (TLS destructor) */
 
 /* ---- Small output helpers (no stdio) ---- */
 
@@ -115,15 +120,21 @@ static bool write_all(int fd, const void *p, size_t n)
     return true;
 }
 
+#define META_VALUE_MAX 2048 /* a longer value is cut ("..."): the reader's lines are 4096 */
+
 static void meta_line(const char *key, const char *value)
 {
     text_t t = {.len = 0};
     text_str(&t, key);
     text_str(&t, " ");
-    text_str(&t, value);
-    text_str(&t, "\n");
-    if (meta_fd >= 0)
-        write_all(meta_fd, t.buf, t.len);
+    size_t n = 0;
+    while (value[n] && n < META_VALUE_MAX)
+        t.buf[t.len++] = value[n++];
+    if (value[n])
+        text_str(&t, "...");
+    t.buf[t.len++] = '\n';
+    if (meta.fd >= 0)
+        logfile_write(&meta, t.buf, t.len);
 }
 
 static void meta_number(const char *key, uint64_t v)
@@ -183,14 +194,25 @@ static void stop_recording(const char *why)
     meta_line("error", why);
 }
 
-static int open_event_file(buffer_t *b)
+static bool open_event_file(buffer_t *b)
 {
     text_t path;
     image_path(&path, ".");
     text_u64(&path, b->index);
     text_str(&path, ".ev");
     path.buf[path.len] = '\0';
-    return open(path.buf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    return logfile_create(&b->file, path.buf, false);
+}
+
+/* "cannot write an event file: No space left on device" */
+static void stop_for(const char *what, int err)
+{
+    text_t t = {.len = 0};
+    text_str(&t, what);
+    text_str(&t, ": ");
+    text_str(&t, strerror(err)); /* glibc's: a static table, no allocation */
+    t.buf[t.len] = '\0';
+    stop_recording(t.buf);
 }
 
 /* Writes buffer bytes [flushed, end) to its file. Caller holds b->flag. */
@@ -198,10 +220,9 @@ static void write_out(buffer_t *b, size_t end)
 {
     if (end <= b->flushed)
         return;
-    if (b->fd < 0)
-        b->fd = open_event_file(b);
-    if (b->fd < 0 || !write_all(b->fd, b->data + b->flushed, end - b->flushed))
-        stop_recording("cannot write an event file (disk full?)");
+    if ((b->file.fd < 0 && !open_event_file(b)) ||
+        !logfile_write(&b->file, b->data + b->flushed, end - b->flushed))
+        stop_for("cannot write an event file", errno);
     b->flushed = end;
 }
 
@@ -234,7 +255,7 @@ static buffer_t *map_buffer(void)
     if (p == MAP_FAILED)
         return NULL;
     buffer_t *b = p;
-    b->fd = -1;
+    b->file.fd = -1;
     atomic_flag_clear(&b->flag);
     b->index = buffer_count++;
     b->next_all = registry;
@@ -256,8 +277,17 @@ static buffer_t *acquire_buffer(void)
     if (!tls_thread)
         tls_thread = atomic_fetch_add(&thread_counter, 1) + 1;
     tls_buffer = b;
-    pthread_setspecific(thread_key, b);
+    if (!tls_exiting) /* an exiting thread gives it back after each event (rec_event) */
+        pthread_setspecific(thread_key, b);
     return b;
+}
+
+static void pool_put(buffer_t *b)
+{
+    spin_lock(&pool_lock);
+    b->next_free = pool;
+    pool = b;
+    spin_unlock(&pool_lock);
 }
 
 /* TLS key destructor: the thread is ending; its buffer goes back to the pool. Events of
@@ -270,10 +300,11 @@ static void release_buffer(void *arg)
         return;
     flush_own(b);
     tls_buffer = NULL;
-    spin_lock(&pool_lock);
-    b->next_free = pool;
-    pool = b;
-    spin_unlock(&pool_lock);
+    /* glibc frees per-thread state after the destructors (__libc_thread_freeres): those
+     * calls take a buffer, write their event out and give it back at once, else each
+     * exiting thread would keep a buffer and its descriptor for good */
+    tls_exiting = true;
+    pool_put(b);
 }
 
 /* ---- Events ---- */
@@ -351,8 +382,13 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
         e->callsite = (uint64_t)(uintptr_t)caller;
     atomic_store_explicit(&b->end, end + event_size, memory_order_release);
     b->events++;
-    if (unbuffered)
+    if (tls_exiting) {
+        flush_own(b);
+        tls_buffer = NULL;
+        pool_put(b);
+    } else if (unbuffered) {
         flush_other(b);
+    }
 }
 
 /* ---- Meta file ---- */
@@ -409,7 +445,7 @@ static void copy_maps(void)
     char chunk[4096];
     ssize_t n;
     while ((n = read(fd, chunk, sizeof chunk)) > 0)
-        write_all(meta_fd, chunk, (size_t)n);
+        logfile_write(&meta, chunk, (size_t)n);
     close(fd);
     meta_line("maps-end", "");
 }
@@ -421,8 +457,7 @@ static bool open_meta(void)
     for (image_k = 0; image_k < 1000; image_k++) {
         text_t path;
         image_path(&path, ".meta");
-        meta_fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
-        if (meta_fd >= 0)
+        if (logfile_create(&meta, path.buf, true))
             return true;
         if (errno != EEXIST)
             return false;
@@ -451,7 +486,7 @@ static void meta_clock(const char *when)
 /* "tick NS COUNT": a pair for a process that may never write its end (killed). */
 static void meta_tick(void)
 {
-    if (!use_tsc)
+    if (!use_tsc || ending)
         return;
     text_t t = {.len = 0};
     text_str(&t, "tick ");
@@ -459,8 +494,8 @@ static void meta_tick(void)
     text_str(&t, " ");
     text_u64(&t, read_tsc());
     text_str(&t, "\n");
-    if (meta_fd >= 0)
-        write_all(meta_fd, t.buf, t.len);
+    if (meta.fd >= 0)
+        logfile_write(&meta, t.buf, t.len);
 }
 
 static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, uint64_t fork_seq)
@@ -495,8 +530,9 @@ void rec_flush_all(const char *how)
 {
     /* A vfork child (libiberty's pex, for one) runs in its parent's memory until it execs:
      * everything here is the parent's, which goes on running. */
-    if ((!rec_on && meta_fd < 0) || (unsigned long)getpid() != image_pid)
+    if ((!rec_on && meta.fd < 0) || (unsigned long)getpid() != image_pid)
         return;
+    ending = true; /* other threads' buffer write-outs stop adding ticks to the meta file */
     for (buffer_t *b = registry; b; b = b->next_all)
         flush_other(b);
     meta_clock("end");
@@ -508,6 +544,7 @@ void rec_flush_all(const char *how)
     meta_number("dropped", atomic_load(&events_dropped));
     if (rec_callsites)
         copy_maps();
+    ending = false; /* a failed exec goes on recording */
 }
 
 /* ---- Fork ---- */
@@ -529,9 +566,7 @@ static void after_fork_child(void)
     unsigned long parent_pid = image_pid, parent_k = image_k;
     pool = NULL;
     for (buffer_t *b = registry; b; b = b->next_all) {
-        if (b->fd >= 0)
-            close(b->fd);
-        b->fd = -1;
+        logfile_close(&b->file);
         b->flushed = 0;
         b->last_seq = 0;
         b->events = 0;
@@ -544,9 +579,8 @@ static void after_fork_child(void)
     tls_buffer = NULL;
     pthread_setspecific(thread_key, NULL);
     atomic_store(&events_dropped, 0);
-    if (meta_fd >= 0)
-        close(meta_fd);
-    meta_fd = -1;
+    logfile_close(&meta);
+    tls_exiting = false;
     if (!open_meta()) {
         rec_on = false;
         return;
@@ -560,6 +594,24 @@ static const int fatal_signals[] = {SIGSEGV, SIGBUS,  SIGILL,  SIGFPE,  SIGABRT,
                                     SIGTRAP, SIGTERM, SIGINT,  SIGHUP,  SIGQUIT, SIGPIPE,
                                     SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ};
 
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static _Atomic uint64_t caught; /* bit s: our handler is signal s's action */
+
+bool rec_catches(int sig) { return sig > 0 && sig < 64 && (atomic_load(&caught) >> sig) & 1; }
+void rec_release_signal(int sig)
+{
+    if (sig > 0 && sig < 64)
+        atomic_fetch_and(&caught, ~((uint64_t)1 << sig));
+}
+int rec_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (!real_sigaction) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real_sigaction(sig, act, old);
+}
+
 static void on_fatal_signal(int sig)
 {
     text_t t = {.len = 0};
@@ -568,23 +620,42 @@ static void on_fatal_signal(int sig)
     t.buf[t.len] = '\0';
     rec_busy++;
     rec_flush_all(t.buf);
-    signal(sig, SIG_DFL);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    rec_release_signal(sig);
+    rec_sigaction(sig, &dfl, NULL);
     raise(sig); /* a fault re-raised by returning would do too; this covers both kinds */
 }
 
-/* Only where the program starts with the default action: an inherited "ignore" stays. */
+/* Only where the program starts with the default action (an inherited "ignore" stays),
+ * and invisibly: signal_hooks.c shows the program SIG_DFL where our handler is, so a
+ * runtime that installs its own only over the default (CPython's SIGINT) still does. */
 static void catch_fatal_signals(void)
 {
+    void *sym = dlsym(RTLD_NEXT, "sigaction");
+    memcpy(&real_sigaction, &sym, sizeof real_sigaction);
     for (size_t i = 0; i < sizeof fatal_signals / sizeof fatal_signals[0]; i++) {
+        int sig = fatal_signals[i];
         struct sigaction old, sa;
-        if (sigaction(fatal_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+        if (rec_sigaction(sig, NULL, &old) != 0 || old.sa_handler != SIG_DFL)
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_handler = on_fatal_signal;
         sa.sa_flags = SA_RESTART | SA_NODEFER | SA_RESETHAND;
         sigemptyset(&sa.sa_mask);
-        sigaction(fatal_signals[i], &sa, NULL);
+        atomic_fetch_or(&caught, (uint64_t)1 << sig);
+        if (rec_sigaction(sig, &sa, NULL) != 0)
+            rec_release_signal(sig);
     }
+}
+
+/* quick_exit skips destructors and reaches glibc's own _exit, not the hook. */
+static void at_quick_exit_hook(void)
+{
+    if (rec_on)
+        rec_flush_all("exit (quick_exit)");
 }
 
 __attribute__((destructor)) static void at_exit(void)
@@ -616,6 +687,7 @@ void rec_start(void)
         return;
     write_meta_start(0, 0, 0);
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+    at_quick_exit(at_quick_exit_hook);
     catch_fatal_signals();
     rec_on = true;
 }

@@ -47,13 +47,16 @@
  *   op:     rawlog_op_t.
  *   callsite: the return address of the call (with call sites only).
  *
- * Invariants (checked by rawread.c, which rejects a log breaking them):
+ * Invariants (what the recorder guarantees; rawread.c rejects a log breaking R1 or R3,
+ * and repairs R4, see addrtrace.h):
  *   R1 within one event file, seq strictly increases
  *   R2 with the counter clock, seq is unique across the files of one image (time stamps
- *      of two CPUs may tie: ties are merged in file order)
- *   R3 op is a rawlog_op_t; RAWLOG_ALIGNED has a power-of-two aux
+ *      of two CPUs may tie: tied events of different files are merged in either order)
+ *   R3 op is a rawlog_op_t; RAWLOG_ALIGNED has a power-of-two aux (the alignment the
+ *      block got: glibc rounds memalign(24, n) up to 32)
  *   R4 a RAWLOG_REALLOC_BEGIN (the old block released, seq taken before the call) is
- *      followed in its file by the RAWLOG_REALLOC of the same call, whose aux is its addr
+ *      followed on its thread by the RAWLOG_REALLOC of the same call, whose aux is its
+ *      addr, before any other event of that thread
  */
 #ifndef HK_RAWLOG_H
 #define HK_RAWLOG_H

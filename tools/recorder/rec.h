@@ -41,6 +41,13 @@ void rec_start(void);
  * on a fatal signal. `how` is the "ended" text ("exit", "exec", "signal 11"). */
 void rec_flush_all(const char *how);
 
+/* Signals (signal_hooks.c): is our handler the action of sig; the program installed its
+ * own (ours is gone); sigaction of the next library, not our hook. */
+struct sigaction;
+bool rec_catches(int sig);
+void rec_release_signal(int sig);
+int  rec_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 /* For _exit and _Exit, which skip destructors: write everything out, then end the
  * process with `status`. */
 _Noreturn void rec_exit_now(int status);
