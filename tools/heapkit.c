@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "convert.h"
 #include "gen.h"
 #include "htmlreport.h"
@@ -104,16 +105,7 @@ static const char replay_usage[] =
     "environment: HEAPKIT_LIBRARY, HEAPKIT_PLAYER name the heapkit peer's library and\n"
     "the player (default: beside this heapkit, or in ../lib/ and ../lib/heapkit/).\n";
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("heapkit: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n(try `heapkit replay --help`)\n", stderr);
-    va_end(ap);
-    return EXIT_BAD_INPUT;
-}
+#define usage_error(...) cli_usage_error("replay", __VA_ARGS__)
 
 /* ---- policies ---- */
 
@@ -136,20 +128,6 @@ typedef struct replay_args {
     const lab_policy_t **owned;          /* its storage, unless it is lab_policies */
     size_t              policy_count;
 } replay_args_t;
-
-/* Parses a whole decimal number in [0, max]. */
-static bool parse_count(const char *s, unsigned long max, unsigned long *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > max)
-        return false;
-    *out = v;
-    return true;
-}
 
 /* Resolves a comma list of names (or `all`) into args->policies. Returns 0 or an exit
  * status. */
@@ -200,17 +178,17 @@ static int parse_replay_option(replay_args_t *args, int opt, const char *arg)
         args->policy_list = arg;
         return 0;
     case 'a':
-        if (!parse_count(arg, 16, &v) || (v != 8 && v != 16))
+        if (!cli_number(arg, 0, 16, &v) || (v != 8 && v != 16))
             return usage_error("--align must be 8 or 16, not '%s'", arg);
         args->opt.align = v;
         return 0;
     case 'c':
-        if (!parse_count(arg, UINT32_MAX, &v))
+        if (!cli_number(arg, 0, UINT32_MAX, &v))
             return usage_error("--check-every needs a number of ops, not '%s'", arg);
         args->opt.check_every = v;
         return 0;
     case 'r':
-        if (!parse_count(arg, REPLAY_MAX_TIMING_RUNS, &v))
+        if (!cli_number(arg, 0, REPLAY_MAX_TIMING_RUNS, &v))
             return usage_error("--repeat needs a number from 0 to 99, not '%s'", arg);
         args->opt.timing_runs = (unsigned)v;
         return 0;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "htmlmaps.h"
 #include "htmlpage.h"
 #include "peerrun.h"
@@ -81,28 +82,7 @@ typedef struct args {
     size_t npolicies, nmaps;
 } args_t;
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("heapkit: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n(try `heapkit report --help`)\n", stderr);
-    va_end(ap);
-    return EXIT_BAD_INPUT;
-}
-
-/* A whole decimal number in [lo, hi], else false. */
-static bool parse_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s < '0' || *s > '9' || errno || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
+#define usage_error(...) cli_usage_error("report", __VA_ARGS__)
 
 /* The policies of a comma list, `all` (every one) or, when none_ok, `none` (no policy).
  * Returns 0 or an exit status (after the message). */
@@ -155,23 +135,23 @@ static int parse_option(args_t *a, int c, const char *arg)
         a->maps_list = arg;
         return 0;
     case 'n':
-        if (!parse_number(arg, 10, MAP_MAX_COLUMNS, &v))
+        if (!cli_number(arg, 10, MAP_MAX_COLUMNS, &v))
             return usage_error("--columns needs a number from 10 to %d, not '%s'", MAP_MAX_COLUMNS,
                                arg);
         a->columns = (unsigned)v;
         return 0;
     case 'a':
-        if (!parse_number(arg, 8, 16, &v) || (v != 8 && v != 16))
+        if (!cli_number(arg, 8, 16, &v) || (v != 8 && v != 16))
             return usage_error("--align must be 8 or 16, not '%s'", arg);
         a->opt.align = v;
         return 0;
     case 'c':
-        if (!parse_number(arg, 0, UINT32_MAX, &v))
+        if (!cli_number(arg, 0, UINT32_MAX, &v))
             return usage_error("--check-every needs a number of ops, not '%s'", arg);
         a->opt.check_every = v;
         return 0;
     case 'r':
-        if (!parse_number(arg, 0, REPLAY_MAX_TIMING_RUNS, &v))
+        if (!cli_number(arg, 0, REPLAY_MAX_TIMING_RUNS, &v))
             return usage_error("--repeat needs a number from 0 to 99, not '%s'", arg);
         a->opt.timing_runs = (unsigned)v;
         return 0;

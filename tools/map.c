@@ -16,6 +16,8 @@
  */
 #include "map.h"
 
+#include "cli.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -378,28 +380,8 @@ typedef struct map_args {
     const char   *output;
 } map_args_t;
 
-static int __attribute__((format(printf, 1, 2))) map_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("heapkit: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs("\n(try `heapkit map --help`)\n", stderr);
-    va_end(ap);
-    return 2;
-}
+#define map_usage_error(...) cli_usage_error("map", __VA_ARGS__)
 
-/* A whole decimal number in [lo, hi], else false. */
-static bool parse_number(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (*s < '0' || *s > '9' || errno || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
 
 /* Returns -1 when the arguments are fine, else an exit status (0 after --help). */
 static int parse_map_args(int argc, char **argv, map_args_t *a)
@@ -428,10 +410,10 @@ static int parse_map_args(int argc, char **argv, map_args_t *a)
         } else if (c == 'k') {
             a->opt.check = true;
         } else if (c == 'a') {
-            if (!parse_number(optarg, 8, 16, &v) || (v != 8 && v != 16))
+            if (!cli_number(optarg, 8, 16, &v) || (v != 8 && v != 16))
                 return map_usage_error("--align must be 8 or 16, not '%s'", optarg);
             a->opt.align = v;
-        } else if (!parse_number(optarg, 1, MAP_MAX_COLUMNS, &v)) {
+        } else if (!cli_number(optarg, 1, MAP_MAX_COLUMNS, &v)) {
             return map_usage_error("--columns needs a number from 1 to %d, not '%s'",
                                    MAP_MAX_COLUMNS, optarg);
         } else {

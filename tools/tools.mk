@@ -4,7 +4,8 @@ TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools
              tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c tools/import.c tools/gzsink.c \
              tools/elffile.c tools/elfsym.c tools/symbolize.c
 TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
-TOOL_SRCS += tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c tools/progress.c
+TOOL_SRCS += tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c tools/progress.c \
+             tools/cli.c
 TOOL_SRCS += tools/htmlreport.c tools/htmlpage.c tools/htmltrace.c tools/htmltable.c \
              tools/htmlmaps.c tools/chart.c tools/timeline.c tools/verdict.c tools/sites.c
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
