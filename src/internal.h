@@ -143,6 +143,8 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now);
 hk_segment_t *hki_page_segment(const hk_page_t *page);
 void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg);
 void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
+/* Removes a segment from its heap's lists. */
+void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg);
 /* Purges free slots whose delay expired (all of them if force); returns bytes purged. */
 size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force);
 void hki_abandoned_push(hk_segment_t *seg);

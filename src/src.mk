@@ -7,7 +7,7 @@
 #   make options-doc                          regenerates the table of docs/OPTIONS.md
 .PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize test-lib-debug options-doc
 
-LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/heap.c src/alloc.c src/free.c \
+LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/ownership.c src/heap.c src/alloc.c src/free.c \
                  src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
                  src/heapcheck.c src/os/posix.c
 LIB_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
