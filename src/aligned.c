@@ -44,7 +44,7 @@ void *hki_malloc_aligned(size_t n, size_t align)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = hki_huge_malloc(n, align, false);
+    void *p = hki_malloc_huge(n, align, false);
     hk_track_malloc(p);
     return p;
 }

@@ -13,6 +13,19 @@
 #include <errno.h>
 #include <string.h>
 
+void *hki_malloc_huge(size_t n, size_t align, bool zero)
+{
+    hki_init();
+    bool refused;
+    void *p = hki_huge_malloc(n, align, zero, &refused);
+    if (hk_unlikely(p == NULL && refused)) {
+        /* out of memory: give back what this thread and the cache hold, retry once */
+        hki_reclaim();
+        p = hki_huge_malloc(n, align, zero, &refused);
+    }
+    return p;
+}
+
 static inline void *heap_malloc(size_t n)
 {
     hk_heap_t *heap = hki_tls_heap;
@@ -22,7 +35,7 @@ static inline void *heap_malloc(size_t n)
     else if (hk_likely(n <= HK_LARGE_MAX))
         page = heap->current[hki_size_class(n)];
     else
-        return hki_huge_malloc(n, 0, false);
+        return hki_malloc_huge(n, 0, false);
     hk_block_t *b = page->free;
     if (hk_unlikely(b == NULL))
         return hki_malloc_slow(heap, hki_size_class(n));
@@ -54,7 +67,7 @@ void *hk_calloc(size_t count, size_t size)
         return NULL;
     }
     if (n > HK_LARGE_MAX) {
-        void *p = hki_huge_malloc(n, 0, true);
+        void *p = hki_malloc_huge(n, 0, true);
         hk_track_malloc(p);
         return p;
     }

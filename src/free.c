@@ -25,8 +25,23 @@
  */
 #include "config.h"
 #include "internal.h"
+#include "os.h"
 
-/* ---- error diagnosis (cold) ---- */
+/* ---- error reports (cold) ---- */
+
+void hki_usage_error(const char *fmt, ...)
+{
+    hki_init(); /* the options may not be read yet */
+    long action = hki_option(HK_OPT_ON_ERROR);
+    if (action == HK_ON_ERROR_IGNORE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    hki_vprint_line("heapkit: error: ", fmt, ap);
+    va_end(ap);
+    if (action == HK_ON_ERROR_ABORT)
+        hki_os_abort();
+}
 
 static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const void *p,
                                      const char *func)

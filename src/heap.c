@@ -30,13 +30,12 @@
  *              purged and they go to the abandoned list too.
  * Invariants:  P5, P6 (types.h) are maintained here and in page.c.
  * Concurrency: lock order: pool_lock -> stats; hki_abandoned_lock and hki_huge_lock are
- *              leaves. All are spin locks held for O(1) or short walks, and all are taken
- *              by the fork prepare handler (then released in parent and child).
+ *              leaves (lock.h). All are spin locks held for O(1) or short walks, and all
+ *              are taken by the fork prepare handler (then released in parent and child).
  * Complexity:  malloc slow path amortized O(1).
  */
 #include "config.h"
-#include "internal.h"
-#include "os.h"
+#include "heap.h"
 
 #include <errno.h>
 #include <string.h>
@@ -63,29 +62,11 @@ hk_heap_t hki_heap_empty = {
     .current = {HK_R64(&hki_page_empty), HK_R16(&hki_page_empty), HK_R16(&hki_page_empty),
                 HK_R16(&hki_page_empty), &hki_page_empty},
 };
-hk_heap_t hki_heap_huge;
 _Thread_local hk_heap_t *hki_tls_heap = &hki_heap_empty;
-uintptr_t hki_key = 1;
 
 _Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 113, "update the initializers above");
 
-/* ---- locks ---- */
-
-void hki_lock(hk_lock_t *l)
-{
-    unsigned spins = 0;
-    while (atomic_flag_test_and_set_explicit(&l->flag, memory_order_acquire)) {
-        if (++spins > 64) {
-            hki_os_yield();
-            spins = 0;
-        }
-    }
-}
-
-void hki_unlock(hk_lock_t *l)
-{
-    atomic_flag_clear_explicit(&l->flag, memory_order_release);
-}
+/* ---- fork ---- */
 
 static hk_lock_t pool_lock = HK_LOCK_INIT;
 
@@ -227,13 +208,26 @@ hk_heap_t *hki_heap_init_thread(void)
 
 /* ---- retiring pages ---- */
 
+/* Gives an unlinked empty page's slot back to its segment, its statistics counted first;
+ * a second empty segment of the heap is given up (ownership.c). */
+static void page_free_slot(hk_heap_t *heap, hk_page_t *page)
+{
+    if (page->class_idx != 0) {
+        hki_page_stat_flush(heap, page);
+        hki_page_alloc_flush(heap, page); /* walks `free`: O(blocks carved here) */
+    }
+    hk_segment_t *surplus = hki_segment_page_free(heap, page, false);
+    if (surplus != NULL)
+        hki_segment_give_up(surplus);
+}
+
 static void page_retire(hk_heap_t *heap, hk_page_t *page)
 {
     if (page->in_full)
         hki_full_remove(heap, page);
     else
         hki_queue_remove(heap, page);
-    hki_segment_page_free(heap, page, false);
+    page_free_slot(heap, page);
 }
 
 /* A page of the owner became empty. The only page of its class is kept (a malloc/free
@@ -297,7 +291,7 @@ static void sweep_full(hk_heap_t *heap)
             hki_page_collect(heap, page);
             hki_full_remove(heap, page);
             if (page->used == 0)
-                hki_segment_page_free(heap, page, false);
+                page_free_slot(heap, page);
             else
                 hki_queue_push_back(heap, page);
         }
@@ -310,21 +304,7 @@ static void sweep_full(hk_heap_t *heap)
 
 void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
 {
-    if (why == HK_ADOPT_BY_FREE)
-        hki_count(heap->handoff.claimed, 1);
-    else if (why == HK_ADOPT_BY_MALLOC)
-        hki_count(heap->handoff.adopted, 1);
-    atomic_store_explicit(&seg->heap, heap, memory_order_release);
-    if (seg->free_mask == 0)
-        hki_segment_list_push(&heap->segs_full, seg);
-    else
-        hki_segment_list_push(&heap->segs[seg->kind], seg);
-    heap->seg_count++;
-    if (seg->used_pages == 0)
-        heap->empty_segs++; /* an empty segment another heap gave up (segment.c) */
-    heap->purge_pending += (size_t)__builtin_popcountll(seg->purge_mask);
-    if (seg->purge_mask)
-        heap->next_purge_ms = 0;
+    hki_segment_take(heap, seg, why);
     uint64_t in_use = seg->valid_mask & ~seg->free_mask;
     uint64_t empty = 0;
     for (uint64_t m = in_use; m; m &= m - 1) {
@@ -342,7 +322,7 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
     }
     /* free the empty pages last: the last one may release the segment */
     for (uint64_t m = empty; m; m &= m - 1)
-        hki_segment_page_free(heap, &seg->pages[__builtin_ctzll(m)], false);
+        page_free_slot(heap, &seg->pages[__builtin_ctzll(m)]);
 }
 
 /* ---- thread exit ---- */
@@ -366,22 +346,9 @@ static void heap_abandon(hk_heap_t *heap)
         collect_and_retire(heap, heap->queue[c].first);
     collect_and_retire(heap, heap->full.first);
     hki_heap_stat_flush(heap, true); /* before the counters are merged (thread_done) */
-    /* 2. empty segments go to the abandoned list as they are, for the next thread
-     *    (without a purge delay they are released here); the others' free slots are
-     *    returned now */
-    hki_heap_abandon_empty(heap);
-    hki_heap_purge(heap, 0, true);
-    /* 3. the remaining segments hold live blocks: abandon them */
-    hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
-                                               &heap->segs_full};
-    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
-        while (*lists[k] != NULL) {
-            hk_segment_t *seg = *lists[k];
-            hki_segment_list_remove(lists[k], seg);
-            heap->seg_count--;
-            hki_abandoned_push(seg);
-        }
-    }
+    /* 2. empty segments go to the abandoned list as they are, for the next thread; the
+     *    others' free slots are returned and they are abandoned too (ownership.c) */
+    hki_heap_abandon_segments(heap);
     heap_reset(heap);
 }
 

@@ -1,6 +1,8 @@
 /*
  * heapcheck.c -- hk_heap_check: walks the calling thread's heap and verifies the
- * invariants of types.h (P1..P6, S1..S4) and size_class.c (C1).
+ * invariants of types.h (P1..P6, S1..S4) and size_class.c (C1); then the process-wide
+ * ones: the abandoned list (O1..O4, ownership.c), the registry (R1, segment.c) and the
+ * huge cache (H1..H3, huge.c), under their locks (hki_ownership_check).
  *
  * Design:      only the owner can walk its heap (other heaps change under our feet), so
  *              the check covers the calling thread's heap; thread_free lists are read
@@ -10,7 +12,7 @@
  * Complexity:  O(blocks + pages + segments).
  */
 #include "config.h"
-#include "internal.h"
+#include "heap.h"
 
 #include <string.h>
 
@@ -169,7 +171,14 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
     return x.errors;
 }
 
+static void fail_shared(void *arg, const void *addr, const char *inv, const char *msg)
+{
+    fail(arg, addr, inv, msg);
+}
+
 int hk_heap_check(hk_report_t *report)
 {
-    return hki_heap_check(hki_tls_heap, report);
+    ctx_t x = {hki_heap_check(hki_tls_heap, report), report};
+    hki_ownership_check(fail_shared, &x); /* counts its violations in x */
+    return x.errors;
 }

@@ -8,21 +8,29 @@
  *              HEAPKIT_PURGE_DELAY ms, so a malloc/free loop of one large size makes no
  *              system call. A cached segment stays in the registry with carved = 0, which
  *              makes a second free report "double free". When the OS refuses a mapping,
- *              the cache and the calling thread's unused segments are given back and
- *              the mapping is tried once more (hki_reclaim). realloc grows with mremap: in
+ *              the caller gives back the cache and the calling thread's unused segments
+ *              and tries once more (alloc.c, hki_reclaim). realloc grows with mremap: in
  *              place when the address space after the block is free, otherwise the pages
  *              move (no copy) to a new aligned address.
+ * Invariants:  of the cache, under hki_huge_lock (checked by hki_huge_check):
+ *                H1  cache_count <= HK_HUGE_CACHE_COUNT, cache_nonempty == cache_count,
+ *                    cache_bytes == the sum of the cached segments' map_size
+ *                H2  a cached segment is registered and mapped, of kind huge, owned by
+ *                    hki_heap_huge, with carved == 0 (a free into it reports), and its
+ *                    map_size is a multiple of the OS page size above its header
+ *                H3  no segment is cached twice
  * Concurrency: no owner; the cache is under hki_huge_lock (a leaf lock).
  * Complexity:  O(HK_HUGE_CACHE_COUNT) per operation plus the system calls.
  */
 #include "config.h"
-#include "internal.h"
-#include "os.h"
+#include "huge.h"
+#include "track.h"
 
 #include <errno.h>
 #include <string.h>
 
 hk_lock_t hki_huge_lock = HK_LOCK_INIT;
+hk_heap_t hki_heap_huge;
 static hk_segment_t *cache[HK_HUGE_CACHE_COUNT];
 static size_t cache_count;
 static size_t cache_bytes;
@@ -139,9 +147,9 @@ static hk_segment_t *cache_take(size_t size)
     return nseg;
 }
 
-void *hki_huge_malloc(size_t n, size_t align, bool zero)
+void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
 {
-    hki_init();
+    *os_refused = false;
     if (align < HK_MIN_ALIGN)
         align = HK_MIN_ALIGN;
     size_t offset = block_offset(align);
@@ -153,18 +161,17 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero)
     hk_segment_t *seg = cache_take(size);
     if (seg != NULL) {
         huge_setup(seg, seg->map_size, offset);
-        hk_track_malloc((void *)seg->pages[0].start); /* before our memset touches it */
+        /* unpoisoned before our memset touches it (the caller's hk_track_malloc, too
+         * late for that, does the same) */
+        hk_track_unpoison((void *)seg->pages[0].start, seg->pages[0].block_size);
         if (zero)
             memset((void *)seg->pages[0].start, 0, n);
     } else {
         void *mem;
         if (hki_os_map_aligned(size, HK_SEG_SIZE, &mem) != 0) {
-            /* out of memory: give back what this thread and the cache hold, retry once */
-            hki_reclaim();
-            if (hki_os_map_aligned(size, HK_SEG_SIZE, &mem) != 0) {
-                errno = ENOMEM;
-                return NULL;
-            }
+            *os_refused = true;
+            errno = ENOMEM;
+            return NULL;
         }
         seg = mem;
         hki_stat_mapped((ptrdiff_t)size);
@@ -267,4 +274,55 @@ void hki_huge_stats(size_t *count, size_t *bytes)
 {
     *count = atomic_load_explicit(&huge_live_count, memory_order_relaxed);
     *bytes = atomic_load_explicit(&huge_live_bytes, memory_order_relaxed);
+}
+
+/* ---- checker (H1..H3) ---- */
+
+static int cached_segment_check(const hk_segment_t *seg, hki_check_fail_fn *fail, void *arg)
+{
+    size_t ps = hki_os_page_size();
+    const char *why = NULL;
+    if (!hki_registry_has((uintptr_t)seg) || !hki_os_is_mapped(seg))
+        why = "cached huge segment not registered or not mapped";
+    else if (seg->kind != HK_KIND_HUGE ||
+             atomic_load_explicit(&seg->heap, memory_order_relaxed) != &hki_heap_huge)
+        why = "cached segment not a huge one (kind or owner)";
+    else if (hk_relaxed_load(&seg->pages[0].carved) != 0)
+        why = "cached huge block still carved (a free into it would not report)";
+    else if (seg->map_size % ps != 0 || seg->map_size <= HK_HUGE_HDR_SIZE)
+        why = "cached huge segment with a bad map_size";
+    if (why == NULL)
+        return 0;
+    fail(arg, seg, "H2", why);
+    return 1;
+}
+
+int hki_huge_check(hki_check_fail_fn *fail, void *arg)
+{
+    int errors = 0;
+    hki_lock(&hki_huge_lock);
+    size_t bytes = 0, n = cache_count <= HK_HUGE_CACHE_COUNT ? cache_count : HK_HUGE_CACHE_COUNT;
+    if (cache_count > HK_HUGE_CACHE_COUNT ||
+        atomic_load_explicit(&cache_nonempty, memory_order_relaxed) != cache_count) {
+        fail(arg, &cache_count, "H1", "huge cache count out of range or differs from cache_nonempty");
+        errors++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int bad = cached_segment_check(cache[i], fail, arg);
+        errors += bad;
+        if (!bad)
+            bytes += cache[i]->map_size;
+        for (size_t j = 0; j < i; j++) {
+            if (cache[j] == cache[i]) {
+                fail(arg, cache[i], "H3", "segment twice in the huge cache");
+                errors++;
+            }
+        }
+    }
+    if (errors == 0 && bytes != cache_bytes) {
+        fail(arg, &cache_bytes, "H1", "huge cache bytes differ from the cached map sizes");
+        errors++;
+    }
+    hki_unlock(&hki_huge_lock);
+    return errors;
 }

@@ -8,7 +8,7 @@
  *              the defaults before initialization, so early calls see sane values.
  */
 #include "config.h"
-#include "internal.h"
+#include "support.h"
 #include "os.h"
 
 #include <string.h>

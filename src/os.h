@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ int hki_os_purge(void *p, size_t size);
  * moves it (without copying) to a fresh address aligned to `align`. */
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move,
                  void **out);
+
+/* For the checkers: is the page at p (page-aligned) mapped? Fills vec[i] with bit 0 set
+ * when page i of [p, p + size) is resident (p page-aligned); returns 0 or an errno. */
+bool hki_os_is_mapped(const void *p);
+int hki_os_resident(const void *p, size_t size, unsigned char *vec);
 
 #if HK_OS_FAULTS
 /* Fault injection for tests: after `calls` more successful memory requests (map_aligned,

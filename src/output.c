@@ -1,12 +1,12 @@
 /*
- * output.c -- formatted output without malloc or stdio, and the error reports.
+ * output.c -- formatted output without malloc or stdio.
  *
  * Design:      a small vsnprintf (%s %c %d %i %u %x %p, flags '-' '0', a width, the
  *              length modifiers l ll z) writing to a stack buffer, then one write(2) to
  *              stderr per line (hki_os_write_stderr). Safe to call with any lock held.
  */
 #include "config.h"
-#include "internal.h"
+#include "support.h"
 #include "os.h"
 
 #include <stdarg.h>
@@ -173,18 +173,9 @@ void hki_verbose(const char *fmt, ...)
     va_end(ap);
 }
 
-void hki_usage_error(const char *fmt, ...)
+void hki_vprint_line(const char *prefix, const char *fmt, va_list ap)
 {
-    hki_init(); /* the options may not be read yet */
-    long action = hki_option(HK_OPT_ON_ERROR);
-    if (action == HK_ON_ERROR_IGNORE)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vprint("heapkit: error: ", fmt, ap, true);
-    va_end(ap);
-    if (action == HK_ON_ERROR_ABORT)
-        hki_os_abort();
+    vprint(prefix, fmt, ap, true);
 }
 
 void hki_fatal(const char *fmt, ...)

@@ -15,7 +15,7 @@
  * Complexity:  O(1) except collect (O(length of thread_free)) and the checker walks.
  */
 #include "config.h"
-#include "internal.h"
+#include "heap.h"
 
 /* ---- init and carving ---- */
 

@@ -7,25 +7,23 @@
  *              touched only where segments live). A segment is cut into slots of one
  *              kind (types.h table); a heap takes slots for pages and gives them back.
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
- *              madvise(DONTNEED) returns it. A heap keeps one empty segment; the
- *              others go at once without a delay, else to the abandoned list, still
- *              committed, for any heap to take (and are unmapped after a delay there).
- *              Segments of exited threads go on the abandoned list (oldest at the tail);
- *              a thread freeing into one claims it, live heaps adopt the old ones, and a
- *              heap about to map a fresh segment takes one of its kind: an empty one, else
- *              one with a single page in use or abandoned HK_CLAIM_WINDOW_MS ago (the
- *              others are left to the threads that free into them).
+ *              madvise(DONTNEED) returns it. A heap keeps one empty segment; a second
+ *              one is unlinked and handed to the caller, which gives it up (released, or
+ *              abandoned still committed: ownership.c, which also owns the abandoned
+ *              list and the handoffs between heaps).
  * Layout:      types.h "Segment layout".
- * Invariants:  S1..S4 (types.h), checked by heapcheck.c.
+ * Invariants:  S1..S4 (types.h), checked by heapcheck.c;
+ *              R1  every segment whose registry bit is set is mapped (free() reads the
+ *                  header of any pointer whose bit is set), checked by hki_registry_check.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
- *              it is unmapped). Abandoned list: hki_abandoned_lock. The rest: owner heap.
+ *              it is unmapped). The rest: the owner heap.
  * Complexity:  O(1) slot alloc/free; purge O(segments) every HEAPKIT_PURGE_DELAY ms.
  */
 #include "config.h"
-#include "internal.h"
-#include "os.h"
+#include "segment.h"
 
 _Atomic uint64_t hki_registry[HK_REGISTRY_WORDS];
+uintptr_t hki_key = 1;
 
 /* ---- registry ---- */
 
@@ -199,16 +197,12 @@ static void purge_slot(hk_segment_t *seg, hk_page_t *page)
     (void)seg;
 }
 
-void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
+hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
 {
-    hk_segment_t *seg = hki_page_segment(page);
+    hk_segment_t *seg = hki_page_segment(page), *surplus = NULL;
     uint64_t bit = (uint64_t)1 << page->slot;
     hk_assert_internal((seg->free_mask & bit) == 0);
     bool was_full = seg->free_mask == 0;
-    if (page->class_idx != 0) {
-        hki_page_stat_flush(heap, page);
-        hki_page_alloc_flush(heap, page); /* walks `free`: O(blocks carved here) */
-    }
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
     hk_relaxed_store(&page->carved, 0);
@@ -240,24 +234,19 @@ void hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
     }
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
-        /* Keep one empty segment per heap for good. Without a delay the others go at
-         * once; with one they join the abandoned list, still committed: any heap that
-         * would map a fresh segment of this kind takes one (a program that frees
-         * everything and allocates again within the delay, or a new thread, maps and
-         * faults nothing), and those left there a purge delay are unmapped
-         * (hki_abandoned_expire). */
+        /* Keep one empty segment per heap for good; the caller hands the others on
+         * (hki_segment_give_up, ownership.c). Unlinked now, so that the purge below
+         * does not see it. */
         if (heap->empty_segs > 1) {
             hki_segment_unlink(heap, seg);
-            if (delay == 0)
-                hki_segment_release(seg);
-            else
-                hki_abandoned_push(seg);
+            surplus = seg;
         }
     }
     /* Purge what expired: here too, not only in malloc's slow path, so that a thread
      * that mostly frees returns memory on time (the clock was read above). */
     if (now != 0 && heap->next_purge_ms <= now)
         hki_heap_purge(heap, now, false);
+    return surplus;
 }
 
 /* ---- purging ---- */
@@ -318,4 +307,35 @@ size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force)
         purged += purge_list(heap, heap->segs[k], now, force, &next);
     heap->next_purge_ms = next;
     return purged;
+}
+
+/* ---- checker (R1) ---- */
+
+/* Scans the registry words on resident pages of the bit array only (a page never written
+ * holds no bit), and asks the OS whether each registered segment is mapped. A bit cleared
+ * while we look is not a violation: its segment was being released. */
+int hki_registry_check(hki_check_fail_fn *fail, void *arg)
+{
+    size_t ps = hki_os_page_size();
+    uintptr_t lo = (uintptr_t)hki_registry & ~(uintptr_t)(ps - 1);
+    uintptr_t end = (uintptr_t)(hki_registry + HK_REGISTRY_WORDS);
+    size_t pages = (end - lo + ps - 1) / ps;
+    unsigned char vec[sizeof hki_registry / 4096 + 2];
+    bool all = pages > sizeof vec || hki_os_resident((void *)lo, pages * ps, vec) != 0;
+    int errors = 0;
+    for (size_t w = 0; w < HK_REGISTRY_WORDS; w++) {
+        size_t pg = ((uintptr_t)&hki_registry[w] - lo) / ps;
+        if (!all && !(vec[pg] & 1u)) {
+            w = (lo + (pg + 1) * ps - (uintptr_t)hki_registry) / sizeof hki_registry[0] - 1;
+            continue; /* the next word is the first of the next page */
+        }
+        for (uint64_t bits = hk_relaxed_load(&hki_registry[w]); bits; bits &= bits - 1) {
+            uintptr_t seg = ((uintptr_t)w * 64 + (uintptr_t)__builtin_ctzll(bits)) << HK_SEG_SHIFT;
+            if (!hki_os_is_mapped((void *)seg) && hki_registry_has(seg)) {
+                fail(arg, (void *)seg, "R1", "registry bit set for an unmapped segment");
+                errors++;
+            }
+        }
+    }
+    return errors;
 }

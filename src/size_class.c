@@ -17,7 +17,7 @@
  *              sampled; hk_heap_check checks C1).
  */
 #include "config.h"
-#include "internal.h"
+#include "support.h"
 
 // clang-format off
 const uint32_t hki_class_size[HK_CLASS_COUNT] = {

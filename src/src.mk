@@ -8,7 +8,7 @@
 .PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize test-lib-debug options-doc
 
 LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/ownership.c src/heap.c src/alloc.c src/free.c \
-                 src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/stats.c \
+                 src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/account.c src/stats.c \
                  src/heapcheck.c src/os/posix.c
 LIB_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS      := $(LIB_CORE_OBJS) $(BUILD)/obj/src/override.o

@@ -27,29 +27,10 @@
  *              that may be slightly behind, never torn.
  */
 #include "config.h"
-#include "internal.h"
-#include "os.h"
+#include "heap.h"
 
 static hk_class_stats_t dead_stats;
 static hk_handoff_stats_t dead_handoff;
-static _Atomic size_t stat_mapped, stat_committed, stat_peak;
-
-void hki_stat_mapped(ptrdiff_t delta)
-{
-    atomic_fetch_add_explicit(&stat_mapped, (size_t)delta, memory_order_relaxed);
-}
-
-void hki_stat_committed(ptrdiff_t delta)
-{
-    size_t now = atomic_fetch_add_explicit(&stat_committed, (size_t)delta, memory_order_relaxed) +
-                 (size_t)delta;
-    if (delta > 0) {
-        size_t peak = atomic_load_explicit(&stat_peak, memory_order_relaxed);
-        while (now > peak && !atomic_compare_exchange_weak_explicit(
-                                 &stat_peak, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
-        }
-    }
-}
 
 void hki_stats_merge(hk_heap_t *heap)
 {
@@ -116,9 +97,7 @@ void hk_stats_get(hk_stats_t *out)
     hki_huge_stats(&out->huge_blocks, &out->huge_bytes);
     out->live_blocks += out->huge_blocks;
     out->allocated += out->huge_bytes;
-    out->committed = atomic_load_explicit(&stat_committed, memory_order_relaxed);
-    out->peak_committed = atomic_load_explicit(&stat_peak, memory_order_relaxed);
-    out->mapped = atomic_load_explicit(&stat_mapped, memory_order_relaxed);
+    hki_stat_bytes(&out->mapped, &out->committed, &out->peak_committed);
     out->remote_frees = t.remote_frees;
     out->segments_claimed = t.claimed;
     out->segments_adopted = t.adopted;

@@ -24,6 +24,10 @@
  *              code. A pointer heapkit does not own is left alone by hk_track_free; the
  *              free path then reports it as usual.
  *              In every other build the macros are empty: no code, no cost.
+ * Layer:       a leaf: the two ASan primitives only, so that the OS layer (os/posix.c,
+ *              which unpoisons what it unmaps) depends on nothing above it. The per-block
+ *              events, which ask the public API for a block's usable size
+ *              (hk_track_malloc, hk_track_free), are in internal.h, the top layer.
  */
 #ifndef HK_TRACK_H
 #define HK_TRACK_H
@@ -33,27 +37,18 @@
 #include <stddef.h>
 
 #if HK_TRACK_ASAN
-#include "heapkit.h"
-
 #include <sanitizer/asan_interface.h>
 
-static inline void hk_track_malloc(void *p)
+static inline void hk_track_poison(void *p, size_t size)
 {
-    if (p != NULL)
-        __asan_unpoison_memory_region(p, hk_usable_size(p));
-}
-static inline void hk_track_free(void *p)
-{
-    if (p != NULL && hk_is_owned(p))
-        __asan_poison_memory_region(p, hk_usable_size(p));
+    __asan_poison_memory_region(p, size);
 }
 static inline void hk_track_unpoison(void *p, size_t size)
 {
     __asan_unpoison_memory_region(p, size);
 }
 #else
-#define hk_track_malloc(p)        ((void)(p))
-#define hk_track_free(p)          ((void)(p))
+#define hk_track_poison(p, size)   ((void)(p), (void)(size))
 #define hk_track_unpoison(p, size) ((void)(p), (void)(size))
 #endif
 

@@ -1,6 +1,6 @@
 /*
  * os/posix.c -- the OS contract (os.h) for Linux/POSIX: mmap, munmap, madvise, mremap,
- * getenv, write, getrandom, clock_gettime, pthread keys and atfork.
+ * mincore, getenv, write, getrandom, clock_gettime, pthread keys and atfork.
  *
  * Design:      thin wrappers; the only file that includes OS headers. Aligned mappings
  *              first try an exact-size map (the kernel often places consecutive maps next
@@ -113,6 +113,17 @@ int hki_os_unmap(void *p, size_t size)
 {
     hk_track_unpoison(p, size);
     return munmap(p, size) == 0 ? 0 : errno;
+}
+
+bool hki_os_is_mapped(const void *p)
+{
+    unsigned char v;
+    return mincore((void *)p, os_page_size, &v) == 0; /* ENOMEM: not mapped */
+}
+
+int hki_os_resident(const void *p, size_t size, unsigned char *vec)
+{
+    return mincore((void *)p, size, vec) == 0 ? 0 : errno;
 }
 
 int hki_os_purge(void *p, size_t size)

@@ -1,0 +1,104 @@
+/*
+ * heap.h -- per-thread heaps and their pages (heap.c, page.c), statistics (stats.c) and
+ * the heap checker (heapcheck.c).
+ *
+ * Layer:       above ownership.h (and so segments, huge blocks, support, OS), below the
+ *              public entry points (internal.h). The four files of this layer call each
+ *              other; nothing below calls into them.
+ */
+#ifndef HK_HEAP_H
+#define HK_HEAP_H
+
+#include "config.h"
+#include "ownership.h"
+#include "support.h"
+
+#include "heapkit.h" /* hk_report_t, hk_stats_t: this layer defines hk_heap_check, hk_stats_get, hk_trim */
+
+/* ---- global state ---- */
+extern hk_page_t hki_page_empty;        /* free == NULL: forces the slow path */
+extern hk_heap_t hki_heap_empty;        /* every thread's heap before initialization */
+extern _Thread_local hk_heap_t *hki_tls_heap;
+
+/* ---- process init (heap.c) ---- */
+void hki_init(void);
+bool hki_is_initialized(void);
+
+/* ---- pages (page.c) ---- */
+void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx);
+void hki_page_extend(hk_page_t *page);
+/* Moves local_free (if free is empty) and the thread-free list into free. */
+void hki_page_collect(hk_heap_t *heap, hk_page_t *page);
+void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page);
+void hki_queue_push_back(hk_heap_t *heap, hk_page_t *page);
+void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
+void hki_full_push(hk_heap_t *heap, hk_page_t *page);
+void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
+void hki_heap_set_current(hk_heap_t *heap, unsigned c);
+/* |free| (walks the list) */
+uint32_t hki_page_free_count(const hk_page_t *page);
+/* Is b on one of page's free lists? (owner only: walks them) */
+bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
+
+/* ---- heap (heap.c) ---- */
+/* Pops a block from a page with a non-empty free list (the malloc fast path). */
+static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
+{
+    page->free = (hk_block_t *)(b->next_enc ^ page->key);
+    b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
+    page->used++;
+    (void)heap;
+    return b;
+}
+/* Adds the page's change of `used` since its last report to the heap's live counts
+ * (slow paths only; see types.h hk_class_stats_t). */
+static inline void hki_page_stat_flush(hk_heap_t *heap, hk_page_t *page)
+{
+    hki_count(heap->stats.live[page->class_idx], (size_t)page->used - (size_t)page->stat_used);
+    page->stat_used = page->used;
+}
+/* Adds the page's allocations since they were last counted to the heap's statistics
+ * (types.h hk_class_stats_t); walks `free` only if both it and local_free are non-empty
+ * (else P2 gives |free|). Slow paths only. */
+static inline void hki_page_alloc_flush(hk_heap_t *heap, hk_page_t *page)
+{
+    uint32_t nfree = page->free == NULL         ? 0
+                     : page->local_free == NULL ? page->capacity - page->used /* P2 */
+                                                : hki_page_free_count(page);
+    hki_count(heap->stats.alloc[page->class_idx], (uint32_t)(page->stat_fed - nfree));
+    page->stat_fed = nfree;
+}
+/* Flushes the live counts of every page of the heap (queues and full list), and with
+ * allocs their allocation counts too (a walk of each non-empty `free`). */
+void hki_heap_stat_flush(hk_heap_t *heap, bool allocs);
+/* Allocates from class c when the fast path found no block (also initializes the
+ * thread's heap on its first allocation). Sets errno and returns NULL on failure. */
+void *hki_malloc_slow(hk_heap_t *heap, unsigned c);
+/* The owner freed into a page that became empty or was full. */
+void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page);
+void hki_heap_collect(hk_heap_t *heap, bool force);
+/* Out of memory: returns everything the calling thread holds unused to the OS (empty
+ * pages and segments, free slots: hki_heap_collect with force) and the huge cache, so
+ * that the caller can retry its mapping once. Other threads' heaps are left alone (only
+ * their owner may walk them). */
+void hki_reclaim(void);
+/* Calls fn for every heap ever created (in use or not), under the pool lock. */
+void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg);
+/* Makes heap the owner of seg, just taken off the abandoned list (ownership.h T2/T3):
+ * links it, then takes over its pages (collected and queued; empty ones retired). */
+void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why);
+/* Gives the calling thread its heap (first use); NULL if out of memory. */
+hk_heap_t *hki_heap_init_thread(void);
+/* The heap that may claim an abandoned segment on free (initializes the thread's heap if
+ * needed); NULL for an exiting thread or out of memory. */
+hk_heap_t *hki_heap_for_claim(void);
+
+/* ---- stats (stats.c) ---- */
+/* Adds an exiting heap's counters to the totals of exited threads and zeroes them
+ * (called under the heap pool lock). */
+void hki_stats_merge(hk_heap_t *heap);
+
+/* ---- heap check (heapcheck.c) ---- */
+int hki_heap_check(hk_heap_t *heap, hk_report_t *report);
+
+#endif

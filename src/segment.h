@@ -1,0 +1,72 @@
+/*
+ * segment.h -- 4 MiB segments (segment.c): the registry, slots, purging; and the
+ * hot-path helpers that find a block's segment and page descriptor.
+ *
+ * Layer:       above support.h and the OS, below ownership.h. A segment's owner is a
+ *              heap, but this layer only links a segment into or out of the lists of the
+ *              heap it is given: which heap owns a segment, and what happens to a segment
+ *              no heap keeps, is ownership.c's business.
+ */
+#ifndef HK_SEGMENT_H
+#define HK_SEGMENT_H
+
+#include "config.h"
+#include "os.h"
+#include "support.h"
+
+/* ---- segment registry (segment.c): one bit per 4 MiB of address space ---- */
+#define HK_REGISTRY_BITS  ((size_t)1 << (HK_ADDR_BITS - HK_SEG_SHIFT))
+#define HK_REGISTRY_WORDS (HK_REGISTRY_BITS / 64)
+extern _Atomic uint64_t hki_registry[HK_REGISTRY_WORDS];
+
+static inline bool hki_registry_has(uintptr_t addr)
+{
+    uintptr_t i = addr >> HK_SEG_SHIFT;
+    if (hk_unlikely(i >= HK_REGISTRY_BITS))
+        return false;
+    return (hk_relaxed_load(&hki_registry[i >> 6]) >> (i & 63)) & 1u;
+}
+static inline hk_segment_t *hki_segment_of(const void *p)
+{
+    return (hk_segment_t *)((uintptr_t)p & ~(uintptr_t)HK_SEG_MASK);
+}
+static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
+{
+    /* &seg->pages[i], spelled so that the compiler emits shift, shift, add (128-byte
+     * descriptors, types.h) */
+    uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
+    return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
+}
+/* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
+static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)
+{
+    uintptr_t off = (uintptr_t)p - page->start;
+    return off < hk_relaxed_load(&page->carved) && off * page->div_magic <= page->div_magic - 1;
+}
+void hki_registry_set(hk_segment_t *seg, bool on);
+/* R1: every registered segment is mapped (process-wide; see segment.c). Calls
+ * fail(arg, addr, invariant, message) for each violation; returns the number found. */
+typedef void hki_check_fail_fn(void *arg, const void *addr, const char *inv, const char *msg);
+int hki_registry_check(hki_check_fail_fn *fail, void *arg);
+
+/* The free-list key of every page (odd; set once by hki_init). */
+extern uintptr_t hki_key;
+
+/* ---- segments ---- */
+hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind);
+void hki_segment_release(hk_segment_t *seg);
+/* Takes a free slot of `kind` from the heap's segments (or a new segment). */
+hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind);
+/* Returns a page's slot to its segment (page must be unlinked, empty, its statistics
+ * flushed). When that leaves the heap a second empty segment, the segment is unlinked
+ * from the heap and returned: the caller hands it on (hki_segment_give_up); else NULL. */
+hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now);
+hk_segment_t *hki_page_segment(const hk_page_t *page);
+void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg);
+void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
+/* Removes a segment from its heap's lists. */
+void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg);
+/* Purges free slots whose delay expired (all of them if force); returns bytes purged. */
+size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force);
+
+#endif
