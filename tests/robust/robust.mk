@@ -3,7 +3,8 @@
 # frees staying local when threads hand tables over (handoff), memory bounded when
 # threads each leave a block behind (leftover), huge blocks moved by
 # mremap while segments come and go (remap),
-# purge/trim, statistics and mallinfo2, C++, and no system malloc/stdio inside.
+# purge/trim, statistics and mallinfo2, C++, no system malloc/stdio inside, and
+# hk_heap_check seeing a corrupted abandoned list, registry or huge cache (corrupt).
 #
 #   make test-robust     builds into $(BUILD)/tests/robust/ and runs everything (~20 s)
 #
@@ -23,7 +24,8 @@ RB_PROGS  := fork oom adopt handoff leftover purge stats remap
 RB_BINS   := $(RB_PROGS:%=$(RB_DIR)/%_static) $(RB_PROGS:%=$(RB_DIR)/%_dyn) \
              $(RB_DIR)/librbctor.so $(RB_DIR)/librbinterpose.so $(RB_DIR)/librbinterpose_min.so \
              $(RB_DIR)/startup_static $(RB_DIR)/startup_dyn $(RB_DIR)/startup_interpose \
-             $(RB_DIR)/startup_interpose_min $(RB_DIR)/cxx $(RB_DIR)/cxx_static
+             $(RB_DIR)/startup_interpose_min $(RB_DIR)/cxx $(RB_DIR)/cxx_static \
+             $(RB_DIR)/corrupt_static
 
 $(RB_PROGS:%=$(RB_DIR)/%_static): $(RB_DIR)/%_static: tests/robust/%.c tests/robust/robust.h $(LIB_A)
 	@mkdir -p $(dir $@)
@@ -31,6 +33,11 @@ $(RB_PROGS:%=$(RB_DIR)/%_static): $(RB_DIR)/%_static: tests/robust/%.c tests/rob
 $(RB_PROGS:%=$(RB_DIR)/%_dyn): $(RB_DIR)/%_dyn: tests/robust/%.c tests/robust/robust.h include/heapkit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(RB_CFLAGS) $< $(LDFLAGS) -o $@ -ldl
+
+# corrupt: static only, it reaches into the library's internal headers
+$(RB_DIR)/corrupt_static: tests/robust/corrupt.c tests/robust/robust.h $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(RB_CFLAGS) -Isrc -DRB_STATIC $< $(LDFLAGS) $(RB_STATIC) -o $@ -ldl
 
 # start-up: a library with an allocating constructor, linked into the program; two
 # interposers preloaded before libheapkit
@@ -99,4 +106,5 @@ test-robust: lib $(RB_BINS)
 	    "sh tests/robust/stats.sh '$(RB_T) $(RB_DIR)/stats_static'" \
 	    "sh tests/robust/stats.sh '$(RB_PRE) $(RB_DIR)/stats_dyn'" \
 	    "sh tests/robust/cxx.sh $(RB_DIR)/cxx $(RB_DIR)/cxx_static $(RB_SO)" \
-	    "sh tests/robust/symbols.sh $(LIB_SO) $(LIB_A)"
+	    "sh tests/robust/symbols.sh $(LIB_SO) $(LIB_A)" \
+	    "HEAPKIT_PURGE_DELAY=600000 $(RB_T) $(RB_DIR)/corrupt_static"

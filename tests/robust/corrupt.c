@@ -1,0 +1,114 @@
+/*
+ * corrupt.c -- hk_heap_check sees a corrupted process-wide state: the abandoned list
+ * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c) and the huge cache
+ * (H1..H3, src/huge.c).
+ *
+ * Two threads each leave a block behind and exit together, so two segments sit on the
+ * abandoned list; a freed huge block sits in the huge cache. The check passes; then one
+ * field at a time is corrupted, the check must name the invariant, and the field is put
+ * back (the check passes again at the end). Linked with libheapkit.a only: it includes
+ * the library's internal headers (-Isrc) to reach the segment headers and the registry.
+ * Run with a long HEAPKIT_PURGE_DELAY so that nothing is adopted or expires meanwhile.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "robust.h"
+#include "ownership.h"
+
+#define THREADS 2
+
+static pthread_barrier_t all_allocated;
+static void *left[THREADS];
+
+static void *leave_a_block(void *arg)
+{
+    long i = (long)arg;
+    left[i] = malloc(48);
+    pthread_barrier_wait(&all_allocated); /* both hold a segment before either exits */
+    return NULL;
+}
+
+/* The invariant the check reports first, or "" if it passes. */
+static const char *check_reports(void)
+{
+    hk_report_t r;
+    memset(&r, 0, sizeof r);
+    return hk_heap_check(&r) == 0 ? "" : r.invariant;
+}
+
+static void expect(const char *what, const char *inv)
+{
+    const char *got = check_reports();
+    if (strcmp(got, inv) != 0)
+        fprintf(stderr, "%s: the check reported '%s', expected '%s'\n", what, got, inv);
+    CHECK(what, strcmp(got, inv) == 0);
+}
+
+int main(void)
+{
+    void *mine = malloc(48); /* main's own small segment: it adopts none of the others */
+    pthread_t t[THREADS];
+    pthread_barrier_init(&all_allocated, NULL, THREADS);
+    for (long i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, leave_a_block, (void *)i);
+    for (long i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    hk_segment_t *a = hki_segment_of(left[0]), *b = hki_segment_of(left[1]);
+    if (a == b || atomic_load(&a->heap) != NULL || atomic_load(&b->heap) != NULL) {
+        fprintf(stderr, "setup: expected two abandoned segments\n");
+        CHECK("setup", 0);
+        return hk_test_summary();
+    }
+    hk_segment_t *newer = a->prev == b ? b : a, *older = newer == a ? b : a;
+    void *huge = malloc(8 << 20);
+    free(huge); /* into the huge cache */
+    hk_segment_t *h = hki_segment_of(huge);
+    expect("intact", "");
+
+    /* O1: an abandoned segment with an owner */
+    atomic_store(&older->heap, &hki_heap_huge);
+    expect("abandoned segment with an owner", "O1");
+    atomic_store(&older->heap, NULL);
+
+    /* O2: a broken back link */
+    hk_segment_t *saved = older->prev;
+    older->prev = older;
+    expect("broken abandoned link", "O2");
+    older->prev = saved;
+
+    /* O3: the older segment stamped younger than the newer one */
+    uint64_t ms = older->cached_ms;
+    older->cached_ms = newer->cached_ms + 1000;
+    expect("abandoned order", "O3");
+    older->cached_ms = ms;
+
+    /* O4: a page count that differs from the masks */
+    older->used_pages++;
+    expect("abandoned used_pages", "O4");
+    older->used_pages--;
+
+    /* R1: a registry bit for a segment nobody mapped */
+    hk_segment_t *ghost = (hk_segment_t *)(uintptr_t)0x7e0000000000;
+    if (!hki_os_is_mapped(ghost)) {
+        hki_registry_set(ghost, true);
+        expect("registry bit of an unmapped segment", "R1");
+        hki_registry_set(ghost, false);
+    }
+
+    /* H2: a cached huge block that is still carved (a free would not report) */
+    hk_relaxed_store(&h->pages[0].carved, 1);
+    expect("cached huge block carved", "H2");
+    hk_relaxed_store(&h->pages[0].carved, 0);
+
+    /* H1: the cache's byte count differs from its segments */
+    h->map_size += hki_os_page_size();
+    expect("huge cache bytes", "H1");
+    h->map_size -= hki_os_page_size();
+
+    expect("restored", "");
+    free(left[0]);
+    free(left[1]);
+    free(mine);
+    return hk_test_summary();
+}
