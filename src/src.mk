@@ -3,7 +3,8 @@
 #
 #   build/libheapkit.so, build/libheapkit.a   the library (with the malloc overrides)
 #   make test-lib                             API, stress (+TSan, +ASan/UBSan), fail and
-#                                             LD_PRELOAD tests
+#                                             LD_PRELOAD tests, the layers of the
+#                                             include graph (tests/layers.sh)
 #   make options-doc                          regenerates the table of docs/OPTIONS.md
 .PHONY: lib test-lib install-lib test-lib-tsan test-lib-sanitize test-lib-debug options-doc
 
@@ -101,7 +102,8 @@ test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize test-l
 	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \
-	    "sh tests/tools/test_options_doc.sh $(OPTIONS_DOC)"
+	    "sh tests/tools/test_options_doc.sh $(OPTIONS_DOC)" \
+	    "sh tests/layers.sh src"
 
 # ---- install ----
 install: install-lib
