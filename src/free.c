@@ -1,7 +1,8 @@
 /*
  * free.c -- hk_free: validation, local and remote frees, and the error reports.
  *
- * Design:      every free is validated before any write (STYLE §8 level 0):
+ * Design:      every free is validated before any write (STYLE §8 level 0); the checks
+ *              are defined once, in segment.h ("what a valid block is"):
  *                1. the segment base (p & ~4MiB) must be in the registry (segment.c);
  *                   otherwise the pointer is foreign (stack, static, another mmap, libc).
  *                   Skipped when the base is the heap's free_seg (types.h): a segment
@@ -81,8 +82,7 @@ static bool block_is_freed(hk_segment_t *seg, hk_page_t *page, const hk_block_t 
 {
     if (seg->kind == HK_KIND_HUGE)
         return false; /* a freed huge block has carved == 0: not a block start at all */
-    uintptr_t word = b->next_enc, key = page->key;
-    if (!(((word ^ key) - page->start < hk_relaxed_load(&page->carved)) | (word == key)))
+    if (!hki_page_block_looks_freed(page, b))
         return false;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap)
         return hki_page_has_free_block(page, b);
@@ -187,8 +187,7 @@ static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_bl
 static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
 {
     hk_block_t *b = p;
-    uintptr_t dec = b->next_enc ^ page->key;
-    if (hk_unlikely((dec - page->start < hk_relaxed_load(&page->carved)) | (dec == 0))) {
+    if (hk_unlikely(hki_page_block_looks_freed(page, b))) {
         free_suspected(seg, page, b);
         return;
     }
@@ -228,19 +227,17 @@ void hk_free(void *p)
             heap->free_seg = seg;
     }
     hk_page_t *page = hki_page_of(seg, p);
-    /* validation (free.c header): block start inside the carved part, and the first
-     * word does not look like a free-list link */
+    /* validation (segment.h "what a valid block is"), each page field read once: block
+     * start inside the carved part, and the first word does not look like a free-list
+     * link */
     uintptr_t start = page->start, key = page->key;
     size_t carved = hk_relaxed_load(&page->carved);
-    uint64_t magic = page->div_magic;
-    uintptr_t off = a - start;
-    if (hk_unlikely(off >= carved || off * magic > magic - 1)) {
+    if (hk_unlikely(!hki_block_is_start(a - start, carved, page->div_magic))) {
         free_bad(p);
         return;
     }
     hk_block_t *b = p;
-    uintptr_t word = b->next_enc;
-    if (hk_unlikely(((word ^ key) - start < carved) | (word == key))) {
+    if (hk_unlikely(hki_block_looks_freed(b->next_enc, key, start, carved))) {
         free_suspected(seg, page, b);
         return;
     }

@@ -37,11 +37,41 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
     uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
     return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
 }
+/* ---- what a valid block is (free.c header, checks 1-3), written once ----
+ * p is a live block of ours when
+ *   1. its segment is in the registry (hki_registry_has; free() skips this for the
+ *      heap's free_seg, known to be mapped);
+ *   2. it is a block start inside the carved part of its page: hki_block_is_start;
+ *   3. its first word does not look like a free-list link: !hki_block_looks_freed
+ *      (on a match only the owner's walk of the page's lists is exact, free.c).
+ * free's fast path (hk_free) reads the page fields once into registers and calls the
+ * two predicates on them; hki_block_validate (realloc, usable_size, hk_is_owned) and the
+ * other free paths call them through the page. */
+
+/* off = p - page start: inside the carved part and a multiple of the block size (one
+ * multiply: types.h div_magic). */
+static inline bool hki_block_is_start(uintptr_t off, size_t carved, uint64_t div_magic)
+{
+    return off < carved && off * div_magic <= div_magic - 1;
+}
+/* word = the block's first word: it decodes with key to NULL or to an address in the
+ * page's carved part, as a free block's link does (a live block's word never does:
+ * zeroed at allocation). */
+static inline bool hki_block_looks_freed(uintptr_t word, uintptr_t key, uintptr_t start,
+                                         size_t carved)
+{
+    return ((word ^ key) - start < carved) | (word == key);
+}
 /* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
 static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)
 {
-    uintptr_t off = (uintptr_t)p - page->start;
-    return off < hk_relaxed_load(&page->carved) && off * page->div_magic <= page->div_magic - 1;
+    return hki_block_is_start((uintptr_t)p - page->start, hk_relaxed_load(&page->carved),
+                              page->div_magic);
+}
+static inline bool hki_page_block_looks_freed(hk_page_t *page, const hk_block_t *b)
+{
+    return hki_block_looks_freed(b->next_enc, page->key, page->start,
+                                 hk_relaxed_load(&page->carved));
 }
 void hki_registry_set(hk_segment_t *seg, bool on);
 /* R1: every registered segment is mapped (process-wide; see segment.c). Calls
