@@ -402,7 +402,7 @@ static void heap_periodic(hk_heap_t *heap)
 #if HK_DEBUG >= 3
     if (heap->slow_count % HK_CHECK_EVERY == 0) {
         hk_report_t r;
-        if (hki_heap_check(heap, &r) != 0)
+        if (hki_process_check(heap, &r) != 0)
             hki_fatal("heap check failed: %s at %p: %s", r.invariant, r.addr, r.message);
     }
 #endif

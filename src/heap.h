@@ -100,5 +100,8 @@ void hki_stats_merge(hk_heap_t *heap);
 
 /* ---- heap check (heapcheck.c) ---- */
 int hki_heap_check(hk_heap_t *heap, hk_report_t *report);
+/* hki_heap_check, then the process-wide invariants (hki_ownership_check): what
+ * hk_heap_check and the debug build's periodic check run. */
+int hki_process_check(hk_heap_t *heap, hk_report_t *report);
 
 #endif

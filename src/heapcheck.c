@@ -176,9 +176,14 @@ static void fail_shared(void *arg, const void *addr, const char *inv, const char
     fail(arg, addr, inv, msg);
 }
 
-int hk_heap_check(hk_report_t *report)
+int hki_process_check(hk_heap_t *heap, hk_report_t *report)
 {
-    ctx_t x = {hki_heap_check(hki_tls_heap, report), report};
+    ctx_t x = {hki_heap_check(heap, report), report};
     hki_ownership_check(fail_shared, &x); /* counts its violations in x */
     return x.errors;
+}
+
+int hk_heap_check(hk_report_t *report)
+{
+    return hki_process_check(hki_tls_heap, report);
 }
