@@ -572,7 +572,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     }
     uint64_t now = hki_os_now_ms();
     retire_kept_pages(heap, now, force);
-    /* the segments emptied above went to the abandoned list (segment.c): take them back
+    /* the segments emptied above went to the abandoned list (ownership.c): take them back
      * so that a forced purge unmaps them */
     while (force && (seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
         hki_heap_adopt(heap, seg, HK_ADOPT_TAKE_BACK);

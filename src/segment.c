@@ -1,5 +1,5 @@
 /*
- * segment.c -- segments: the registry, slots, purging, and the abandoned list.
+ * segment.c -- segments: the registry, slots and purging.
  *
  * Design:      a segment is 4 MiB aligned to 4 MiB, so any block address finds its
  *              segment header by masking. Before free() touches a header it checks the
