@@ -5,8 +5,9 @@
  *              and a size that fits a class, pick the smallest class whose block size is
  *              a multiple of A (>= the size rounded up to A): every page area starts at
  *              a multiple of 64 KiB, so all blocks of that class are A-aligned (types.h).
- *              Larger alignments (up to HK_ALIGN_MAX = 2 MiB) or sizes use a huge segment
- *              with the block placed at an A-aligned offset.
+ *              Larger alignments or sizes use a huge segment with the block placed at an
+ *              A-aligned offset (A < 4 MiB) or one segment after its header (A >= 4 MiB,
+ *              up to HK_ALIGN_MAX = 1 TiB, address space permitting: huge.c far blocks).
  * Complexity:  O(1) (the class search is at most a few steps).
  */
 #include "config.h"

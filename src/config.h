@@ -69,6 +69,6 @@
 
 #define HK_MIN_ALIGN       ((size_t)16)
 #define HK_PAGE_ALIGN_MAX  ((size_t)64 * 1024) /* alignments served from pages */
-#define HK_ALIGN_MAX       (HK_SEG_SIZE / 2)   /* largest supported alignment */
+#define HK_ALIGN_MAX       ((size_t)1 << 40)   /* largest alignment (address space permitting) */
 
 #endif

@@ -91,12 +91,12 @@ static bool block_is_freed(hk_segment_t *seg, hk_page_t *page, const hk_block_t 
 
 hk_segment_t *hki_block_validate(const void *p, const char *func, hk_page_t **page_out)
 {
-    if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
+    hk_segment_t *seg = hki_segment_of(p);
+    if (hk_unlikely(!hki_registry_has((uintptr_t)p)) && (seg = hki_huge_far_of(p)) == NULL) {
         if (func)
             report_foreign(p, func);
         return NULL;
     }
-    hk_segment_t *seg = hki_segment_of(p);
     hk_page_t *page = hki_page_of(seg, p);
     if (hk_unlikely(!hki_page_is_block_start(page, p))) {
         if (func)
@@ -199,15 +199,23 @@ void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p)
     free_block(seg, page, p);
 }
 
+/* The cold path of free: NULL, a pointer outside the registry (foreign, or a far huge
+ * block: huge.c), or one that failed the block-start check. */
 static HK_NOINLINE void free_bad(void *p)
 {
     if (p == NULL)
         return;
-    if (!hki_registry_has((uintptr_t)p)) {
-        report_foreign(p, "free");
-        return;
-    }
     hk_segment_t *seg = hki_segment_of(p);
+    if (!hki_registry_has((uintptr_t)p)) {
+        if ((seg = hki_huge_far_of(p)) == NULL) {
+            report_foreign(p, "free");
+            return;
+        }
+        if (hki_page_is_block_start(&seg->pages[0], p)) {
+            hki_huge_free(seg);
+            return;
+        }
+    }
     report_bad_block(seg, hki_page_of(seg, p), p, "free");
 }
 

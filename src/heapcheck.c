@@ -2,7 +2,8 @@
  * heapcheck.c -- hk_heap_check: walks the calling thread's heap and verifies the
  * invariants of types.h (P1..P6, S1..S4) and size_class.c (C1); then the process-wide
  * ones: the abandoned list (O1..O4, ownership.c), the registry (R1, segment.c) and the
- * huge cache (H1..H3, huge.c), under their locks (hki_ownership_check).
+ * huge cache with its far blocks (H1..H3, F1, F2, huge.c), under their locks
+ * (hki_ownership_check).
  *
  * Design:      only the owner can walk its heap (other heaps change under our feet), so
  *              the check covers the calling thread's heap; thread_free lists are read

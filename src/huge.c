@@ -12,6 +12,8 @@
  *              and tries once more (alloc.c, hki_reclaim). realloc grows with mremap: in
  *              place when the address space after the block is free, otherwise the pages
  *              move (no copy) to a new aligned address.
+ *              Alignments of a segment or more ("far" blocks, below) put the block one
+ *              segment after its header.
  * Invariants:  of the cache, under hki_huge_lock (checked by hki_huge_check):
  *                H1  cache_count <= HK_HUGE_CACHE_COUNT, cache_nonempty == cache_count,
  *                    cache_bytes == the sum of the cached segments' map_size
@@ -19,6 +21,7 @@
  *                    hki_heap_huge, with carved == 0 (a free into it reports), and its
  *                    map_size is a multiple of the OS page size above its header
  *                H3  no segment is cached twice
+ *              and F1, F2 of the far blocks (below).
  * Concurrency: no owner; the cache is under hki_huge_lock (a leaf lock).
  * Complexity:  O(HK_HUGE_CACHE_COUNT) per operation plus the system calls.
  */
@@ -147,19 +150,144 @@ static hk_segment_t *cache_take(size_t size)
     return nseg;
 }
 
+/* ---- far blocks: alignment >= HK_SEG_SIZE ----
+ *
+ *   seg (registry bit set)           p = seg + 4 MiB, a multiple of the alignment
+ *   | header | (untouched)           | block ...                              |
+ *   +--------+-----------------------+----------------------------------------+
+ *   <------------- 4 MiB ------------>                           seg + map_size
+ *
+ * Such a block starts on a segment boundary, so p & ~(4 MiB - 1) is p itself, not a
+ * header, and the registry has no bit for it. far_bits (a bitmap like the registry,
+ * mapped on the first far block) has one, for p's segment number: only the paths that
+ * already missed the registry (free's cold path, hki_block_validate) look there.
+ * Invariants (checked by hki_huge_check, under hki_huge_lock):
+ *   F1  far bit of segment number g set => segment g-1 is in the registry, is huge, and
+ *       its block starts at g * 4 MiB; every set bit lies in [far_lo, far_hi].
+ *   F2  a far block is never in the cache and never moved by mremap (it is unmapped on
+ *       free, and realloc copies), so its far bit is set once and cleared once.
+ * Cost: 4 MiB of address space for the header (one page of it resident). */
+static _Atomic uint64_t *_Atomic far_bits;
+static _Atomic uintptr_t far_lo = UINTPTR_MAX, far_hi; /* segment numbers ever set */
+
+static bool is_far(const hk_segment_t *seg)
+{
+    return seg->pages[0].start - (uintptr_t)seg >= HK_SEG_SIZE;
+}
+
+static bool far_bits_ready(void)
+{
+    if (atomic_load_explicit(&far_bits, memory_order_acquire) != NULL)
+        return true;
+    void *mem;
+    if (hki_os_map_aligned(HK_REGISTRY_WORDS * sizeof(uint64_t), hki_os_page_size(), &mem) != 0)
+        return false;
+    _Atomic uint64_t *none = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&far_bits, &none, mem, memory_order_acq_rel,
+                                                 memory_order_acquire))
+        hki_os_unmap(mem, HK_REGISTRY_WORDS * sizeof(uint64_t)); /* another thread won */
+    return true;
+}
+
+static void far_bit_set(uintptr_t block, bool on)
+{
+    _Atomic uint64_t *bits = atomic_load_explicit(&far_bits, memory_order_acquire);
+    uintptr_t g = block >> HK_SEG_SHIFT;
+    uint64_t bit = (uint64_t)1 << (g & 63);
+    if (!on) {
+        atomic_fetch_and_explicit(&bits[g >> 6], ~bit, memory_order_release);
+        return;
+    }
+    uintptr_t lo = atomic_load_explicit(&far_lo, memory_order_relaxed);
+    while (g < lo && !atomic_compare_exchange_weak_explicit(&far_lo, &lo, g, memory_order_relaxed,
+                                                            memory_order_relaxed)) {
+    }
+    uintptr_t hi = atomic_load_explicit(&far_hi, memory_order_relaxed);
+    while (g > hi && !atomic_compare_exchange_weak_explicit(&far_hi, &hi, g, memory_order_relaxed,
+                                                            memory_order_relaxed)) {
+    }
+    atomic_fetch_or_explicit(&bits[g >> 6], bit, memory_order_release);
+}
+
+hk_segment_t *hki_huge_far_of(const void *p)
+{
+    _Atomic uint64_t *bits = atomic_load_explicit(&far_bits, memory_order_acquire);
+    uintptr_t g = (uintptr_t)p >> HK_SEG_SHIFT;
+    if (bits == NULL || g == 0 || g >= HK_REGISTRY_BITS)
+        return NULL;
+    if (!((atomic_load_explicit(&bits[g >> 6], memory_order_acquire) >> (g & 63)) & 1))
+        return NULL;
+    uintptr_t seg = (g - 1) << HK_SEG_SHIFT;
+    return hki_registry_has(seg) ? (hk_segment_t *)seg : NULL;
+}
+
+/* F1 over the range of segment numbers ever used, F2 over the cache; under
+ * hki_huge_lock (a far free clears its bit under it before unmapping). */
+static int far_check(hki_check_fail_fn *fail, void *arg)
+{
+    _Atomic uint64_t *bits = atomic_load_explicit(&far_bits, memory_order_acquire);
+    if (bits == NULL)
+        return 0;
+    int errors = 0;
+    uintptr_t lo = atomic_load_explicit(&far_lo, memory_order_relaxed);
+    uintptr_t hi = atomic_load_explicit(&far_hi, memory_order_relaxed);
+    for (uintptr_t w = lo >> 6; lo <= hi && w <= hi >> 6; w++) {
+        uint64_t word = atomic_load_explicit(&bits[w], memory_order_acquire);
+        for (; word != 0; word &= word - 1) {
+            uintptr_t g = w * 64 + (uintptr_t)__builtin_ctzll(word);
+            hk_segment_t *seg = (hk_segment_t *)((g - 1) << HK_SEG_SHIFT);
+            if (g < lo || g > hi || g == 0 || !hki_registry_has((uintptr_t)seg) ||
+                seg->kind != HK_KIND_HUGE || seg->pages[0].start != g << HK_SEG_SHIFT) {
+                fail(arg, (void *)(g << HK_SEG_SHIFT), "F1",
+                     "far-block bit without a huge header one segment before");
+                errors++;
+            }
+        }
+    }
+    for (size_t i = 0; i < cache_count && i < HK_HUGE_CACHE_COUNT; i++) {
+        if (is_far(cache[i])) {
+            fail(arg, cache[i], "F2", "a far block in the huge cache");
+            errors++;
+        }
+    }
+    return errors;
+}
+
+/* A block aligned to align >= HK_SEG_SIZE: its own mapping, never cached (F2). */
+static hk_segment_t *far_map(size_t n, size_t align, bool *os_refused)
+{
+    size_t size = HK_SEG_SIZE + round_os(n);
+    void *mem;
+    if (!far_bits_ready() || hki_os_map_aligned_at(size, align, HK_SEG_SIZE, &mem) != 0) {
+        *os_refused = true;
+        errno = ENOMEM;
+        return NULL;
+    }
+    hk_segment_t *seg = mem;
+    hki_stat_mapped((ptrdiff_t)size);
+    hki_stat_committed((ptrdiff_t)size);
+    huge_setup(seg, size, HK_SEG_SIZE);
+    hki_registry_set(seg, true);
+    far_bit_set(seg->pages[0].start, true); /* after the header is findable (F1) */
+    return seg;
+}
+
 void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
 {
     *os_refused = false;
     if (align < HK_MIN_ALIGN)
         align = HK_MIN_ALIGN;
-    size_t offset = block_offset(align);
+    size_t offset = align >= HK_SEG_SIZE ? HK_SEG_SIZE : block_offset(align);
     if (n > ((size_t)1 << 46) - offset) {
         errno = ENOMEM;
         return NULL;
     }
     size_t size = round_os(offset + n);
-    hk_segment_t *seg = cache_take(size);
-    if (seg != NULL) {
+    hk_segment_t *seg = NULL;
+    if (align >= HK_SEG_SIZE) {
+        if ((seg = far_map(n, align, os_refused)) == NULL) /* fresh: zero already */
+            return NULL;
+    } else if ((seg = cache_take(size)) != NULL) {
         huge_setup(seg, seg->map_size, offset);
         /* unpoisoned before our memset touches it (the caller's hk_track_malloc, too
          * late for that, does the same) */
@@ -190,6 +318,13 @@ void hki_huge_free(hk_segment_t *seg)
     atomic_fetch_sub_explicit(&huge_live_count, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&huge_live_bytes, size, memory_order_relaxed);
     hk_relaxed_store(&seg->pages[0].carved, 0); /* a second free now reports */
+    if (is_far(seg)) { /* F2: cleared before the address can be mapped again */
+        hki_lock(&hki_huge_lock); /* the checker reads headers under it */
+        far_bit_set(seg->pages[0].start, false);
+        hki_unlock(&hki_huge_lock);
+        huge_unmap(seg);
+        return;
+    }
     long delay = hki_option(HK_OPT_PURGE_DELAY);
     size_t limit = (size_t)hki_option(HK_OPT_HUGE_CACHE) << 20;
     if (delay != 0) {
@@ -250,6 +385,8 @@ void *hki_huge_realloc(hk_segment_t *seg, void *p, size_t n)
         return NULL;
     size_t need = round_os(offset + n);
     size_t new_size;
+    if (is_far(seg)) /* F2: never moved; the caller copies when it does not fit */
+        return need <= old_size && need >= old_size / 2 ? p : NULL;
     if (need <= old_size) {
         if (old_size - need < old_size / 2 || old_size - need < ((size_t)1 << 20))
             return p; /* keep: not worth a system call */
@@ -323,6 +460,7 @@ int hki_huge_check(hki_check_fail_fn *fail, void *arg)
         fail(arg, &cache_bytes, "H1", "huge cache bytes differ from the cached map sizes");
         errors++;
     }
+    errors += far_check(fail, arg);
     hki_unlock(&hki_huge_lock);
     return errors;
 }

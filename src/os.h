@@ -20,6 +20,9 @@ size_t hki_os_page_size(void);
 /* Maps `size` bytes of zeroed read/write memory aligned to `align` (a power of two,
  * >= page size). Memory is committed lazily by the kernel on first touch. */
 int hki_os_map_aligned(size_t size, size_t align, void **out);
+/* The same, placed so that address + offset (offset < align, a multiple of the page size)
+ * is a multiple of align. */
+int hki_os_map_aligned_at(size_t size, size_t align, size_t offset, void **out);
 int hki_os_unmap(void *p, size_t size);
 /* Returns the physical pages to the OS; the range stays mapped and reads back as zero. */
 int hki_os_purge(void *p, size_t size);

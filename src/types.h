@@ -45,7 +45,9 @@
  *
  *   seg ->  +------------------------------+  4 MiB aligned
  *           | hk_segment_t with pages[1]   |
- *   p   ->  +------------------------------+  seg + 256 rounded up to the alignment (< 4 MiB)
+ *   p   ->  +------------------------------+  seg + 256 rounded up to the alignment (< 4 MiB;
+ *           |                              |  an alignment >= 4 MiB puts p at seg + 4 MiB:
+ *           |                              |  huge.c "far blocks")
  *           | block (usable = end - p)     |
  *           +------------------------------+  seg + map_size
  *   pages[0] describes the block as a page of capacity 1 (start = p), page_shift = 63 so

@@ -73,6 +73,28 @@ static inline bool fault_now(void)
 }
 #endif
 
+/* Over-maps by `align` and trims both ends (the reservation is MAP_NORESERVE and only
+ * the kept part is ever touched, so even a 1 GiB alignment costs its address space only
+ * between the two calls). The result + offset is a multiple of align. */
+static int map_trimmed(size_t size, size_t align, size_t offset, void **out)
+{
+    void *p = os_mmap(NULL, size + align);
+    if (p == NULL)
+        return errno ? errno : ENOMEM;
+    uintptr_t mask = (uintptr_t)align - 1;
+    uintptr_t base = (((uintptr_t)p + offset + mask) & ~mask) - offset;
+    size_t pre = base - (uintptr_t)p; /* < align */
+    size_t post = align - pre;
+    if (pre)
+        munmap(p, pre);
+    if (post)
+        munmap((void *)(base + size), post);
+    if (offset == 0)
+        atomic_store_explicit(&map_hint, base, memory_order_relaxed);
+    *out = (void *)base;
+    return 0;
+}
+
 int hki_os_map_aligned(size_t size, size_t align, void **out)
 {
     if (size == 0 || size > ((size_t)1 << 46) || fault_now())
@@ -92,21 +114,14 @@ int hki_os_map_aligned(size_t size, size_t align, void **out)
     }
     munmap(p, size);
     /* 2. over-map and trim */
-    if (size + align < size)
+    return map_trimmed(size, align, 0, out);
+}
+
+int hki_os_map_aligned_at(size_t size, size_t align, size_t offset, void **out)
+{
+    if (size == 0 || size > ((size_t)1 << 46) || align > ((size_t)1 << 46) || fault_now())
         return ENOMEM;
-    p = os_mmap(NULL, size + align);
-    if (p == NULL)
-        return errno ? errno : ENOMEM;
-    uintptr_t base = ((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1);
-    size_t pre = base - (uintptr_t)p;
-    size_t post = align - pre;
-    if (pre)
-        munmap(p, pre);
-    if (post)
-        munmap((void *)(base + size), post);
-    atomic_store_explicit(&map_hint, base, memory_order_relaxed);
-    *out = (void *)base;
-    return 0;
+    return map_trimmed(size, align, offset, out);
 }
 
 int hki_os_unmap(void *p, size_t size)

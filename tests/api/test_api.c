@@ -2,7 +2,7 @@
  * test_api.c -- the malloc contract, against the hk_* API, or (built with -DHK_TEST_LIBC
  * and run under LD_PRELOAD=libheapkit.so) against the standard names.
  *
- * Covers: alignment of every size 1..4096, aligned allocation up to 1 MiB (and 2 MiB),
+ * Covers: alignment of every size 1..4096, aligned allocation up to 1 GiB,
  * usable size >= request, realloc grow/shrink keeping contents (small, large, huge,
  * mremap growth), every errno case, free(NULL), zero sizes, calloc zeroing, size classes,
  * and the heap checker after each group.
@@ -188,6 +188,51 @@ static void test_errno(void)
     CHECK("aligned_alloc huge NULL ENOMEM", p == NULL && errno == ENOMEM);
 }
 
+/* Alignments of a segment (4 MiB) and more, up to 1 GiB: the block starts on a segment
+ * boundary (huge.c "far blocks"). Sizes below, at and above the alignment; the contents
+ * survive realloc both ways; the heap check passes with them live. */
+static void test_aligned_far(void)
+{
+    int bad = 0, fails = 0;
+    void *keep[3] = {NULL, NULL, NULL};
+    for (size_t a = (size_t)4 << 20; a <= ((size_t)1 << 30); a *= 2) {
+        size_t sizes[] = {1, 4096, (size_t)5 << 20, a + 1};
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            size_t n = sizes[i];
+            void *p = NULL;
+            if (T_POSIX_MEMALIGN(&p, a, n) != 0) {
+                fails++;
+                continue;
+            }
+            if ((uintptr_t)p % a != 0 || T_USABLE(p) < n || !T_OWNED(p))
+                bad++;
+            size_t m = n < 4096 ? n : 4096;
+            fill(p, m, 9);
+            void *q = T_REALLOC(p, n + ((size_t)1 << 20)); /* grows: copied */
+            if (q == NULL || !verify(q, m, 9))
+                bad++;
+            q = T_REALLOC(q, m); /* shrinks: copied out of the big mapping */
+            if (q == NULL || !verify(q, m, 9))
+                bad++;
+            T_FREE(q);
+            void *r = T_ALIGNED_ALLOC(a, n), *s = T_MEMALIGN(a, n);
+            if (r == NULL || s == NULL || (uintptr_t)r % a || (uintptr_t)s % a)
+                fails++;
+            if (i < 3 && keep[i] == NULL) {
+                keep[i] = r; /* a few stay live across the heap check */
+                r = NULL;
+            }
+            T_FREE(r);
+            T_FREE(s);
+        }
+    }
+    CHECK("aligned allocations from 4 MiB up to 1 GiB succeed", fails == 0);
+    CHECK("far-aligned blocks aligned, usable, owned, kept by realloc", bad == 0);
+    CHECK("heap check with far-aligned blocks live", T_CHECK() == 0);
+    for (int i = 0; i < 3; i++)
+        T_FREE(keep[i]);
+}
+
 static void test_aligned(void)
 {
     int bad = 0, fails = 0;
@@ -218,6 +263,7 @@ static void test_aligned(void)
     }
     CHECK("aligned allocations up to 2 MiB succeed", fails == 0);
     CHECK("aligned allocations aligned, usable, owned", bad == 0);
+    test_aligned_far();
     /* every size 1..4096 with a few alignments */
     bad = 0;
     for (size_t a = 32; a <= 4096; a *= 4) {

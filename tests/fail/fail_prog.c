@@ -70,6 +70,13 @@ int main(int argc, char **argv)
     } else if (strcmp(c, "interior-huge") == 0) {
         char *p = hk_malloc((size_t)3 << 20);
         hk_free(p + 4096);
+    } else if (strcmp(c, "interior-far") == 0) { /* aligned to a segment: huge.c far block */
+        char *p = hk_aligned_alloc((size_t)8 << 20, 100);
+        hk_free(p + 64);
+    } else if (strcmp(c, "double-far") == 0) {
+        void *p = hk_aligned_alloc((size_t)8 << 20, 100);
+        hk_free(p);
+        hk_free(launder(p)); /* unmapped by the first free: a foreign pointer now */
     } else if (strcmp(c, "never-allocated") == 0) {
         char *p = hk_malloc(64);
         hk_free(p + 64 * 100); /* a block start of the page that was never carved */

@@ -33,6 +33,8 @@ expect $A 'not allocated by heapkit' foreign-static
 expect $A 'not allocated by heapkit' foreign-mmap
 expect $A '^heapkit: error: interior pointer 0x[0-9a-f]+ passed to free \(inside the block at 0x' interior
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-huge
+expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-far
+expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' double-far
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free' never-allocated
 expect $A 'passed to realloc \(not allocated by heapkit\)' realloc-foreign
 expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed
