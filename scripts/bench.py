@@ -42,7 +42,15 @@ BENCHMARKS = [
     ("large", "large", ["20000", "8"]),
     ("false-sharing", "false_sharing", ["2", "3000", "50000", "8"]),
     ("trace-replay", "trace_replay", ["300"]),  # + trace files
+    # issue 10: threads that come and go, handing blocks over and exiting with blocks live
+    ("thread-churn-4t", "thread_churn", ["4", "64", "40000", "16384"]),
+    ("thread-churn-2t", "thread_churn", ["2", "64", "100000", "131072"]),
+    # 1000 threads one after another, each leaving a block: the address space left behind
+    ("seq-threads", "seq_threads", ["1000", "0"]),
+    ("seq-threads-work", "seq_threads", ["1000", "64", "20000"]),
 ]
+THREAD_BENCHES = ["larson-2t", "larson-rotate-2t", "prodcons", "false-sharing", "thread-churn-4t",
+                  "thread-churn-2t", "seq-threads", "seq-threads-work"]
 REAL_TRACES = ["cccp-bal.rep", "cp-decl-bal.rep", "expr-bal.rep", "amptjp-bal.rep"]
 
 
@@ -73,10 +81,10 @@ def run_once(build, prog, args, preload):
     if out.returncode != 0:
         raise RuntimeError(f"{prog} {' '.join(args)} with {preload or 'glibc'} failed "
                            f"(status {out.returncode}): {out.stderr.strip()[:300]}")
-    m = re.search(r"^result (\S+) (\S+) (\d+) (\d+)$", out.stdout, re.M)
+    m = re.search(r"^result (\S+) (\S+) (\d+) (\d+) (\d+)$", out.stdout, re.M)
     if not m:
         raise RuntimeError(f"{prog}: no result line in {out.stdout!r}")
-    return float(m.group(2)), int(m.group(3)), int(m.group(4))
+    return float(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5))
 
 
 def geomean(xs):
@@ -195,6 +203,26 @@ def main():
             lines.append(f"| {name} | " + " | ".join(row_t) + " | " + " | ".join(row_m) + " |")
         lines.append("| **geomean** | " + " | ".join(f"**{geomean(tr[a]):.2f}**" for a in peers)
                      + " | " + " | ".join(f"**{geomean(mr[a]):.2f}**" for a in peers) + " |")
+
+    threaded = [n for n, _, _ in benches if n in THREAD_BENCHES]
+    if threaded:
+        med_v = {k: statistics.median(r[3] for r in v) for k, v in results.items()}
+        lines += ["", "Threaded benchmarks: peak address space (VmPeak MiB) and peak RSS against the "
+                  "leanest peer (issue 10):", "",
+                  "| benchmark | " + " | ".join(f"{a} VmPeak" for a in names)
+                  + " | VmPeak / glibc | RSS / leanest peer | time / mimalloc |",
+                  "|---" * (4 + len(names)) + "|"]
+        for name in threaded:
+            vs = " | ".join(f"{med_v[(name, a)] / 1024:.0f}" for a in names)
+            rss_ratio = time_ratio = vm_ratio = "-"
+            peers = [a for a in names if a != "heapkit"]
+            if "heapkit" in names and peers:
+                lean = min(med_m[(name, a)] for a in peers)
+                rss_ratio = f"{med_m[(name, 'heapkit')] / lean:.2f}"
+                vm_ratio = f"{med_v[(name, 'heapkit')] / med_v[(name, 'glibc')]:.2f}"
+                if "mimalloc" in names:
+                    time_ratio = f"{med_t[(name, 'heapkit')] / med_t[(name, 'mimalloc')]:.2f}"
+            lines.append(f"| {name} | {vs} | {vm_ratio} | {rss_ratio} | {time_ratio} |")
 
     if ("larson-1t", "glibc") in results:
         lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread);",

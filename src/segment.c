@@ -190,11 +190,28 @@ hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
     return page;
 }
 
-static void purge_slot(hk_segment_t *seg, hk_page_t *page)
+/* Slots purged one after another are returned with one madvise per run of adjacent
+ * slots: in a process with threads each madvise(DONTNEED) costs a TLB shootdown on every
+ * core running it, so a thread exit that returns 40 free slots paid 40 of them. */
+typedef struct purge_run_s {
+    uintptr_t start, end;
+} purge_run_t;
+
+static void purge_run_flush(purge_run_t *run)
 {
-    hki_os_purge((void *)page->start, page->area_size);
+    if (run->end > run->start)
+        hki_os_purge((void *)run->start, run->end - run->start);
+    run->start = run->end = 0;
+}
+
+static void purge_slot(purge_run_t *run, hk_page_t *page)
+{
+    if (page->start != run->end)
+        purge_run_flush(run);
+    if (run->end == 0)
+        run->start = page->start;
+    run->end = page->start + page->area_size;
     hki_stat_committed(-(ptrdiff_t)page->area_size);
-    (void)seg;
 }
 
 hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
@@ -219,7 +236,9 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     long delay = hki_option(HK_OPT_PURGE_DELAY);
     uint64_t now = 0;
     if (purge_now || delay == 0) {
-        purge_slot(seg, page);
+        purge_run_t run = {0, 0};
+        purge_slot(&run, page);
+        purge_run_flush(&run);
     } else {
         seg->purge_mask |= bit;
         now = hki_os_now_ms();
@@ -263,6 +282,29 @@ static bool segment_expired(const hk_segment_t *seg, uint64_t now, bool force)
     return true;
 }
 
+/* Purges seg's free slots whose deadline passed (all with force); returns how many, adds
+ * their bytes to *bytes and lowers *next to the earliest deadline left. */
+static unsigned purge_slots(hk_segment_t *seg, uint64_t now, bool force, uint64_t *next,
+                            size_t *bytes)
+{
+    unsigned n = 0;
+    purge_run_t run = {0, 0};
+    for (uint64_t m = seg->purge_mask; m; m &= m - 1) {
+        unsigned slot = (unsigned)__builtin_ctzll(m);
+        hk_page_t *page = &seg->pages[slot];
+        if (force || page->expire_ms <= now) {
+            purge_slot(&run, page);
+            seg->purge_mask &= ~((uint64_t)1 << slot);
+            *bytes += page->area_size;
+            n++;
+        } else if (page->expire_ms < *next) {
+            *next = page->expire_ms;
+        }
+    }
+    purge_run_flush(&run);
+    return n;
+}
+
 static size_t purge_list(hk_heap_t *heap, hk_segment_t *seg, uint64_t now, bool force,
                          uint64_t *next)
 {
@@ -280,20 +322,7 @@ static size_t purge_list(hk_heap_t *heap, hk_segment_t *seg, uint64_t now, bool 
             seg = nxt;
             continue;
         }
-        uint64_t m = seg->purge_mask;
-        while (m) {
-            unsigned slot = (unsigned)__builtin_ctzll(m);
-            m &= m - 1;
-            hk_page_t *page = &seg->pages[slot];
-            if (force || page->expire_ms <= now) {
-                purge_slot(seg, page);
-                seg->purge_mask &= ~((uint64_t)1 << slot);
-                heap->purge_pending--;
-                purged += page->area_size;
-            } else if (page->expire_ms < *next) {
-                *next = page->expire_ms;
-            }
-        }
+        heap->purge_pending -= purge_slots(seg, now, force, next, &purged);
         seg = nxt;
     }
     return purged;

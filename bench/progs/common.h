@@ -1,10 +1,10 @@
 /*
  * common.h -- shared bits of the allocator benchmarks: a seeded PRNG, a monotonic clock,
- * peak RSS, and the one result line every benchmark prints.
+ * peak RSS and address space, and the one result line every benchmark prints.
  *
  * Every benchmark calls only malloc/free/realloc/calloc, so the allocator under test is
  * chosen from outside with LD_PRELOAD (scripts/bench.py). The result line is
- *     result <name> <seconds> <peak_rss_kib> <operations>
+ *     result <name> <seconds> <peak_rss_kib> <operations> <peak_address_space_kib>
  * and is the only thing the runner parses.
  */
 #ifndef HK_BENCH_COMMON_H
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct bench_rng {
@@ -44,24 +45,33 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Peak RSS of this process image. Not getrusage's ru_maxrss: Linux keeps that across
- * execve, so a child of a big parent would report the parent's peak. VmHWM starts anew. */
-static inline long bench_peak_rss_kib(void)
+/* A peak of this process image from /proc/self/status: VmHWM (RSS) or VmPeak (address
+ * space). Not getrusage's ru_maxrss: Linux keeps that across execve, so a child of a big
+ * parent would report the parent's peak. VmHWM starts anew. */
+static inline long bench_status_kib(const char *field)
 {
-    char line[256];
-    long kib = -1;
+    char line[256], name[32];
+    long kib = -1, v;
     FILE *f = fopen("/proc/self/status", "r");
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+        if (sscanf(line, "%31[^:]: %ld kB", name, &v) == 2 && strcmp(name, field) == 0) {
+            kib = v;
             break;
+        }
     if (f)
         fclose(f);
     return kib;
 }
 
+static inline long bench_peak_rss_kib(void)
+{
+    return bench_status_kib("VmHWM");
+}
+
 static inline void bench_report(const char *name, double seconds, unsigned long long ops)
 {
-    printf("result %s %.6f %ld %llu\n", name, seconds, bench_peak_rss_kib(), ops);
+    printf("result %s %.6f %ld %llu %ld\n", name, seconds, bench_peak_rss_kib(), ops,
+           bench_status_kib("VmPeak"));
 }
 
 /* Touches a block the way a program would: first and last byte, so it is really used. */

@@ -1,6 +1,7 @@
 # bench/progs/progs.mk -- the allocator benchmarks behind `make bench` (issue 3): plain C
 # programs that call malloc/free; scripts/bench.py runs each under every allocator.
-BENCH_PROGS := churn larson prodcons realloc_grow large false_sharing trace_replay fastpath
+BENCH_PROGS := churn larson prodcons realloc_grow large false_sharing trace_replay fastpath \
+               thread_churn seq_threads
 BENCH_BINS  := $(BENCH_PROGS:%=$(BUILD)/bench/%)
 
 # -fno-builtin: the compiler must not fold or drop the malloc/free pairs we measure.
