@@ -11,7 +11,9 @@
  *   HK_STATS             1         per-heap counters (plain owner-thread stores, no RMW)
  *   HK_SEG_SHIFT         22        segment = 4 MiB, aligned to its size
  *   HK_SEG_HDR_SIZE      64 KiB    start of the segment reserved for its header
- *   HK_ADDR_BITS         48        user address bits covered by the segment registry
+ *   HK_ADDR_BITS         47        user address bits covered by the segment registry
+ *                                  (x86-64 Linux maps below 2^47 unless a program asks for
+ *                                  more with a hint: 4 MiB of .bss; 48 elsewhere, arm64)
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
  *   HK_ADOPT_SCAN        16        abandoned segments looked at from each end of the list
@@ -48,7 +50,11 @@
 #define HK_SEG_SIZE         ((size_t)1 << HK_SEG_SHIFT)
 #define HK_SEG_MASK         (HK_SEG_SIZE - 1)
 #define HK_SEG_HDR_SIZE     ((size_t)64 * 1024)
+#if defined(__x86_64__)
+#define HK_ADDR_BITS        47
+#else
 #define HK_ADDR_BITS        48
+#endif
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
 #define HK_ADOPT_SCAN       16

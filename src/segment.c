@@ -3,7 +3,7 @@
  *
  * Design:      a segment is 4 MiB aligned to 4 MiB, so any block address finds its
  *              segment header by masking. Before free() touches a header it checks the
- *              registry: one bit per 4 MiB of the 48-bit address space (8 MiB of .bss,
+ *              registry: one bit per 4 MiB of the user address space (4 MiB of .bss,
  *              touched only where segments live). A segment is cut into slots of one
  *              kind (types.h table); a heap takes slots for pages and gives them back.
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
