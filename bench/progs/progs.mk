@@ -14,10 +14,16 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/progs/%.o
 bench-progs: $(BENCH_BINS)
 
 # The library comparison (glibc, jemalloc, tcmalloc, mimalloc, heapkit); installs the peers.
-# Then what recording costs: heapkit record against heaptrack on real programs (issue 7).
+# Then the same allocators on real programs, recorded and live (issue 9), and what
+# recording costs: heapkit record against heaptrack on real programs (issue 7).
 bench: all bench-progs
 	python3 scripts/bench.py --build $(BUILD)
+	python3 scripts/bench_real.py --build $(BUILD)
 	python3 scripts/bench_record.py --build $(BUILD)
+
+.PHONY: bench-real
+bench-real: all
+	python3 scripts/bench_real.py --build $(BUILD)
 
 .PHONY: bench-record
 bench-record: all
