@@ -68,6 +68,9 @@
 #define HK_SMALL_MAX         ((size_t)8 * 1024)
 #define HK_MEDIUM_MAX        ((size_t)64 * 1024)
 #define HK_LARGE_MAX         ((size_t)1024 * 1024) /* largest size class; above: huge */
+/* realloc growing a block to this size or more gives it a mapping of its own (huge.c),
+ * which later growth moves with mremap instead of copying (realloc.c) */
+#define HK_REALLOC_REMAP_MIN ((size_t)128 * 1024)
 
 #define HK_DIRECT_MAX   ((size_t)1024) /* sizes served through heap->direct[] */
 #define HK_DIRECT_COUNT 65             /* (HK_DIRECT_MAX / 16) + 1 */

@@ -354,6 +354,33 @@ static void test_realloc(void)
     }
     CHECK("huge realloc steps keep contents", bad == 0);
     T_FREE(p);
+    /* growth by 1/8 at a time, as CPython's buffers grow: contents kept across the move
+     * from a class block to a mapping of its own (at 128 KiB), and back when it shrinks */
+    n = 1000;
+    p = T_MALLOC(n);
+    fill(p, n, 5);
+#ifndef HK_TEST_LIBC
+    int own_mapping = 0;
+#endif
+    while (p && n < ((size_t)3 << 20)) {
+        size_t m = n + n / 8;
+        p = T_REALLOC(p, m);
+        if (p == NULL || !verify(p, n, 5))
+            bad++;
+        fill(p, m, 5);
+        n = m;
+#ifndef HK_TEST_LIBC
+        if (n >= ((size_t)128 << 10) && n <= ((size_t)1 << 20)) /* huge layout: types.h */
+            own_mapping += ((uintptr_t)p & (((uintptr_t)4 << 20) - 1)) == 256;
+#endif
+    }
+    p = T_REALLOC(p, 5000);
+    CHECK("realloc growth by 1/8 keeps contents, up and down", p && verify(p, 5000, 5) && bad == 0);
+#ifndef HK_TEST_LIBC
+    CHECK("a block grown past 128 KiB has a mapping of its own (grows by mremap)",
+          own_mapping > 10);
+#endif
+    T_FREE(p);
     CHECK("heap check after realloc", T_CHECK() == 0);
 }
 
