@@ -20,10 +20,10 @@
  *                                  before a heap maps a fresh segment (and the most that
  *                                  hold live blocks passed over when unmapping expired
  *                                  empty ones)
- *   HK_CLAIM_WINDOW_MS   10        an abandoned segment holding live blocks is left this
- *                                  long (at most the purge delay) to the threads that free
- *                                  into it before a heap that would map a fresh segment
- *                                  adopts it instead
+ *   HK_CLAIM_PATIENCE    4         an abandoned segment holding live blocks is passed
+ *                                  over this many times by heaps about to map a fresh
+ *                                  segment (left to the threads that free into it) before
+ *                                  one adopts it instead (0 with a purge delay of 0)
  *   HK_CHECK_EVERY       64        (HK_DEBUG >= 3) heap check every N slow-path calls
  *   HK_TRACK_ASAN        0         1: tell AddressSanitizer which blocks are live (track.h;
  *                                  set by `make VARIANT=sanitize`)
@@ -58,7 +58,7 @@
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
 #define HK_ADOPT_SCAN       16
-#define HK_CLAIM_WINDOW_MS  10
+#define HK_CLAIM_PATIENCE   4
 #define HK_CHECK_EVERY      64
 
 /* Page kinds: page size (shift) and largest block size served from them. */

@@ -13,8 +13,8 @@
  *              enough fresh pages were taken since the last sweep (amortized O(1)), adopt
  *              an abandoned segment abandoned a purge delay ago, and finally take a fresh
  *              slot; when that needs a fresh segment, first adopt an abandoned one of the
- *              kind: an empty one, else one holding a single page in use or abandoned
- *              HK_CLAIM_WINDOW_MS ago. Younger ones with more live blocks are left to the
+ *              kind: an empty one, else one holding a single page in use or passed over
+ *              HK_CLAIM_PATIENCE times. Others with more live blocks are left to the
  *              threads that free into them (claim on free, free.c: blocks go back to the
  *              thread that uses them). A page with free blocks is
  *              preferred to carving more of one (carving touches memory). When the OS
@@ -482,18 +482,15 @@ static hk_page_t *find_page_once(hk_heap_t *heap, unsigned c)
              * this kind (a new thread reuses its predecessors' segments instead of
              * mapping its own). An empty one first; one holding live blocks if it has
              * only one page in use (at most that page's frees turn remote) or was
-             * abandoned HK_CLAIM_WINDOW_MS ago. Until then a segment full of live blocks
+             * passed over HK_CLAIM_PATIENCE times. Until then a segment full of live blocks
              * is left to the thread that frees them (claim on free, free.c): a new
              * thread whose first malloc took it would leave that thread freeing remotely
              * all along (larson: ~all of a table's frees). Never taking those would map
              * a segment per thread that exits leaving a block behind (tests/robust/
              * leftover: 7.2 GB for 2000 threads). */
             adopted_young = true;
-            uint64_t now = hki_os_now_ms();
-            long delay = hki_option(HK_OPT_PURGE_DELAY);
-            uint64_t window = delay >= 0 && delay < HK_CLAIM_WINDOW_MS ? (uint64_t)delay
-                                                                        : HK_CLAIM_WINDOW_MS;
-            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind, ms_ago(now, window));
+            unsigned patience = hki_option(HK_OPT_PURGE_DELAY) == 0 ? 0 : HK_CLAIM_PATIENCE;
+            hk_segment_t *seg = hki_abandoned_pop_kind(heap, kind, patience);
             if (seg != NULL) {
                 hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
                 continue;

@@ -9,8 +9,8 @@
  *              that uses them), when a heap that needs a page adopts the oldest one
  *              (abandoned a purge delay ago), or when a heap about to map a fresh segment
  *              takes one of its kind: an empty one, else one with a single page in use or
- *              abandoned HK_CLAIM_WINDOW_MS ago (the others are left to the threads that
- *              free into them). Empty segments nobody took within a purge delay expire
+ *              passed over HK_CLAIM_PATIENCE times already (the others are left to the
+ *              threads that free into them). Empty segments nobody took within a purge delay expire
  *              (unmapped). Huge segments are owned by the marker hki_heap_huge (huge.c).
  *
  *              The states of a segment, and who moves it between them:
@@ -51,7 +51,7 @@
  * Who may touch a segment:
  *   OWNED by H   H's thread alone reads and writes its header, masks and list links;
  *                other threads only push on its pages' thread_free and read seg->heap.
- *   ABANDONED    next, prev, cached_ms only under the lock; kind, used_pages, free_mask,
+ *   ABANDONED    next, prev, cached_ms, passed_over only under the lock; kind, used_pages, free_mask,
  *                purge_mask are read under the lock (stable: no owner writes them);
  *                anyone still pushes on its pages' thread_free.
  * What each transition requires:
@@ -96,6 +96,7 @@ void hki_abandoned_push(hk_segment_t *seg)
         abandoned_tail = seg;
     abandoned_head = seg;
     seg->cached_ms = now; /* abandoned since */
+    seg->passed_over = 0;
     atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
     hki_unlock(&hki_abandoned_lock);
 }
@@ -131,7 +132,7 @@ hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms)
     return seg;
 }
 
-hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, uint64_t claimed_before)
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, unsigned patience)
 {
     if (atomic_load_explicit(&abandoned_count, memory_order_relaxed) == 0)
         return NULL;
@@ -145,9 +146,15 @@ hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, uint64_t cl
             found = seg;
             break;
         }
-        /* one holding a single page in use risks at most that page's frees turning remote */
-        if (fallback == NULL && (seg->cached_ms <= claimed_before || seg->used_pages <= 1))
+        /* one holding a single page in use risks at most that page's frees turning remote;
+         * one passed over `patience` times had its chance to be claimed by a free. Counted
+         * in chances, not milliseconds: on a busy machine a new thread's first malloc can
+         * come any time after its predecessor exited, and a clock window then let it take
+         * the segment another new thread was about to claim (tests/robust/handoff). */
+        if (fallback == NULL && (seg->passed_over >= patience || seg->used_pages <= 1))
             fallback = seg;
+        else if (seg->passed_over < UINT8_MAX)
+            seg->passed_over++;
     }
     /* exiting threads push their empty segments at the newest end: look there too */
     seg = abandoned_head;

@@ -27,10 +27,11 @@ void hki_abandoned_push(hk_segment_t *seg);
  * lock) if it was abandoned at or before before_ms (UINT64_MAX: any). */
 hk_segment_t *hki_abandoned_pop(hk_heap_t *heap, uint64_t before_ms);
 /* T3: takes, of the HK_ADOPT_SCAN oldest abandoned segments of `kind` with a free slot,
- * the oldest empty one (nobody will claim it by a free), else the oldest abandoned at or
- * before claimed_before (its blocks' threads had their chance to claim it), for heap;
- * NULL if there is none. */
-hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, uint64_t claimed_before);
+ * the oldest empty one (nobody will claim it by a free), else the oldest with one page
+ * in use or passed over `patience` times by such calls (its blocks' threads had their
+ * chances to claim it), for heap; counts one more pass on each it skips; NULL if there
+ * is none. */
+hk_segment_t *hki_abandoned_pop_kind(hk_heap_t *heap, unsigned kind, unsigned patience);
 /* T4: unmaps the empty abandoned segments abandoned at or before before_ms (oldest
  * first; stops after passing HK_ADOPT_SCAN that hold live blocks). */
 void hki_abandoned_expire(uint64_t before_ms);

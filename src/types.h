@@ -146,7 +146,7 @@ typedef struct hk_segment_s {
     uint8_t kind;
     uint8_t page_shift;
     uint8_t page_count;
-    uint8_t pad_;
+    uint8_t passed_over;     /* abandoned: times a heap about to map a fresh one skipped it */
     uint32_t used_pages;
     uint64_t valid_mask;     /* slots that can hold a page */
     uint64_t free_mask;      /* slots not in use */
