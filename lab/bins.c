@@ -21,7 +21,7 @@
  *   size:  unused  32  40  48  ... 1024 | (1024, 2048) quarters  | [2048, 4096) | ... rest
  *          exact bins: bin = size / 8     | range bins: 4 per power of two
  *          (with align 16 only the even exact bins are used)
- *   map:    bit i of map[i / 64] is set <=> bin i is non-empty; map[4] sums the words
+ *   map:    bit i of map[i / 64] is set <=> bin i is non-empty
  *
  *   free block:  | hdr: size 0 0 0 | next | prev | ... | ftr == hdr |
  *

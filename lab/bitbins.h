@@ -8,8 +8,8 @@
  *              bins and the list discipline are its fields, so the policies differ only in
  *              their shape, not in copies of this code. The hot functions are static inline
  *              and take the shape as a constant argument, so the compiler folds it away
- *              (a shape of at most 64 bins keeps no summary word, one with no exact bins
- *              tests no exact range, one that cannot overflow its last bin is not clamped).
+ *              (a small map keeps no summary word, a shape with no exact bins tests no
+ *              exact range, one that cannot overflow its last bin is not clamped).
  *              The lists and the map live in the policy's state: head[nbins] and
  *              map[LAB_BINMAP_WORDS(nbins)]; a node lives inside a free block.
  * Layout:
@@ -20,16 +20,18 @@
  *           per bin)                |  holding an equal slice of it; the last bin also
  *                                   |  holds every larger size)
  *
- *   map, nbins <= 64:  | word 0 |
- *   map, nbins >  64:  | word 0 | word 1 | ... | word W-1 | summary |    W = ceil(nbins / 64)
- *                      bit i % 64 of word i / 64 set: bin i is non-empty
- *                      bit w of the summary set: word w is non-zero
+ *   map, W <= 8:  | word 0 | ... | word W-1 |                 W = ceil(nbins / 64) words
+ *   map, W >  8:  | word 0 | ... | word W-1 | summary |       (LAB_BINMAP_SCAN_WORDS = 8)
+ *                 bit i % 64 of word i / 64 set: bin i is non-empty
+ *                 bit w of the summary set: word w is non-zero
+ *                 (a map of up to 8 words is scanned word by word: that costs less than
+ *                 keeping a summary on every push and remove; bins and gnu measured so)
  *
  *   head[i] -> | next | prev=NULL | -> | next | prev | -> ... -> | NULL | prev |
  *              a lab_binnode_t inside each free block (at the policy's offset)
  *
  * Invariants:  M1 bit i of the map is set iff head[i] != NULL; no bit at or above nbins
- *              M2 with more than 64 bins, summary bit w is set iff word w is non-zero
+ *              M2 with a summary, summary bit w is set iff word w is non-zero
  *              L1 every list is doubly linked: its head has prev == NULL, and each node's
  *                 next is NULL or has prev == that node
  *              L2 each node of list i is a free block the policy knows, whose size maps
@@ -37,9 +39,9 @@
  *              L3 from bin sorted_from up, each list is in ascending order of size
  *              lab_bins_check() (bitbins.c) verifies M1, M2 and L1-L3.
  * Cost:        lab_bin_of O(1): a compare, a count of leading zeros, shifts. lab_bin_next
- *              (the first non-empty bin >= i) reads at most two map words and the summary,
- *              with one count of trailing zeros each: O(1) for any bin count. Push, unlink
- *              and link-after O(1).
+ *              (the first non-empty bin >= i) reads at most 8 map words, or two and the
+ *              summary, with one count of trailing zeros per word found: O(1) words for any
+ *              bin count. Push, unlink and link-after O(1).
  */
 #ifndef LAB_BITBINS_H
 #define LAB_BITBINS_H
@@ -50,10 +52,17 @@
 
 #include "policy.h"
 
+/* The helpers below fold into a few instructions once the shape is known: inlined always,
+ * so that a policy's own small index functions stay small enough to be inlined too. */
+#define LAB_BINS_INLINE static inline __attribute__((always_inline))
+
 #define LAB_BINS_MAX 4032u /* 63 words: the summary's "words above w" needs w < 63 */
 
-/* Words of a map for n bins: the bin words, then the summary when there is more than one. */
-#define LAB_BINMAP_WORDS(n) ((n) <= 64 ? 1 : ((n) + 63) / 64 + 1)
+/* Maps of up to this many words are scanned; larger ones keep a summary word. */
+#define LAB_BINMAP_SCAN_WORDS 8u
+
+/* Words of a map for n bins: the bin words, then the summary when the map keeps one. */
+#define LAB_BINMAP_WORDS(n) (((n) + 63) / 64 + (((n) + 63) / 64 > LAB_BINMAP_SCAN_WORDS))
 
 /* Which sizes share a bin; see the diagram above. A policy keeps one as a constant. */
 typedef struct lab_binshape {
@@ -74,13 +83,19 @@ typedef struct lab_binnode {
 
 /* ---- Size -> bin ---- */
 
-static inline unsigned lab_binmap_words(const lab_binshape_t *sh)
+LAB_BINS_INLINE unsigned lab_binmap_words(const lab_binshape_t *sh)
 {
     return (sh->nbins + 63) / 64;
 }
 
+/* Does the map keep a summary word (at map[words])? */
+LAB_BINS_INLINE bool lab_binmap_summary(const lab_binshape_t *sh)
+{
+    return lab_binmap_words(sh) > LAB_BINMAP_SCAN_WORDS;
+}
+
 /* Can a size reach past the last bin, so that it must be clamped to the last bin? */
-static inline bool lab_bins_clamp(const lab_binshape_t *sh)
+LAB_BINS_INLINE bool lab_bins_clamp(const lab_binshape_t *sh)
 {
     unsigned top = sh->first_range + ((sh->size_lg_max - sh->range_lg) << sh->per_lg) +
                    (1u << sh->per_lg) - 1;
@@ -88,7 +103,7 @@ static inline bool lab_bins_clamp(const lab_binshape_t *sh)
 }
 
 /* pre: size > 0, size >= 2^range_lg when it is above exact_max, log2(size) <= size_lg_max. */
-static inline unsigned lab_bin_of(const lab_binshape_t *sh, size_t size)
+LAB_BINS_INLINE unsigned lab_bin_of(const lab_binshape_t *sh, size_t size)
 {
     if (sh->exact_max && size <= sh->exact_max)
         return (unsigned)(size >> sh->exact_shift);
@@ -102,36 +117,48 @@ static inline unsigned lab_bin_of(const lab_binshape_t *sh, size_t size)
 
 /* ---- The bitmap ---- */
 
-static inline bool lab_binmap_test(const uint64_t *map, unsigned i)
+LAB_BINS_INLINE bool lab_binmap_test(const uint64_t *map, unsigned i)
 {
     return (map[i / 64] >> (i % 64)) & 1;
 }
 
-static inline void lab_binmap_set(const lab_binshape_t *sh, uint64_t *map, unsigned i)
+/* The map word of bin i: word 0 in a one-word map, where i < 64 need not be computed. */
+LAB_BINS_INLINE unsigned lab_binmap_word(const lab_binshape_t *sh, unsigned i)
 {
-    map[i / 64] |= (uint64_t)1 << (i % 64);
-    if (lab_binmap_words(sh) > 1)
+    return lab_binmap_words(sh) == 1 ? 0 : i / 64;
+}
+
+LAB_BINS_INLINE void lab_binmap_set(const lab_binshape_t *sh, uint64_t *map, unsigned i)
+{
+    map[lab_binmap_word(sh, i)] |= (uint64_t)1 << (i % 64);
+    if (lab_binmap_summary(sh))
         map[lab_binmap_words(sh)] |= (uint64_t)1 << (i / 64);
 }
 
-static inline void lab_binmap_clear(const lab_binshape_t *sh, uint64_t *map, unsigned i)
+LAB_BINS_INLINE void lab_binmap_clear(const lab_binshape_t *sh, uint64_t *map, unsigned i)
 {
-    if (!(map[i / 64] &= ~((uint64_t)1 << (i % 64))) && lab_binmap_words(sh) > 1)
+    if (!(map[lab_binmap_word(sh, i)] &= ~((uint64_t)1 << (i % 64))) && lab_binmap_summary(sh))
         map[lab_binmap_words(sh)] &= ~((uint64_t)1 << (i / 64));
 }
 
-/* The first non-empty bin >= i, or nbins: the word of i, else the summary names the next
- * non-zero word (M1, M2: no bit at or above nbins is set). */
-static inline unsigned lab_bin_next(const lab_binshape_t *sh, const uint64_t *map, unsigned i)
+/* The first non-empty bin >= i, or nbins: the word of i, else the next non-zero word,
+ * which the summary names or a scan finds (M1, M2: no bit at or above nbins is set). */
+LAB_BINS_INLINE unsigned lab_bin_next(const lab_binshape_t *sh, const uint64_t *map, unsigned i)
 {
     if (i >= sh->nbins)
         return sh->nbins;
-    unsigned w = i / 64;
+    unsigned w = lab_binmap_word(sh, i);
     uint64_t m = map[w] & (~(uint64_t)0 << (i % 64));
     if (m)
         return w * 64 + (unsigned)__builtin_ctzll(m);
-    if (lab_binmap_words(sh) == 1)
-        return sh->nbins;
+    if (!lab_binmap_summary(sh)) {
+        while (!m) {
+            if (++w >= lab_binmap_words(sh))
+                return sh->nbins;
+            m = map[w];
+        }
+        return w * 64 + (unsigned)__builtin_ctzll(m);
+    }
     uint64_t words = map[lab_binmap_words(sh)] & (~(uint64_t)1 << w); /* words above w */
     if (!words)
         return sh->nbins;
@@ -140,25 +167,24 @@ static inline unsigned lab_bin_next(const lab_binshape_t *sh, const uint64_t *ma
 }
 
 /* The highest non-empty bin, or nbins when all are empty. */
-static inline unsigned lab_bin_last(const lab_binshape_t *sh, const uint64_t *map)
+LAB_BINS_INLINE unsigned lab_bin_last(const lab_binshape_t *sh, const uint64_t *map)
 {
     unsigned w = lab_binmap_words(sh);
-    if (w > 1) {
+    if (lab_binmap_summary(sh)) {
         if (!map[w])
             return sh->nbins;
-        w = 63u - (unsigned)__builtin_clzll(map[w]);
-    } else if (!map[0]) {
-        return sh->nbins;
-    } else {
-        w = 0;
+        w = 64 - (unsigned)__builtin_clzll(map[w]);
     }
-    return w * 64 + 63u - (unsigned)__builtin_clzll(map[w]);
+    while (w-- > 0)
+        if (map[w])
+            return w * 64 + 63u - (unsigned)__builtin_clzll(map[w]);
+    return sh->nbins;
 }
 
 /* ---- Lists ---- */
 
 /* Links n in front of the list at *head (LIFO). */
-static inline void lab_binlist_push(lab_binnode_t **head, lab_binnode_t *n)
+LAB_BINS_INLINE void lab_binlist_push(lab_binnode_t **head, lab_binnode_t *n)
 {
     n->prev = NULL;
     n->next = *head;
@@ -168,7 +194,7 @@ static inline void lab_binlist_push(lab_binnode_t **head, lab_binnode_t *n)
 }
 
 /* Unlinks n from the list at *head; true when that list is now empty. */
-static inline bool lab_binlist_unlink(lab_binnode_t **head, lab_binnode_t *n)
+LAB_BINS_INLINE bool lab_binlist_unlink(lab_binnode_t **head, lab_binnode_t *n)
 {
     bool empty = false;
     if (n->prev)
@@ -183,7 +209,7 @@ static inline bool lab_binlist_unlink(lab_binnode_t **head, lab_binnode_t *n)
 /* ---- Bins: a list per bin, kept in step with the map ---- */
 
 /* Links n in front of bin i. */
-static inline void lab_bin_push(const lab_binshape_t *sh, lab_binnode_t **head, uint64_t *map,
+LAB_BINS_INLINE void lab_bin_push(const lab_binshape_t *sh, lab_binnode_t **head, uint64_t *map,
                                 unsigned i, lab_binnode_t *n)
 {
     lab_binlist_push(&head[i], n);
@@ -192,7 +218,7 @@ static inline void lab_bin_push(const lab_binshape_t *sh, lab_binnode_t **head, 
 
 /* Links n into bin i just after `after` (NULL: in front), for a policy that keeps its
  * lists sorted (L3) and has found the place itself. */
-static inline void lab_bin_link_after(const lab_binshape_t *sh, lab_binnode_t **head,
+LAB_BINS_INLINE void lab_bin_link_after(const lab_binshape_t *sh, lab_binnode_t **head,
                                       uint64_t *map, unsigned i, lab_binnode_t *after,
                                       lab_binnode_t *n)
 {
@@ -208,7 +234,7 @@ static inline void lab_bin_link_after(const lab_binshape_t *sh, lab_binnode_t **
 }
 
 /* Unlinks n from bin i, clearing the bin's bit when it empties. */
-static inline void lab_bin_remove(const lab_binshape_t *sh, lab_binnode_t **head, uint64_t *map,
+LAB_BINS_INLINE void lab_bin_remove(const lab_binshape_t *sh, lab_binnode_t **head, uint64_t *map,
                                   unsigned i, lab_binnode_t *n)
 {
     if (lab_binlist_unlink(&head[i], n))

@@ -143,7 +143,7 @@ static void insert_find_remove(void)
     CHECK("five: clean", check(&wide, &b, NBLOCKS, "F", &nodes) == 0 && nodes == 5);
     lab_bin_remove(&wide, b.head, b.map, bin[4], &blocks[4].node);
     CHECK("removed: summary cleared", lab_bin_last(&wide, b.map) == bin[3] &&
-                                          !(b.map[13 - 1] >> (bin[4] / 64) & 1));
+                                          !(b.map[12] >> (bin[4] / 64) & 1));
     lab_bin_remove(&wide, b.head, b.map, bin[0], &blocks[1].node);
     CHECK("removed one of two: bit stays", lab_binmap_test(b.map, bin[0]) &&
                                                b.head[bin[0]] == &blocks[0].node &&
@@ -152,6 +152,26 @@ static void insert_find_remove(void)
     CHECK("emptied: bit cleared", !lab_binmap_test(b.map, bin[0]) &&
                                       lab_bin_next(&wide, b.map, 0) == bin[2]);
     CHECK("two left: clean", check(&wide, &b, NBLOCKS, "G", &nodes) == 0 && nodes == 2);
+}
+
+/* A map of 4 words has no summary: the next non-empty bin is found by a scan. */
+static void scanned_map(void)
+{
+    static bins_t b;
+    memset(&b, 0, sizeof b);
+    CHECK("4 words, no summary", LAB_BINMAP_WORDS(256) == 4 && !lab_binmap_summary(&clamped));
+    lab_bin_push(&clamped, b.head, b.map, 5, with_size(0, 40));
+    lab_bin_push(&clamped, b.head, b.map, 201, with_size(1, (size_t)1 << 28)); /* 129 + 18 * 4 */
+    CHECK("scan: next in word 0", lab_bin_next(&clamped, b.map, 0) == 5);
+    CHECK("scan: next in word 3", lab_bin_next(&clamped, b.map, 6) == 201);
+    CHECK("scan: none above", lab_bin_next(&clamped, b.map, 202) == clamped.nbins);
+    CHECK("scan: last", lab_bin_last(&clamped, b.map) == 201);
+    CHECK("scan: clean", check(&clamped, &b, NBLOCKS, "K", NULL) == 0);
+    b.map[2] |= 1; /* bin 128 marked, empty */
+    CHECK("scan: M1 stray bit", finds(&clamped, &b, "map bit of bin 128"));
+    b.map[2] = 0;
+    lab_bin_remove(&clamped, b.head, b.map, 201, &blocks[1].node);
+    CHECK("scan: last after remove", lab_bin_last(&clamped, b.map) == 5);
 }
 
 /* One word, no summary; a sorted class kept with link-after. */
@@ -230,6 +250,7 @@ int main(void)
 {
     size_to_bin();
     insert_find_remove();
+    scanned_map();
     one_word_and_sorted();
     corrupted_states();
     return hk_test_summary();
