@@ -139,9 +139,11 @@ static void check_bins(hkfit_t *h, lab_report_t *r, const walk_t *w)
                                    w->free_spans, "H4", r);
     LAB_EXPECT(r, listed == w->free_spans && h->free_spans == listed &&
                       h->free_span_bytes == w->free_bytes,
-               "H4: %zu spans listed, %zu found, counter %zu", listed, w->free_spans, h->free_spans);
+               "H4: %zu spans listed, %zu found, counter %zu", listed, w->free_spans,
+               h->free_spans);
     for (size_t c = 0; c < NCLASS; c++)
-        for (uint8_t *s = h->partial[c]; s && partial <= w->runs; s = span_of_link(h, run_of(s)->next)) {
+        for (uint8_t *s = h->partial[c]; s && partial <= w->runs;
+             s = span_of_link(h, run_of(s)->next)) {
             partial++;
             LAB_EXPECT(r, run_of(s)->units == c && run_of(s)->used < run_cap(s),
                        "H5: run %p on partial list %zu wrongly", (void *)s, c);

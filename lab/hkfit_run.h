@@ -51,8 +51,14 @@ static inline size_t run_cap(uint8_t *s) { return div_slot(sz(s) - HDR - RUN_HDR
 
 /* ---- Partial lists and free marks ---- */
 
-static inline uint32_t link_of(const hkfit_t *h, const uint8_t *s) { return s ? off8(h, s) + 1 : 0; }
-static inline uint8_t *span_of_link(const hkfit_t *h, uint32_t l) { return l ? at8(h, l - 1) : NULL; }
+static inline uint32_t link_of(const hkfit_t *h, const uint8_t *s)
+{
+    return s ? off8(h, s) + 1 : 0;
+}
+static inline uint8_t *span_of_link(const hkfit_t *h, uint32_t l)
+{
+    return l ? at8(h, l - 1) : NULL;
+}
 
 static inline __attribute__((always_inline)) void partial_push(hkfit_t *h, uint8_t *s)
 {
@@ -81,7 +87,10 @@ static inline uint64_t slot_mark(const uint8_t *p, unsigned next)
 {
     return (((uint64_t)(uintptr_t)p * 0x9fb21c651e98df25u) & ~(uint64_t)0xffff) | next;
 }
-static inline bool slot_marked(const uint8_t *p) { return (ld(p) & ~(uint64_t)0xffff) == slot_mark(p, 0); }
+static inline bool slot_marked(const uint8_t *p)
+{
+    return (ld(p) & ~(uint64_t)0xffff) == slot_mark(p, 0);
+}
 
 /* ---- hkfit_run.c ---- */
 
