@@ -25,7 +25,8 @@
  *                 bit i % 64 of word i / 64 set: bin i is non-empty
  *                 bit w of the summary set: word w is non-zero
  *                 (a map of up to 8 words is scanned word by word: that costs less than
- *                 keeping a summary on every push and remove; bins and gnu measured so)
+ *                 keeping a summary on every push and remove; bins, 4 words, took 3.8%
+ *                 more instructions with one, in callgrind on random-bal and binary-bal)
  *
  *   head[i] -> | next | prev=NULL | -> | next | prev | -> ... -> | NULL | prev |
  *              a lab_binnode_t inside each free block (at the policy's offset)
