@@ -15,7 +15,7 @@
  *              range bins (4 per power of two) so that best fit there scans a short list.
  * Layout:      blocks, prologue and epilogue as drawn in tagheap.h; a free block keeps
  *              lab_tagnode_t { next, prev } in its payload. The bin array and the
- *              bitmap are fixed-size state:
+ *              bitmap are fixed-size state, kept by bitbins.h (this file is its shape):
  *
  *   bin:   0..3     4   5   6  ...  128 | 129..132               | 133..136     | ... 255
  *   size:  unused  32  40  48  ... 1024 | (1024, 2048) quarters  | [2048, 4096) | ... rest
@@ -32,10 +32,11 @@
  *                 its size when prev is NULL) and next->prev == it when next is not NULL
  *              B2 the bins hold exactly the free blocks: each node is a free block inside
  *                 the heap whose size maps to that bin; bins together hold as many nodes
- *                 as the walk finds free blocks; map bit i set <=> bin i non-empty
+ *                 as the walk finds free blocks; the map is right (M1, M2, L1-L3 of
+ *                 bitbins.h)
  *              bins check() = lab_tagheap_check() (T1-T5) calling bins_check_block (B1)
  *              and bins_check_index (B2).
- * Cost:        free O(1); malloc O(1) for exact bins (bitmap of 4 words), at most
+ * Cost:        free O(1); malloc O(1) for exact bins (bitbins.h's map), at most
  *              SEARCH_LIMIT blocks per range bin visited.
  * Pathology:   best fit leaves many small remainders; the search limit can miss a
  *              fitting block deep in a long range bin and take a larger one instead
@@ -47,63 +48,46 @@
 
 /* ---- Types and constants ---- */
 
-#define EXACT_MAX    ((size_t)1024) /* largest size with a bin of its own */
-#define FIRST_RANGE  ((unsigned)(EXACT_MAX / 8) + 1)
 #define NBINS        256
-#define MAP_WORDS    (NBINS / 64)
 #define SEARCH_LIMIT 32 /* blocks visited per range bin */
+
+/* Exact bins up to 1 KiB (size / 8), then 4 range bins per power of two; the last bin
+ * holds every larger size. */
+static const lab_binshape_t shape = {
+    .nbins = NBINS,
+    .exact_max = 1024,
+    .exact_shift = 3,
+    .first_range = 1024 / 8 + 1,
+    .range_lg = 10,
+    .per_lg = 2,
+    .size_lg_max = 63,
+    .sorted_from = NBINS,
+};
 
 typedef lab_tagnode_t node_t;
 
 typedef struct bins {
     lab_tagheap_t th; /* first: the heap hands it to the index functions */
-    uint64_t      map[MAP_WORDS];
+    uint64_t      map[LAB_BINMAP_WORDS(NBINS)];
     node_t       *bin[NBINS];
 } bins_t;
 
 static bins_t *bins_of(lab_tagheap_t *th) { return (bins_t *)(void *)th; }
 
-/* ---- Bins and the bitmap ---- */
+/* ---- Bins ---- */
 
-static unsigned bin_of(size_t size)
-{
-    if (size <= EXACT_MAX)
-        return (unsigned)(size >> 3);
-    unsigned lg = 63u - (unsigned)__builtin_clzll(size);
-    unsigned quarter = (unsigned)(size >> (lg - 2)) & 3u;
-    unsigned i = FIRST_RANGE + (lg - 10) * 4 + quarter;
-    return i < NBINS ? i : NBINS - 1;
-}
-
-/* First non-empty bin >= i, or NBINS. */
-static unsigned next_bin(const bins_t *h, unsigned i)
-{
-    if (i >= NBINS)
-        return NBINS;
-    unsigned w = i / 64;
-    uint64_t bits = h->map[w] & (~(uint64_t)0 << (i % 64));
-    while (!bits) {
-        if (++w == MAP_WORDS)
-            return NBINS;
-        bits = h->map[w];
-    }
-    return w * 64 + (unsigned)__builtin_ctzll(bits);
-}
+static unsigned bin_of(size_t size) { return lab_bin_of(&shape, size); }
 
 static void bins_insert(lab_tagheap_t *th, void *b, size_t size)
 {
     bins_t *h = bins_of(th);
-    unsigned i = bin_of(size);
-    lab_tagnode_push(&h->bin[i], b);
-    h->map[i / 64] |= (uint64_t)1 << (i % 64);
+    lab_bin_push(&shape, h->bin, h->map, bin_of(size), b);
 }
 
 static void bins_remove(lab_tagheap_t *th, void *b, size_t size)
 {
     bins_t *h = bins_of(th);
-    unsigned i = bin_of(size);
-    if (lab_tagnode_unlink(&h->bin[i], b))
-        h->map[i / 64] &= ~((uint64_t)1 << (i % 64));
+    lab_bin_remove(&shape, h->bin, h->map, bin_of(size), b);
 }
 
 /* ---- Placement ---- */
@@ -128,8 +112,9 @@ static node_t *best_in_bin(node_t *b, size_t size)
 static void *bins_find(lab_tagheap_t *th, size_t size)
 {
     const bins_t *h = bins_of(th);
-    for (unsigned i = next_bin(h, bin_of(size)); i < NBINS; i = next_bin(h, i + 1)) {
-        node_t *b = i < FIRST_RANGE ? h->bin[i] : best_in_bin(h->bin[i], size);
+    for (unsigned i = lab_bin_next(&shape, h->map, bin_of(size)); i < NBINS;
+         i = lab_bin_next(&shape, h->map, i + 1)) {
+        node_t *b = i < shape.first_range ? h->bin[i] : best_in_bin(h->bin[i], size);
         if (b)
             return b;
     }
@@ -140,9 +125,7 @@ static void *bins_find(lab_tagheap_t *th, size_t size)
 static size_t bins_largest(lab_tagheap_t *th)
 {
     const bins_t *h = bins_of(th);
-    unsigned top = NBINS;
-    for (unsigned i = next_bin(h, 0); i < NBINS; i = next_bin(h, i + 1))
-        top = i;
+    unsigned top = lab_bin_last(&shape, h->map);
     size_t largest = 0;
     for (node_t *b = top < NBINS ? h->bin[top] : NULL; b; b = b->next)
         if (lab_blk_size(b) > largest)
@@ -161,7 +144,7 @@ static void bins_check_block(lab_tagheap_t *th, void *b, lab_report_t *r)
 static void bins_check_index(lab_tagheap_t *th, size_t free_walk, lab_report_t *r)
 {
     const bins_t *h = bins_of(th);
-    lab_tagnode_check_lists(th, h->bin, NBINS, h->map, bin_of, free_walk, "B2", r);
+    lab_tagheap_check_bins(th, &shape, h->bin, h->map, free_walk, "B2", r);
 }
 
 static const lab_tagindex_t bins_index = {

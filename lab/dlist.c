@@ -56,7 +56,7 @@ static dlist_t *dlist_of(lab_tagheap_t *th) { return (dlist_t *)(void *)th; }
 static void dlist_insert(lab_tagheap_t *th, void *b, size_t size)
 {
     (void)size;
-    lab_tagnode_push(&dlist_of(th)->head, b);
+    lab_binlist_push(&dlist_of(th)->head, b);
 }
 
 static void dlist_remove(lab_tagheap_t *th, void *b, size_t size)
@@ -66,7 +66,7 @@ static void dlist_remove(lab_tagheap_t *th, void *b, size_t size)
     (void)size;
     if (h->rover == node)
         h->rover = node->next;
-    lab_tagnode_unlink(&h->head, node);
+    lab_binlist_unlink(&h->head, node);
 }
 
 /* The tail `rest` of free block `old` takes old's place in the list (and the rover). */
@@ -157,7 +157,7 @@ static void dlist_check_index(lab_tagheap_t *th, size_t free_walk, lab_report_t 
 {
     const dlist_t *h = dlist_of(th);
     int before = r->count;
-    lab_tagnode_check_lists(th, &h->head, 1, NULL, NULL, free_walk, "D2", r);
+    lab_tagnode_check_list(th, h->head, free_walk, "D2", r);
     if (r->count != before || !h->rover)
         return; /* a bad list: the walk below could run off it */
     const node_t *b = h->head;

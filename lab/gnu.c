@@ -39,8 +39,8 @@
  *   hdr ->  +-------------------------------+    +-------------------------------+
  *           | stamp | size    | M | P | A=1 |    | 0     | size    | 0 | P=1 | 0 |
  *   bp  ->  +-------------------------------+    +-------------------------------+
- *           | payload: size - 8 bytes       |    | fd: next chunk in its bin     |
- *           |                               |    | bk: previous chunk in its bin |
+ *           | payload: size - 8 bytes       |    | next chunk in its bin         |
+ *           |                               |    | previous chunk in its bin     |
  *           |                               |    | ...                           |
  *           |                               |    | footer: copy of the header    |
  *   next -> +-------------------------------+    +-------------------------------+
@@ -60,8 +60,10 @@
  *              G4 P of every chunk equals A of the chunk below (P of the first is set)
  *              G5 every free chunk's footer equals its header
  *              G6 the bins hold exactly the free chunks besides the top, each in the bin
- *                 of its size, in doubly linked lists (fd->bk == self), ranged bins
- *                 sorted by size; a bin's bitmap bit is set iff the bin is non-empty
+ *                 of its size, in doubly linked lists, ranged bins sorted by size; a
+ *                 bin's bitmap bit is set iff the bin is non-empty (bitbins.h's M1, L1-L3:
+ *                 the bins, their map and NULL-terminated lists are that helper's, with
+ *                 this file's shape)
  *              G7 every live mapping is a MAPPED, allocated chunk whose size equals the
  *                 mapping's; region chunks are never MAPPED
  *              G8 the counters (live, block bytes, binned chunks and bytes) match G1-G7
@@ -79,6 +81,7 @@
  *              degrade to a list walk when many chunks share one. A mapped request
  *              wastes up to a page.
  */
+#include "bitbins.h"
 #include "blocks.h"
 #include "policy.h"
 
@@ -93,13 +96,23 @@
 #define NSMALL         128            /* SMALL_LIMIT / 8: enough for unit 8 */
 #define PER_OCTAVE     4              /* ranged bins per power of two */
 #define NBINS          384            /* NSMALL + 4 * 54 octaves, rounded to 64 */
-#define NWORDS         (NBINS / 64)
 #define TRIM_THRESHOLD ((size_t)128 << 10) /* give the top back above this size */
 #define TOP_KEEP       LAB_PAGE_SIZE       /* and keep this much: no sbrk ping-pong */
 
-typedef struct link {
-    struct link *fd, *bk;
-} link_t;
+typedef lab_binnode_t link_t;
+
+/* Exact bins below SMALL_LIMIT, one unit apart (exact_shift is the heap's log2(unit):
+ * shape_of), then 4 sorted range bins per power of two. */
+static const lab_binshape_t gnu_bins = {
+    .nbins = NBINS,
+    .exact_max = SMALL_LIMIT - 1,
+    .exact_shift = 3,
+    .first_range = NSMALL,
+    .range_lg = 10,
+    .per_lg = 2,
+    .size_lg_max = 63,
+    .sorted_from = NSMALL,
+};
 
 typedef struct gnu {
     lab_mem_t *mem;
@@ -112,8 +125,8 @@ typedef struct gnu {
     char *top;        /* payload of the top chunk */
     size_t live_blocks, block_bytes;
     size_t bin_blocks, bin_bytes;
-    uint64_t bitmap[NWORDS];
-    link_t bins[NBINS]; /* list heads: circular, empty when head.fd == &head */
+    uint64_t bitmap[LAB_BINMAP_WORDS(NBINS)];
+    link_t  *bins[NBINS]; /* list heads, NULL when empty */
 } gnu_t;
 
 /* ---- Chunk helpers ---- */
@@ -173,13 +186,24 @@ static bool plausible(const gnu_t *g, const char *bp, size_t size)
     return size >= g->min_chunk && size % g->unit == 0 && size <= (size_t)(g->top - bp);
 }
 
-/* A list link must point at a bin head or at a unit-aligned payload below the top. */
+/* A list link (not NULL) must point at a unit-aligned payload below the top. */
 static bool link_sane(const gnu_t *g, const link_t *l)
 {
     const char *p = (const char *)l;
-    if (l >= g->bins && l < g->bins + NBINS)
-        return true;
     return p >= g->first && p < g->top && (uintptr_t)p % g->unit == 0;
+}
+
+static lab_binshape_t shape_of(const gnu_t *g)
+{
+    lab_binshape_t sh = gnu_bins;
+    sh.exact_shift = g->shift;
+    return sh;
+}
+
+static unsigned bin_index(const gnu_t *g, size_t size)
+{
+    lab_binshape_t sh = shape_of(g);
+    return lab_bin_of(&sh, size);
 }
 
 /* Free chunk bp in [first, top) is intact: sane size, footer == header, and links that
@@ -191,67 +215,37 @@ static bool free_chunk_intact(const gnu_t *g, char *bp)
         *lab_ftr(bp) != tag)
         return false;
     const link_t *l = node(bp);
-    return link_sane(g, l->fd) && link_sane(g, l->bk) && l->fd->bk == l && l->bk->fd == l;
+    bool prev_ok = l->prev ? link_sane(g, l->prev) && l->prev->next == l
+                           : g->bins[bin_index(g, tag_size(tag))] == l;
+    return prev_ok && (!l->next || (link_sane(g, l->next) && l->next->prev == l));
 }
 
 /* ---- Bins ---- */
 
-static size_t bin_index(const gnu_t *g, size_t size)
-{
-    if (size < SMALL_LIMIT)
-        return size >> g->shift;
-    unsigned lg = 63u - (unsigned)__builtin_clzll((unsigned long long)size);
-    size_t i = NSMALL + (lg - 10) * PER_OCTAVE + ((size >> (lg - 2)) & (PER_OCTAVE - 1));
-    return i < NBINS ? i : NBINS - 1;
-}
-
-/* First non-empty bin at index >= i, or NBINS. */
-static size_t next_nonempty(const gnu_t *g, size_t i)
-{
-    if (i >= NBINS)
-        return NBINS;
-    size_t w = i / 64;
-    uint64_t bits = g->bitmap[w] & (~(uint64_t)0 << (i % 64));
-    while (!bits) {
-        if (++w == NWORDS)
-            return NBINS;
-        bits = g->bitmap[w];
-    }
-    return w * 64 + (size_t)__builtin_ctzll(bits);
-}
-
 /* Links bp in after the last chunk smaller than it (ranged bins stay sorted; exact bins get
  * it in front). Links read from the heap are checked first: an overflow may have damaged
- * a binned chunk, and then the walk stops there rather than follow it out of the heap. */
+ * a binned chunk, and then the walk stops there and bp goes in front, so that nothing is
+ * written through the damaged link. */
 static void bin_insert(gnu_t *g, char *bp, size_t size)
 {
-    size_t i = bin_index(g, size), steps = g->bin_blocks;
-    link_t *head = &g->bins[i], *prev = head;
+    lab_binshape_t sh = shape_of(g);
+    unsigned i = lab_bin_of(&sh, size);
+    size_t steps = g->bin_blocks;
+    link_t *after = NULL, *at = g->bins[i];
     if (i >= NSMALL)
-        for (link_t *at = head->fd;
-             at != head && link_sane(g, at) && size_of(at) < size && steps-- > 0; at = at->fd)
-            prev = at;
-    link_t *l = node(bp);
-    l->bk = prev;
-    l->fd = prev->fd;
-    if (link_sane(g, l->fd))
-        l->fd->bk = l;
-    prev->fd = l;
-    g->bitmap[i / 64] |= (uint64_t)1 << (i % 64);
+        for (; at && link_sane(g, at) && size_of(at) < size && steps-- > 0; at = at->next)
+            after = at;
+    if (at && !link_sane(g, at))
+        after = NULL;
+    lab_bin_link_after(&sh, g->bins, g->bitmap, i, after, node(bp));
     g->bin_blocks++;
     g->bin_bytes += size;
 }
 
 static void bin_remove(gnu_t *g, char *bp)
 {
-    link_t *l = node(bp);
-    l->bk->fd = l->fd;
-    l->fd->bk = l->bk;
-    if (l->fd == l->bk) { /* possibly empty now: both neighbours are the head */
-        size_t i = bin_index(g, size_of(bp));
-        if (g->bins[i].fd == &g->bins[i])
-            g->bitmap[i / 64] &= ~((uint64_t)1 << (i % 64));
-    }
+    lab_binshape_t sh = shape_of(g);
+    lab_bin_remove(&sh, g->bins, g->bitmap, lab_bin_of(&sh, size_of(bp)), node(bp));
     g->bin_blocks--;
     g->bin_bytes -= size_of(bp);
 }
@@ -261,10 +255,11 @@ static void bin_remove(gnu_t *g, char *bp)
  * will report it; a damaged link ends the walk of its bin. */
 static char *take_best_fit(gnu_t *g, size_t need)
 {
-    for (size_t i = next_nonempty(g, bin_index(g, need)); i < NBINS; i = next_nonempty(g, i + 1)) {
-        link_t *head = &g->bins[i];
+    lab_binshape_t sh = shape_of(g);
+    for (unsigned i = lab_bin_next(&sh, g->bitmap, lab_bin_of(&sh, need)); i < NBINS;
+         i = lab_bin_next(&sh, g->bitmap, i + 1)) {
         size_t steps = g->bin_blocks;
-        for (link_t *l = head->fd; l != head && link_sane(g, l) && steps-- > 0; l = l->fd)
+        for (link_t *l = g->bins[i]; l && link_sane(g, l) && steps-- > 0; l = l->next)
             if (size_of(l) >= need && free_chunk_intact(g, (char *)l)) {
                 bin_remove(g, (char *)l);
                 return (char *)l;
@@ -522,8 +517,6 @@ static int gnu_init(void *st, lab_mem_t *mem, const lab_cfg_t *cfg, int variant)
     g->min_chunk = g->unit > 4 * LAB_WORD ? g->unit : 4 * LAB_WORD;
     g->threshold = cfg->mmap_threshold ? cfg->mmap_threshold : (size_t)128 << 10;
     g->secret = (uint64_t)(uintptr_t)g * UINT64_C(0xbf58476d1ce4e5b9);
-    for (size_t i = 0; i < NBINS; i++)
-        g->bins[i].fd = g->bins[i].bk = &g->bins[i];
     char *lo = lab_mem_sbrk(mem, g->unit - LAB_WORD + g->min_chunk);
     if (!lo)
         return ENOMEM;
@@ -658,28 +651,28 @@ static void check_region(const gnu_t *g, lab_report_t *r, census_t *c, lab_walk_
                   NULL);
 }
 
-/* G6 for bin i. */
-static void check_bin(const gnu_t *g, size_t i, lab_report_t *r, census_t *c)
+/* The size of the free chunk whose links are at n, or 0 when n is not a binned chunk's. */
+static size_t binned_size(const void *ctx, const lab_binnode_t *n)
 {
-    const link_t *head = &g->bins[i];
-    bool marked = (g->bitmap[i / 64] >> (i % 64)) & 1;
-    LAB_EXPECT(r, marked == (head->fd != head), "G6: bin %zu bitmap bit is %d", i, (int)marked);
-    size_t last = 0, steps = 0;
-    for (const link_t *l = head->fd; l != head; l = l->fd) {
-        if (!link_sane(g, l) || !link_sane(g, l->fd) || ++steps > c->free_chunks) {
-            lab_report_add(r, "G6: bin %zu has a broken or cyclic list", i);
-            return;
-        }
-        size_t tag = *lab_hdr((void *)(uintptr_t)l), size = tag_size(tag);
-        LAB_EXPECT(r, !is_alloc(tag), "G6: allocated chunk %p in bin %zu", (const void *)l, i);
-        LAB_EXPECT(r, bin_index(g, size) == i, "G6: chunk of %zu bytes in bin %zu", size, i);
-        LAB_EXPECT(r, l->fd->bk == l, "G6: bin %zu: fd->bk of %p is not itself", i,
-                   (const void *)l);
-        LAB_EXPECT(r, i < NSMALL || size >= last, "G6: bin %zu is not sorted", i);
-        last = size;
-        c->bin_chunks++;
-        c->bin_bytes += size;
-    }
+    const gnu_t *g = ctx;
+    if (!link_sane(g, n))
+        return 0;
+    size_t tag = *lab_hdr((void *)(uintptr_t)n);
+    return is_alloc(tag) ? 0 : tag_size(tag);
+}
+
+/* G6: the bins and their map (bitbins.h's checker), then the bytes they hold. */
+static void check_bins(const gnu_t *g, lab_report_t *r, census_t *c)
+{
+    lab_binshape_t sh = shape_of(g);
+    int before = r->count;
+    c->bin_chunks = lab_bins_check(&sh, g->bins, g->bitmap, binned_size, g, c->free_chunks, "G6",
+                                   r);
+    if (r->count != before)
+        return; /* a list may be broken: its bytes cannot be summed */
+    for (unsigned i = 0; i < NBINS; i++)
+        for (const link_t *l = g->bins[i]; l; l = l->next)
+            c->bin_bytes += size_of((void *)(uintptr_t)l);
 }
 
 /* G7: every live mapping is one of our mapped chunks (for walk(): a BLOCK each). */
@@ -705,8 +698,7 @@ static int gnu_check(void *st, lab_report_t *r)
     check_region(g, r, &c, NULL, NULL);
     if (r->count != before)
         return r->count - before; /* the walk is unreliable: bin checks would mislead */
-    for (size_t i = 0; i < NBINS; i++)
-        check_bin(g, i, r, &c);
+    check_bins(g, r, &c);
     check_mappings(g, r, &c, NULL, NULL);
     LAB_EXPECT(r, c.bin_chunks == c.free_chunks && c.bin_bytes == c.free_bytes,
                "G6: bins hold %zu chunks (%zu bytes), the walk found %zu (%zu bytes)", c.bin_chunks,
@@ -732,15 +724,18 @@ static void gnu_walk(void *st, lab_walk_fn fn, void *ctx)
 
 /* ---- Statistics ---- */
 
-/* The largest binned chunk: the last of the highest non-empty bin (ranged bins are sorted). */
+/* The largest binned chunk: the last of the highest non-empty bin (ranged bins are sorted,
+ * an exact bin holds one size). */
 static size_t largest_binned(const gnu_t *g)
 {
-    for (size_t w = NWORDS; w-- > 0;)
-        if (g->bitmap[w]) {
-            size_t i = w * 64 + 63 - (size_t)__builtin_clzll(g->bitmap[w]);
-            return size_of(g->bins[i].bk);
-        }
-    return 0;
+    lab_binshape_t sh = shape_of(g);
+    unsigned i = lab_bin_last(&sh, g->bitmap);
+    if (i >= NBINS)
+        return 0;
+    const link_t *l = g->bins[i];
+    for (size_t steps = g->bin_blocks; l->next && steps-- > 0;)
+        l = l->next;
+    return size_of((void *)(uintptr_t)l);
 }
 
 /* The top counts as one free block: it is free memory malloc hands out. */

@@ -12,7 +12,7 @@
  *                 class (LIFO).
  * Layout:      blocks, prologue and epilogue as drawn in tagheap.h; a free block keeps
  *              lab_tagnode_t { next, prev } in its payload. The class array and the
- *              bitmap are fixed-size state:
+ *              bitmap are fixed-size state, kept by bitbins.h (this file is its shape):
  *
  *   class k:   0        1         2          ...   k
  *   sizes:     [32,64)  [64,128)  [128,256)  ...   [2^(k+5), 2^(k+6))
@@ -27,7 +27,8 @@
  *                 its class when prev is NULL) and next->prev == it when next is not NULL
  *              S2 the classes hold exactly the free blocks: each node is a free block
  *                 inside the heap whose size is in that class; classes together hold as
- *                 many nodes as the walk finds free blocks; map bit k <=> class k non-empty
+ *                 many nodes as the walk finds free blocks; the map is right (M1, M2,
+ *                 L1-L3 of bitbins.h)
  *              segfit check() = lab_tagheap_check() (T1-T5) calling segfit_check_block
  *              (S1) and segfit_check_index (S2).
  * Cost:        free O(1); malloc visits at most SEARCH_LIMIT blocks of its class, then
@@ -47,44 +48,40 @@
 #define NCLASSES     (64 - MIN_SHIFT)
 #define SEARCH_LIMIT 16 /* blocks of the request's own class visited */
 
+/* One range bin per power of two from 32 up: no exact bins, class k = log2(size) - 5. */
+static const lab_binshape_t shape = {
+    .nbins = NCLASSES,
+    .first_range = 0,
+    .range_lg = MIN_SHIFT,
+    .per_lg = 0,
+    .size_lg_max = 63,
+    .sorted_from = NCLASSES,
+};
+
 typedef lab_tagnode_t node_t;
 
 typedef struct segfit {
     lab_tagheap_t th;  /* first: the heap hands it to the index functions */
-    uint64_t      map; /* bit k set <=> class k is non-empty */
+    uint64_t      map[LAB_BINMAP_WORDS(NCLASSES)]; /* bit k set <=> class k is non-empty */
     node_t       *list[NCLASSES];
 } segfit_t;
 
 static segfit_t *segfit_of(lab_tagheap_t *th) { return (segfit_t *)(void *)th; }
 
-/* ---- Classes and the bitmap ---- */
+/* ---- Classes ---- */
 
-static unsigned class_of(size_t size)
-{
-    return 63u - (unsigned)__builtin_clzll(size) - MIN_SHIFT;
-}
-
-/* First non-empty class >= k, or NCLASSES. */
-static unsigned next_class(const segfit_t *h, unsigned k)
-{
-    uint64_t bits = k < NCLASSES ? h->map >> k << k : 0;
-    return bits ? (unsigned)__builtin_ctzll(bits) : NCLASSES;
-}
+static unsigned class_of(size_t size) { return lab_bin_of(&shape, size); }
 
 static void segfit_insert(lab_tagheap_t *th, void *b, size_t size)
 {
     segfit_t *h = segfit_of(th);
-    unsigned k = class_of(size);
-    lab_tagnode_push(&h->list[k], b);
-    h->map |= (uint64_t)1 << k;
+    lab_bin_push(&shape, h->list, h->map, class_of(size), b);
 }
 
 static void segfit_remove(lab_tagheap_t *th, void *b, size_t size)
 {
     segfit_t *h = segfit_of(th);
-    unsigned k = class_of(size);
-    if (lab_tagnode_unlink(&h->list[k], b))
-        h->map &= ~((uint64_t)1 << k);
+    lab_bin_remove(&shape, h->list, h->map, class_of(size), b);
 }
 
 /* ---- Placement ---- */
@@ -105,7 +102,7 @@ static void *segfit_find(lab_tagheap_t *th, size_t size)
     node_t *b = first_in_list(h->list[k], size);
     if (b)
         return b;
-    k = next_class(h, k + 1); /* every block of a higher class is larger than size */
+    k = lab_bin_next(&shape, h->map, k + 1); /* a higher class's blocks are all larger */
     return k < NCLASSES ? h->list[k] : NULL;
 }
 
@@ -113,9 +110,9 @@ static void *segfit_find(lab_tagheap_t *th, size_t size)
 static size_t segfit_largest(lab_tagheap_t *th)
 {
     const segfit_t *h = segfit_of(th);
-    unsigned top = h->map ? 63u - (unsigned)__builtin_clzll(h->map) : 0;
+    unsigned top = lab_bin_last(&shape, h->map);
     size_t largest = 0;
-    for (node_t *b = h->list[top]; b; b = b->next)
+    for (node_t *b = top < NCLASSES ? h->list[top] : NULL; b; b = b->next)
         if (lab_blk_size(b) > largest)
             largest = lab_blk_size(b);
     return largest;
@@ -132,7 +129,7 @@ static void segfit_check_block(lab_tagheap_t *th, void *b, lab_report_t *r)
 static void segfit_check_index(lab_tagheap_t *th, size_t free_walk, lab_report_t *r)
 {
     const segfit_t *h = segfit_of(th);
-    lab_tagnode_check_lists(th, h->list, NCLASSES, &h->map, class_of, free_walk, "S2", r);
+    lab_tagheap_check_bins(th, &shape, h->list, h->map, free_walk, "S2", r);
 }
 
 static const lab_tagindex_t segfit_index = {

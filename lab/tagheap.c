@@ -131,26 +131,31 @@ bool lab_tagnode_is_linked(const lab_tagheap_t *th, const lab_tagnode_t *head,
     return prev_ok && (!b->next || (lab_tagheap_is_free_block(th, b->next) && b->next->prev == b));
 }
 
-void lab_tagnode_check_lists(const lab_tagheap_t *th, lab_tagnode_t *const *lists,
-                             unsigned count, const uint64_t *map, unsigned (*list_of)(size_t),
-                             size_t free_walk, const char *id, lab_report_t *r)
+/* The free block holding node n, vouched for by the heap: its size, else 0. */
+static size_t listed_size(const void *th, const lab_binnode_t *n)
+{
+    return lab_tagheap_is_free_block(th, n) ? lab_blk_size((void *)(uintptr_t)n) : 0;
+}
+
+void lab_tagnode_check_list(const lab_tagheap_t *th, const lab_tagnode_t *head,
+                            size_t free_walk, const char *id, lab_report_t *r)
 {
     size_t nodes = 0;
-    for (unsigned i = 0; i < count; i++) {
-        if (map) {
-            bool mapped = (map[i / 64] >> (i % 64)) & 1;
-            LAB_EXPECT(r, mapped == (lists[i] != NULL), "%s: map bit %u is %d", id, i,
-                       (int)mapped);
-        }
-        for (const lab_tagnode_t *b = lists[i]; b; b = b->next, nodes++) {
-            if (nodes > free_walk || !lab_tagheap_is_free_block(th, b) ||
-                (list_of && list_of(lab_blk_size((void *)(uintptr_t)b)) != i)) {
-                lab_report_add(r, "%s: list %u holds %p, not a free block of its size", id, i,
-                               (const void *)b);
-                return;
-            }
+    for (const lab_tagnode_t *b = head; b; b = b->next, nodes++) {
+        if (nodes > free_walk || !listed_size(th, b)) {
+            lab_report_add(r, "%s: the list holds %p, not a free block", id, (const void *)b);
+            return;
         }
     }
-    LAB_EXPECT(r, nodes == free_walk, "%s: lists hold %zu nodes, walk found %zu free blocks", id,
+    LAB_EXPECT(r, nodes == free_walk, "%s: the list holds %zu nodes, walk found %zu free blocks",
+               id, nodes, free_walk);
+}
+
+void lab_tagheap_check_bins(const lab_tagheap_t *th, const lab_binshape_t *shape,
+                            lab_tagnode_t *const *head, const uint64_t *map, size_t free_walk,
+                            const char *id, lab_report_t *r)
+{
+    size_t nodes = lab_bins_check(shape, head, map, listed_size, th, free_walk, id, r);
+    LAB_EXPECT(r, nodes == free_walk, "%s: bins hold %zu nodes, walk found %zu free blocks", id,
                nodes, free_walk);
 }

@@ -62,6 +62,7 @@
 #ifndef LAB_TAGHEAP_H
 #define LAB_TAGHEAP_H
 
+#include "bitbins.h"
 #include "blocks.h"
 #include "policy.h"
 
@@ -350,43 +351,23 @@ static inline void *lab_tagheap_realloc(lab_tagheap_t *th, const lab_tagindex_t 
 
 /* ---- Doubly linked lists of free blocks, for indexes made of lists ---- */
 
-/* The links a listed free block keeps in its payload. */
-typedef struct lab_tagnode {
-    struct lab_tagnode *next, *prev;
-} lab_tagnode_t;
-
-static inline void lab_tagnode_push(lab_tagnode_t **head, lab_tagnode_t *b)
-{
-    b->prev = NULL;
-    b->next = *head;
-    if (b->next)
-        b->next->prev = b;
-    *head = b;
-}
-
-/* Unlinks b from the list at *head; true when that list is now empty. */
-static inline bool lab_tagnode_unlink(lab_tagnode_t **head, lab_tagnode_t *b)
-{
-    bool empty = false;
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        empty = (*head = b->next) == NULL;
-    if (b->next)
-        b->next->prev = b->prev;
-    return empty;
-}
+/* The links a listed free block keeps in its payload: bitbins.h's node, so an index of
+ * bins (bins, segfit) or of one list (dlist, with lab_binlist_push and _unlink) is made of
+ * the helpers there. */
+typedef lab_binnode_t lab_tagnode_t;
 
 /* Checker helpers (tagheap.c). is_linked: free block b is linked both ways, b heading
- * the list `head` when it has no prev. check_lists: lists[0 .. count) hold exactly the
- * free_walk free blocks of the walk, each in the list list_of(size) names (list_of
- * NULL: one list); with `map`, bit i of map[i / 64] is set <=> list i is non-empty.
- * It follows at most free_walk + 1 nodes (a cycle cannot hang it) and reports
- * violations as "<id>: ...". */
+ * the list `head` when it has no prev. check_list: the list `head` holds exactly the
+ * free_walk free blocks of the walk. check_bins: the bins of `shape` hold exactly the
+ * free_walk free blocks of the walk, each in the bin of its size, and the map is right
+ * (lab_bins_check: M1, M2, L1-L3 of bitbins.h). Both follow at most free_walk + 1 nodes
+ * (a cycle cannot hang them) and report violations as "<id>: ...". */
 bool lab_tagnode_is_linked(const lab_tagheap_t *th, const lab_tagnode_t *head,
                            const lab_tagnode_t *b);
-void lab_tagnode_check_lists(const lab_tagheap_t *th, lab_tagnode_t *const *lists,
-                             unsigned count, const uint64_t *map, unsigned (*list_of)(size_t),
-                             size_t free_walk, const char *id, lab_report_t *r);
+void lab_tagnode_check_list(const lab_tagheap_t *th, const lab_tagnode_t *head,
+                            size_t free_walk, const char *id, lab_report_t *r);
+void lab_tagheap_check_bins(const lab_tagheap_t *th, const lab_binshape_t *shape,
+                            lab_tagnode_t *const *head, const uint64_t *map, size_t free_walk,
+                            const char *id, lab_report_t *r);
 
 #endif

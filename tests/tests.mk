@@ -1,9 +1,11 @@
 # tests/tests.mk -- every test program; `make test` runs them all through tests/run.sh.
 POLICY_TESTS := pad list implicit dlist bins segfit buddy slab pagemeta vm gnu libc hkfit
-LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_walk $(BUILD)/tests/test_policies \
+LAB_TESTS := $(BUILD)/tests/test_mem $(BUILD)/tests/test_walk $(BUILD)/tests/test_bitbins \
+             $(BUILD)/tests/test_policies \
              $(POLICY_TESTS:%=$(BUILD)/tests/test_%) $(BUILD)/tests/test_layout
 $(BUILD)/tests/test_mem: $(BUILD)/obj/tests/unit/test_mem.o $(LAB_LIB)
 $(BUILD)/tests/test_walk: $(BUILD)/obj/tests/unit/test_walk.o $(LAB_LIB)
+$(BUILD)/tests/test_bitbins: $(BUILD)/obj/tests/unit/test_bitbins.o $(LAB_LIB)
 # The layouts of `heapkit map`: tools/layout.c alone, on traces built in memory.
 $(BUILD)/tests/test_layout: $(BUILD)/obj/tests/tools/test_layout.o $(BUILD)/obj/tools/layout.o \
     $(LAB_LIB)

@@ -140,6 +140,29 @@ static void test_bad_frees(void)
     lab_heap_close(&h);
 }
 
+/* A damaged link in a sorted range bin: check() reports G6, and a malloc or free that
+ * walks that bin stops at the link instead of following it out of the heap. */
+static void test_damaged_bin_link(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", pt_open(&h, "gnu", 16));
+    char *a = lab_malloc(&h, 2000), *x = lab_malloc(&h, 100), *b = lab_malloc(&h, 1950);
+    char *y = lab_malloc(&h, 100), *c = lab_malloc(&h, 1990), *z = lab_malloc(&h, 100);
+    REQUIRE("mallocs", a && x && b && y && c && z);
+    CHECK("free a", lab_free(&h, a) == LAB_OK);
+    CHECK("free b", lab_free(&h, b) == LAB_OK); /* one bin, sorted: b (1968), a (2016) */
+    char **link = (char **)(void *)b, *saved = *link;
+    REQUIRE("b links to a", saved == a);
+    *link = (char *)16; /* outside the heap */
+    CHECK("check reports G6", pt_check_finds(&h, "G6:") > 0);
+    char *d = lab_malloc(&h, 2040); /* walks the bin past b, stops at the damaged link */
+    CHECK("malloc past the damage", d != NULL && d != a && d != b);
+    /* c goes in front of the bin: nothing is written through the damaged link */
+    CHECK("free into the damaged bin", lab_free(&h, c) == LAB_OK);
+    CHECK("the damage is still reported", pt_check_finds(&h, "G6:") > 0);
+    lab_heap_close(&h);
+}
+
 /* The walk: the pad META, chunks from their header, the top FREE at the break, a mapped
  * chunk one BLOCK whose payload follows the pad and header. */
 static void walk_layout(void)
@@ -169,6 +192,7 @@ int main(void)
     test_realloc_in_place();
     test_trim();
     test_bad_frees();
+    test_damaged_bin_link();
     walk_layout();
     return hk_test_summary();
 }

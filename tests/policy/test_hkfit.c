@@ -1,5 +1,5 @@
 /*
- * test_hkfit.c -- focused tests of the hkfit policy's own mechanisms (lab/hkfit.c):
+ * test_hkfit.c -- focused tests of the hkfit policy's own mechanisms (lab/hkfit*.c):
  * header-less runs, band reuse, exact growth at the break, page-exact mappings and the
  * dynamic mapping floor, trimming, bad-free detection, the page cache of the run index and
  * the checker's invariants.
@@ -148,7 +148,7 @@ static void bad_frees(void)
     lab_heap_close(&h);
 }
 
-/* User data in a slot that forges a valid span tag (hash and all, as lab/hkfit.c computes
+/* User data in a slot that forges a valid span tag (hash and all, as lab/hkfit_span.h computes
  * it) does not make an interior slot pointer pass for a span: the run lookup comes before
  * any tag is trusted, for free, realloc and usable_size alike. */
 static void forged_tag_in_slot(void)
@@ -290,6 +290,26 @@ static void checker_finds_damage(void)
     (void)k2;
 }
 
+/* The free span bins are bitbins.h's: a damaged link of a binned span is an H4 finding. */
+static void checker_finds_bin_damage(void)
+{
+    lab_heap_t h;
+    REQUIRE("open", open_heap(&h, 16) == 0);
+    char *a = lab_malloc(&h, 3000), *guard = lab_malloc(&h, 3000), *b = lab_malloc(&h, 3000);
+    char *top = lab_malloc(&h, 3000);
+    REQUIRE("mallocs", a && guard && b && top);
+    CHECK("free a", lab_free(&h, a) == LAB_OK);
+    CHECK("free b", lab_free(&h, b) == LAB_OK); /* one bin: b, then a */
+    char **next = (char **)(void *)b, *saved = *next; /* b's links follow its tag */
+    REQUIRE("b links to a", saved == a);
+    *next = guard; /* the links of an allocated span */
+    lab_report_t r = {0};
+    CHECK("damaged bin link found", lab_check(&h, &r) > 0 && strncmp(r.first, "H4", 2) == 0);
+    *next = saved;
+    CHECK("repaired", clean(&h));
+    lab_heap_close(&h);
+}
+
 /* Runs come and go among large spans on shared pages: the page cache stays exact (H6), and
  * every small and large block is still found by usable_size, realloc (which validates it
  * itself) and free. */
@@ -404,6 +424,7 @@ int main(void)
     screens_pointers(8);
     screens_pointers(16);
     checker_finds_damage();
+    checker_finds_bin_damage();
     page_cache_exact();
     zones_follow_runs();
     walk_layout();
