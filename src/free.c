@@ -178,9 +178,11 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
         free_local_slow(heap, page);
 }
 
+/* b's first word passed the cheap test (segment.h hki_block_link_shaped): the exact one,
+ * then, if that matches too, the owner's walk. */
 static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
-    if (!free_suspect(seg, page, b))
+    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b))
         free_checked(seg, page, b);
 }
 
@@ -245,7 +247,7 @@ void hk_free(void *p)
         return;
     }
     hk_block_t *b = p;
-    if (hk_unlikely(hki_block_looks_freed(b->next_enc, key, start, carved))) {
+    if (hk_unlikely(hki_block_link_shaped(b->next_enc, key))) {
         free_suspected(seg, page, b);
         return;
     }

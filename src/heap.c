@@ -106,7 +106,12 @@ void hki_init(void)
         atomic_store_explicit(&init_state, 1, memory_order_relaxed);
         uintptr_t key;
         hki_os_random(&key, sizeof key);
-        hki_key = key | 1u;
+        /* odd (types.h "Block layout"); bit 63 set and the bits above HK_ADDR_BITS not
+         * all ones, for free's cheap test (segment.h hki_block_link_shaped) */
+        key |= (uintptr_t)1 | (uintptr_t)1 << 63;
+        if ((key >> HK_ADDR_BITS) == (UINTPTR_MAX >> HK_ADDR_BITS))
+            key ^= (uintptr_t)1 << HK_ADDR_BITS;
+        hki_key = key;
         hki_options_init();
         if (hki_os_process_init(thread_done, before_fork, after_fork, after_fork) != 0)
             hki_verbose("thread-exit or fork hooks unavailable");
