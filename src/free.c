@@ -154,7 +154,7 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
                                                     memory_order_release, memory_order_relaxed));
 }
 
-/* The owner's free made the page empty, or the page is on the full list. An empty page
+/* The owner's free made the page empty, or an eighth of a full page free. An empty page
  * that is its class's current page stays (malloc takes from it next; heap.c retires it
  * if it is still empty a purge delay later), unless the purge delay is 0. */
 static HK_NOINLINE void free_local_slow(hk_heap_t *heap, hk_page_t *page)
@@ -174,13 +174,15 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
     }
     b->next_enc = (uintptr_t)page->local_free ^ page->key;
     page->local_free = b;
-    if (hk_unlikely(--page->used == 0 || page->in_full))
+    if (hk_unlikely(--page->used == page->report_at))
         free_local_slow(heap, page);
 }
 
+/* b's first word passed the cheap test (segment.h hki_block_link_shaped): the exact one,
+ * then, if that matches too, the owner's walk. */
 static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
-    if (!free_suspect(seg, page, b))
+    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b))
         free_checked(seg, page, b);
 }
 
@@ -245,7 +247,7 @@ void hk_free(void *p)
         return;
     }
     hk_block_t *b = p;
-    if (hk_unlikely(hki_block_looks_freed(b->next_enc, key, start, carved))) {
+    if (hk_unlikely(hki_block_link_shaped(b->next_enc, key))) {
         free_suspected(seg, page, b);
         return;
     }
@@ -255,7 +257,7 @@ void hk_free(void *p)
     }
     b->next_enc = (uintptr_t)page->local_free ^ key;
     page->local_free = b;
-    if (hk_unlikely(--page->used == 0 || page->in_full))
+    if (hk_unlikely(--page->used == page->report_at))
         free_local_slow(heap, page);
 }
 

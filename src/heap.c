@@ -106,7 +106,12 @@ void hki_init(void)
         atomic_store_explicit(&init_state, 1, memory_order_relaxed);
         uintptr_t key;
         hki_os_random(&key, sizeof key);
-        hki_key = key | 1u;
+        /* odd (types.h "Block layout"); bit 63 set and the bits above HK_ADDR_BITS not
+         * all ones, for free's cheap test (segment.h hki_block_link_shaped) */
+        key |= (uintptr_t)1 | (uintptr_t)1 << 63;
+        if ((key >> HK_ADDR_BITS) == (UINTPTR_MAX >> HK_ADDR_BITS))
+            key ^= (uintptr_t)1 << HK_ADDR_BITS;
+        hki_key = key;
         hki_options_init();
         if (hki_os_process_init(thread_done, before_fork, after_fork, after_fork) != 0)
             hki_verbose("thread-exit or fork hooks unavailable");
@@ -281,13 +286,15 @@ static void retire_kept_pages(hk_heap_t *heap, uint64_t now, bool force)
     }
 }
 
-/* Collects the full pages: pages that received frees go back to their queue. */
+/* Collects the full pages: pages that received frees (other threads', or their own that
+ * did not reach report_at: page.c hki_full_push) go back to their queue. */
 static void sweep_full(hk_heap_t *heap)
 {
     hk_page_t *page = heap->full.first;
     while (page != NULL) {
         hk_page_t *next = page->next;
-        if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) != 0) {
+        if (page->local_free != NULL ||
+            atomic_load_explicit(&page->thread_free, memory_order_relaxed) != 0) {
             hki_page_collect(heap, page);
             hki_full_remove(heap, page);
             if (page->used == 0)
@@ -312,6 +319,7 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
         hk_page_t *page = &seg->pages[slot];
         page->next = page->prev = NULL;
         page->in_full = 0;
+        page->report_at = 0;
         hki_page_collect(heap, page);
         if (page->used == 0)
             empty |= (uint64_t)1 << slot;

@@ -32,8 +32,15 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page);
 void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page);
 void hki_queue_push_back(hk_heap_t *heap, hk_page_t *page);
 void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
+/* The full list. A page there reports to free's slow path (report_at) only once an eighth
+ * of it is free again, not at its first free (page.c). */
 void hki_full_push(hk_heap_t *heap, hk_page_t *page);
 void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
+static inline uint32_t hki_full_report_at(uint32_t capacity)
+{
+    uint32_t eighth = capacity / 8;
+    return capacity - (eighth ? eighth : 1);
+}
 void hki_heap_set_current(hk_heap_t *heap, unsigned c);
 /* |free| (walks the list) */
 uint32_t hki_page_free_count(const hk_page_t *page);

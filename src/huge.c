@@ -73,6 +73,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     page->div_magic = UINT64_MAX / HK_MIN_ALIGN + 1;
     page->class_idx = 0;
     page->in_full = 0;
+    page->report_at = 0;
     page->slot = 0;
     atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
     ((hk_block_t *)page->start)->next_enc = 0;

@@ -43,7 +43,9 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
  *      heap's free_seg, known to be mapped);
  *   2. it is a block start inside the carved part of its page: hki_block_is_start;
  *   3. its first word does not look like a free-list link: !hki_block_looks_freed
- *      (on a match only the owner's walk of the page's lists is exact, free.c).
+ *      (on a match only the owner's walk of the page's lists is exact, free.c). free's
+ *      fast path first tests the cheaper hki_block_link_shaped, which every word that
+ *      looks freed passes, and makes the exact test only when it does.
  * free's fast path (hk_free) reads the page fields once into registers and calls the
  * two predicates on them; hki_block_validate (realloc, usable_size, hk_is_owned) and the
  * other free paths call them through the page. */
@@ -61,6 +63,15 @@ static inline bool hki_block_looks_freed(uintptr_t word, uintptr_t key, uintptr_
                                          size_t carved)
 {
     return ((word ^ key) - start < carved) | (word == key);
+}
+/* The cheap half of hki_block_looks_freed, for free's fast path (3 instructions instead
+ * of 8): a link, NULL or an address below 2^HK_ADDR_BITS, xor key keeps none of key's
+ * bits above HK_ADDR_BITS; key has bit 63 set and not all of them (hki_init), so the
+ * words live blocks usually start with (0, pointers, small or negative integers, text)
+ * fail it at once. A live word that passes costs the exact test, never a false report. */
+static inline bool hki_block_link_shaped(uintptr_t word, uintptr_t key)
+{
+    return ((word ^ key) >> HK_ADDR_BITS) == 0;
 }
 /* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
 static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)

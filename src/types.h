@@ -74,8 +74,9 @@
  *       |free| <= stat_fed (the difference is the allocations not yet counted).
  *   P3  capacity <= reserved, reserved * block_size <= area size, carved == capacity*bs.
  *   P4  block_size == hki_class_size[class_idx], class_idx != 0 for a page in use.
- *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0) or the heap's
- *       full list (in_full = 1); the first page of queue[c] is heap->current[c].
+ *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0, report_at =
+ *       0) or the heap's full list (in_full = 1, report_at = hki_full_report_at(capacity));
+ *       the first page of queue[c] is heap->current[c].
  *   P6  heap->direct[i] == heap->current[class of size 16*i] (or the empty page).
  *
  * ---- Segment invariants (checked by segment_check()) ----------------------------------
@@ -125,7 +126,8 @@ typedef struct hk_page_s {
     uint8_t in_full;        /* on the heap's full list */
     uint8_t slot;           /* index in the segment */
     uint8_t pad_;
-    uint32_t stat_used;     /* `used` when last added to the heap's statistics */
+    uint32_t report_at;     /* free's fast path calls its slow path when `used` drops to
+                             * this: 0, or on the full list an eighth below capacity (P5) */
     /* cache line 2: slow paths, and the other threads' frees */
     size_t block_size;
     uint32_t reserved;      /* blocks that fit in the area */
@@ -135,7 +137,8 @@ typedef struct hk_page_s {
     struct hk_page_s *next, *prev; /* queue links */
     uint64_t expire_ms;     /* free slot: purge deadline; empty page: retire deadline */
     _Atomic uintptr_t thread_free; /* blocks freed by other threads (encoded list) */
-    uint64_t pad3_;
+    uint32_t stat_used;     /* `used` when last added to the heap's statistics */
+    uint32_t pad3_;
 } __attribute__((aligned(64))) hk_page_t;
 
 enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_LARGE = 2, HK_KIND_HUGE = 3 };
