@@ -82,7 +82,7 @@ static bool block_is_freed(hk_segment_t *seg, hk_page_t *page, const hk_block_t 
 {
     if (seg->kind == HK_KIND_HUGE)
         return false; /* a freed huge block has carved == 0: not a block start at all */
-    if (!hki_page_block_looks_freed(page, b))
+    if (!hki_block_link_shaped(b->next_enc, page->key) || !hki_page_block_looks_freed(page, b))
         return false;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap)
         return hki_page_has_free_block(page, b);
@@ -199,6 +199,12 @@ static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
 void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p)
 {
     free_block(seg, page, p);
+}
+
+void hki_free_valid(hk_segment_t *seg, hk_page_t *page, void *p)
+{
+    hk_track_free(p);
+    free_checked(seg, page, p);
 }
 
 /* The cold path of free: NULL, a pointer outside the registry (foreign, or a far huge

@@ -51,10 +51,8 @@ void hki_usage_error(const char *fmt, ...) __attribute__((cold, format(printf, 1
  * ("realloc", ...; NULL: silently). */
 hk_segment_t *hki_block_validate(const void *p, const char *func, hk_page_t **page_out);
 void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p);
-
-/* ---- alloc (alloc.c) ---- */
-void *hki_malloc_class(unsigned c);
-void *hki_malloc_aligned(size_t n, size_t align);
+/* Frees a block hki_block_validate has just accepted (realloc: no second validation). */
+void hki_free_valid(hk_segment_t *seg, hk_page_t *page, void *p);
 
 /* ---- alloc (alloc.c) ---- */
 void *hki_malloc_class(unsigned c);
