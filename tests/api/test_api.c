@@ -310,6 +310,35 @@ static void test_calloc(void)
         bad += hc[i] != 0;
     T_FREE(hc);
     CHECK("calloc zeroes (also reused memory)", bad == 0);
+    /* many blocks of a size dirtied and freed, then callocs mixing recycled blocks (free
+     * lists merged from local frees), fresh carving and reused pages: all zero (calloc
+     * skips the memset only for never-used memory, types.h free_is_zero) */
+    bad = 0;
+    static unsigned char *blocks[3000];
+    size_t sizes[] = {16, 48, 200, 1000, 5000, 40000};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k], count = n > 10000 ? 200 : 3000;
+        for (size_t i = 0; i < count; i++)
+            if ((blocks[i] = T_MALLOC(n)) != NULL)
+                memset(blocks[i], 0x5A, n);
+        for (size_t i = 0; i < count; i += 2) /* every other one: pages stay in use */
+            T_FREE(blocks[i]);
+        for (size_t i = 0; i < count; i += 2) {
+            blocks[i] = T_CALLOC(1, n);
+            for (size_t j = 0; blocks[i] && j < n; j++)
+                bad += blocks[i][j] != 0;
+        }
+        for (size_t i = 0; i < count; i++)
+            T_FREE(blocks[i]);
+        for (size_t i = 0; i < count; i++) { /* everything freed: pages reused or retired */
+            blocks[i] = T_CALLOC(n, 1);
+            for (size_t j = 0; blocks[i] && j < n; j += 7)
+                bad += blocks[i][j] != 0;
+        }
+        for (size_t i = 0; i < count; i++)
+            T_FREE(blocks[i]);
+    }
+    CHECK("calloc zeroes recycled, fresh and reused pages alike", bad == 0);
 }
 
 static void test_realloc(void)
