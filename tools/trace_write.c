@@ -132,12 +132,21 @@ static char *dec_backwards(char *end, uint64_t v)
     return end;
 }
 
+static unsigned dec_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (; v >= 10000; v /= 10000)
+        n += 4;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Straight into the line: the digits are counted first (a copy of a variable length
+ * was a memcpy call per number, the op lines' largest cost after the digits). */
 static char *put_dec(char *at, uint64_t v)
 {
-    char tmp[24], *first = dec_backwards(tmp + sizeof tmp, v);
-    size_t n = (size_t)(tmp + sizeof tmp - first);
-    memcpy(at, first, n);
-    return at + n;
+    char *end = at + dec_digits(v);
+    dec_backwards(end, v);
+    return end;
 }
 
 #define OP_LINE_MAX 128 /* 5 numbers of at most 20 digits, blanks, letters, '@', newline */
