@@ -35,7 +35,9 @@ typedef struct slot {
 } slot_t;
 
 struct gzsink {
-    int             fd;
+    int             fd;   /* -1: a held sink, output kept in `held` */
+    unsigned char  *held;
+    size_t          held_len, held_cap;
     const char     *path;
     int             level;
     slot_t          slot[SLOTS];
@@ -52,8 +54,32 @@ struct gzsink {
 
 /* ---- Output ---- */
 
+/* A held sink's output grows in memory (doubling). */
+static void hold(gzsink_t *s, const unsigned char *p, size_t n)
+{
+    if (s->held_len + n > s->held_cap) {
+        size_t cap = s->held_cap ? s->held_cap : GZSINK_BLOCK;
+        while (cap < s->held_len + n)
+            cap *= 2;
+        unsigned char *grown = realloc(s->held, cap);
+        if (!grown) {
+            s->failed = true;
+            s->error = ENOMEM;
+            return;
+        }
+        s->held = grown;
+        s->held_cap = cap;
+    }
+    memcpy(s->held + s->held_len, p, n);
+    s->held_len += n;
+}
+
 static void write_all(gzsink_t *s, const unsigned char *p, size_t n)
 {
+    if (s->fd < 0 && !s->failed)
+        hold(s, p, n);
+    if (s->fd < 0)
+        return;
     while (n > 0 && !s->failed) {
         ssize_t done = write(s->fd, p, n);
         if (done < 0 && errno == EINTR)
@@ -201,23 +227,25 @@ static unsigned worker_count(void)
     return cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned)cpus;
 }
 
-gzsink_t *gzsink_open(const char *path, int level)
+/* path NULL: a held sink. */
+static gzsink_t *sink_open(const char *path, int level)
 {
+    const char *name = path ? path : "the trace being built";
     gzsink_t *s = calloc(1, sizeof *s);
     if (!s) {
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
+        fprintf(stderr, "heapkit: %s: out of memory\n", name);
         return NULL;
     }
-    s->path = path;
+    s->path = name;
     s->level = level < 0 ? 0 : level > 9 ? 9 : level;
     if (!alloc_slots(s, s->level ? SLOTS : 1)) {
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
+        fprintf(stderr, "heapkit: %s: out of memory\n", name);
         free_slots(s);
         free(s);
         return NULL;
     }
-    s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->fd < 0) {
+    s->fd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    if (path && s->fd < 0) {
         fprintf(stderr, "heapkit: %s: cannot create: %s\n", path, strerror(errno));
         free_slots(s);
         free(s);
@@ -234,20 +262,48 @@ gzsink_t *gzsink_open(const char *path, int level)
     return s; /* with no worker (none could start), commit compresses in place, in order */
 }
 
+gzsink_t *gzsink_open(const char *path, int level) { return sink_open(path, level); }
+
+gzsink_t *gzsink_open_held(int level) { return sink_open(NULL, level); }
+
+/* Waits until every committed block is written (S1). */
+static void drain(gzsink_t *s)
+{
+    if (!s->workers)
+        return;
+    pthread_mutex_lock(&s->lock);
+    while (s->tail != s->head)
+        if (!write_tail(s))
+            pthread_cond_wait(&s->changed, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int gzsink_splice(gzsink_t *s, gzsink_t *held)
+{
+    drain(s);
+    drain(held);
+    if (held->failed) {
+        s->failed = true;
+        s->error = held->error;
+    }
+    write_all(s, held->held, held->held_len);
+    held->failed = false; /* said once, by s */
+    gzsink_close(held);
+    return s->failed ? -1 : 0;
+}
+
 int gzsink_close(gzsink_t *s)
 {
+    drain(s);
     if (s->workers) {
         pthread_mutex_lock(&s->lock);
-        while (s->tail != s->head)
-            if (!write_tail(s))
-                pthread_cond_wait(&s->changed, &s->lock);
         s->closing = true;
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
         for (unsigned i = 0; i < s->workers; i++)
             pthread_join(s->worker[i], NULL);
     }
-    if (close(s->fd) != 0 && !s->failed) {
+    if (s->fd >= 0 && close(s->fd) != 0 && !s->failed) {
         s->failed = true;
         s->error = errno;
     }
@@ -258,6 +314,7 @@ int gzsink_close(gzsink_t *s)
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->changed);
     libdeflate_free_compressor(s->inline_deflater);
+    free(s->held);
     free_slots(s);
     free(s);
     return status;

@@ -181,6 +181,79 @@ static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
     o->len = (size_t)(at - o->buf);
 }
 
+/* ---- heapkit-trace 1, op lines first ---- */
+
+struct trace_stream {
+    out_t   *body; /* a held sink (gzsink.h): the op lines, compressed as they come */
+    uint32_t done; /* ops formatted so far */
+    int      level;
+};
+
+static out_t *out_wrap(gzsink_t *sink)
+{
+    out_t *o = calloc(1, sizeof *o);
+    if (!o) {
+        fprintf(stderr, "heapkit: out of memory\n");
+        return NULL;
+    }
+    o->sink = sink;
+    o->buf = gzsink_block(sink);
+    return o;
+}
+
+trace_stream_t *trace_stream_open(int level)
+{
+    trace_stream_t *s = calloc(1, sizeof *s);
+    gzsink_t *sink = s ? gzsink_open_held(level) : NULL;
+    if (!sink || !(s->body = out_wrap(sink))) {
+        if (sink)
+            gzsink_close(sink);
+        free(s);
+        return NULL;
+    }
+    s->level = level;
+    return s;
+}
+
+void trace_stream_ops(trace_stream_t *s, const trace_t *t)
+{
+    for (; s->done < t->num_ops; s->done++)
+        hkt_op(s->body, t, s->done);
+}
+
+static out_t *out_open(const char *path, int level);
+static int    out_close(out_t *o);
+
+int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path)
+{
+    trace_stream_ops(s, t);
+    out_t *body = s->body, *o = out_open(path, s->level);
+    free(s);
+    if (body->len)
+        gzsink_commit(body->sink, body->len);
+    if (!o) {
+        gzsink_close(body->sink);
+        free(body);
+        return -1;
+    }
+    hkt_header(o, t);
+    gzsink_commit(o->sink, o->len); /* the header, then the op lines as compressed */
+    o->buf = gzsink_block(o->sink);
+    o->len = 0;
+    gzsink_splice(o->sink, body->sink);
+    free(body);
+    return out_close(o);
+}
+
+void trace_stream_drop(trace_stream_t *s)
+{
+    if (!s)
+        return;
+    gzsink_close(s->body->sink);
+    free(s->body);
+    free(s);
+}
+
 /* ---- CS:APP ---- */
 
 static void rep_line_number(out_t *o, uint64_t v)
@@ -210,16 +283,10 @@ static void rep_op(out_t *o, const trace_op_t *op, size_t *lost)
 
 static out_t *out_open(const char *path, int level)
 {
-    out_t *o = calloc(1, sizeof *o);
-    if (!o) {
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
-        return NULL;
-    }
-    if (!(o->sink = gzsink_open(path, level))) {
-        free(o);
-        return NULL;
-    }
-    o->buf = gzsink_block(o->sink);
+    gzsink_t *sink = gzsink_open(path, level);
+    out_t *o = sink ? out_wrap(sink) : NULL;
+    if (sink && !o)
+        gzsink_close(sink);
     return o;
 }
 
