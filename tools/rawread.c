@@ -701,8 +701,9 @@ raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_
 
 int raw_build_event(raw_build_t *rb, const void *event, const char *path)
 {
-    rawlog_event_t e = {0};
+    rawlog_event_t e;
     memcpy(&e, event, RAWLOG_EVENT_SIZE);
+    e.callsite = 0;
     if (rb->f.img->event_size > RAWLOG_EVENT_SIZE)
         memcpy(&e.callsite, (const char *)event + RAWLOG_EVENT_SIZE, sizeof e.callsite);
     int status = feed_event(&rb->f, &e, path);

@@ -144,6 +144,10 @@ static unsigned dec_digits(uint64_t v)
  * was a memcpy call per number, the op lines' largest cost after the digits). */
 static char *put_dec(char *at, uint64_t v)
 {
+    if (v < 10) { /* the thread, and most ids and time steps of a busy program: one digit */
+        *at = (char)('0' + v);
+        return at + 1;
+    }
     char *end = at + dec_digits(v);
     dec_backwards(end, v);
     return end;
