@@ -222,7 +222,8 @@ static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8
     t->thread[i] = trace_thread(b, thread);
     t->time[i] = time - b->first_time;
     t->callsite[i] = callsite;
-    t->lines[i] = 0;
+    t->lines[i] = i + 1; /* no file yet: messages name the op number */
+    b->any_callsite |= callsite != 0;
     if (id >= t->id_span)
         t->id_span = id + 1;
 }
@@ -385,14 +386,9 @@ int at_finish(addrtrace_t *b)
         free(t->thread);
         t->thread = NULL;
     }
-    bool any_callsite = false;
-    for (uint32_t i = 0; i < t->num_ops && !any_callsite; i++)
-        any_callsite = t->callsite[i] != 0;
-    if (!any_callsite) {
+    if (!b->any_callsite) {
         free(t->callsite);
         t->callsite = NULL;
     }
-    for (uint32_t i = 0; i < t->num_ops; i++)
-        t->lines[i] = i + 1; /* no file yet: messages name the op number */
     return b->failed ? -1 : 0;
 }

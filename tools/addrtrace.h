@@ -65,6 +65,7 @@ typedef struct addrtrace {
     uint64_t  first_time, last_time;
     bool      has_time;
     bool      failed;      /* out of memory: the trace is incomplete */
+    bool      any_callsite; /* an op with a call site was emitted */
     /* repairs */
     uint64_t  unknown_frees, implicit_frees, unknown_reallocs, unfinished_reallocs;
 } addrtrace_t;

@@ -369,9 +369,9 @@ int raw_live_finish(raw_live_t *l, const raw_dir_t *d, size_t i, trace_t *out,
     return status;
 }
 
-int raw_live_write(raw_live_t *l, const trace_t *t, const char *path)
+int raw_live_write(raw_live_t *l, const trace_t *t, const char *path, uint64_t *peak)
 {
-    int status = trace_stream_close(l->out, t, path);
+    int status = trace_stream_close(l->out, t, path, peak);
     l->out = NULL;
     return status;
 }

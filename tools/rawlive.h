@@ -50,8 +50,9 @@ bool raw_live_on(const raw_live_t *l);
  * convert it from the files). */
 int raw_live_finish(raw_live_t *l, const raw_dir_t *d, size_t i, trace_t *out,
                     raw_summary_t *sum);
-/* Writes the trace finished above to path (trace_stream_close). 0, or -1 after a message. */
-int raw_live_write(raw_live_t *l, const trace_t *t, const char *path);
+/* Writes the trace finished above to path (trace_stream_close: *peak gets its peak live
+ * bytes). 0, or -1 after a message. */
+int raw_live_write(raw_live_t *l, const trace_t *t, const char *path, uint64_t *peak);
 /* Why it gave up ("" when it did not). */
 const char *raw_live_why(const raw_live_t *l);
 void        raw_live_close(raw_live_t *l);

@@ -304,7 +304,7 @@ static bool trace_name(char *buf, size_t n, const char *out, const raw_image_t *
 }
 
 static void say_summary(const char *name, const raw_image_t *img, const trace_t *t,
-                        const raw_summary_t *s)
+                        const raw_summary_t *s, uint64_t peak_live)
 {
     const char *prog = img->exe ? strrchr(img->exe, '/') : NULL;
     prog = prog ? prog + 1 : img->exe ? img->exe : "?";
@@ -312,7 +312,7 @@ static void say_summary(const char *name, const raw_image_t *img, const trace_t 
                     "ended %s\n",
             name, prog, (unsigned long long)img->pid, img->forked_from[0] ? ", forked" : "",
             t->num_ops, t->num_threads, t->num_threads == 1 ? "" : "s",
-            (unsigned long long)trace_peak_live(t, NULL), t->meta.ended);
+            (unsigned long long)peak_live, t->meta.ended);
     if (s->inherited)
         fprintf(stderr, "heapkit: %s: starts with the %llu blocks it inherited at the fork\n",
                 name, (unsigned long long)s->inherited);
@@ -407,13 +407,14 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root, int 
             say_conversion(img, live, was_live);
         if (is_root)
             complete_ending(&t, wstatus);
-        int written = was_live ? raw_live_write(live, &t, name)
+        uint64_t peak = 0;
+        int written = was_live ? raw_live_write(live, &t, name, &peak)
                                : trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL);
         progress_clear(progress);
         if (written < 0)
             status = 2;
         else if (!a->quiet)
-            say_summary(name, img, &t, &sum);
+            say_summary(name, img, &t, &sum, was_live ? peak : trace_peak_live(&t, NULL));
         trace_free(&t);
     }
     raw_dir_close(&d);

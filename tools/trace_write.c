@@ -83,7 +83,7 @@ static void out_key_number(out_t *o, const char *key, uint64_t v)
 
 /* ---- heapkit-trace 1 ---- */
 
-static void hkt_header(out_t *o, const trace_t *t)
+static void hkt_header(out_t *o, const trace_t *t, uint64_t peak_live)
 {
     out_str(o, "heapkit-trace 1\n");
     out_key_text(o, "program", t->meta.program);
@@ -95,7 +95,7 @@ static void hkt_header(out_t *o, const trace_t *t)
     out_key_text(o, "ended", t->meta.ended);
     out_key_number(o, "threads", t->num_threads ? t->num_threads : 1);
     out_key_number(o, "ids", t->num_ids > t->id_span ? t->num_ids : t->id_span);
-    out_key_number(o, "peak-live", trace_peak_live(t, NULL));
+    out_key_number(o, "peak-live", peak_live);
     if (t->num_callsites) {
         out_key_number(o, "callsites", t->num_callsites);
         for (uint32_t i = 0; i < t->num_callsites; i++) {
@@ -188,10 +188,43 @@ static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
 /* ---- heapkit-trace 1, op lines first ---- */
 
 struct trace_stream {
-    out_t   *body; /* a held sink (gzsink.h): the op lines, compressed as they come */
-    uint32_t done; /* ops formatted so far */
-    int      level;
+    out_t    *body; /* a held sink (gzsink.h): the op lines, compressed as they come */
+    uint32_t  done; /* ops formatted so far */
+    int       level;
+    uint64_t *size; /* per id: its live size (as trace_peak_live counts, op by op) */
+    uint32_t  size_cap;
+    uint64_t  live, peak;
+    bool      failed;
 };
+
+/* The peak of live bytes, followed op by op: trace_peak_live's count without its pass
+ * over every op after the end, when the user is waiting. */
+static void stream_count(trace_stream_t *s, const trace_op_t *op)
+{
+    if (op->id >= s->size_cap) {
+        uint32_t cap = s->size_cap ? s->size_cap : 4096;
+        while (cap <= op->id && cap < UINT32_MAX / 2)
+            cap *= 2;
+        uint64_t *grown = cap > op->id ? realloc(s->size, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            s->failed = true;
+            return;
+        }
+        memset(grown + s->size_cap, 0, (cap - s->size_cap) * sizeof *grown);
+        s->size = grown;
+        s->size_cap = cap;
+    }
+    if (op->kind == TRACE_FREE || op->kind == TRACE_REALLOC) {
+        s->live -= s->size[op->id];
+        s->size[op->id] = 0;
+    }
+    if (op->kind != TRACE_FREE) {
+        s->size[op->id] = op->size;
+        s->live += op->size;
+    }
+    if (s->live > s->peak)
+        s->peak = s->live;
+}
 
 static out_t *out_wrap(gzsink_t *sink)
 {
@@ -221,18 +254,25 @@ trace_stream_t *trace_stream_open(int level)
 
 void trace_stream_ops(trace_stream_t *s, const trace_t *t)
 {
-    for (; s->done < t->num_ops; s->done++)
+    for (; s->done < t->num_ops && !s->failed; s->done++) {
+        stream_count(s, &t->ops[s->done]);
         hkt_op(s->body, t, s->done);
+    }
 }
 
 static out_t *out_open(const char *path, int level);
 static int    out_close(out_t *o);
 
-int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path)
+int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path, uint64_t *peak)
 {
     trace_stream_ops(s, t);
-    out_t *body = s->body, *o = out_open(path, s->level);
+    bool failed = s->failed;
+    *peak = s->peak;
+    out_t *body = s->body, *o = failed ? NULL : out_open(path, s->level);
+    free(s->size);
     free(s);
+    if (failed)
+        fprintf(stderr, "heapkit: %s: out of memory\n", path);
     if (body->len)
         gzsink_commit(body->sink, body->len);
     if (!o) {
@@ -240,7 +280,7 @@ int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path)
         free(body);
         return -1;
     }
-    hkt_header(o, t);
+    hkt_header(o, t, *peak);
     gzsink_commit(o->sink, o->len); /* the header, then the op lines as compressed */
     o->buf = gzsink_block(o->sink);
     o->len = 0;
@@ -255,6 +295,7 @@ void trace_stream_drop(trace_stream_t *s)
         return;
     gzsink_close(s->body->sink);
     free(s->body);
+    free(s->size);
     free(s);
 }
 
@@ -311,7 +352,7 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, int l
     if (!o)
         return -1;
     if (format == TRACE_FORMAT_HKT) {
-        hkt_header(o, t);
+        hkt_header(o, t, trace_peak_live(t, NULL));
         for (uint32_t i = 0; i < t->num_ops; i++)
             hkt_op(o, t, i);
     } else {
