@@ -34,6 +34,7 @@
 #define LIVE_RATE_NS   20000000ull  /* how long the stamp rate is measured at least */
 #define LIVE_READ      ((size_t)1 << 20)
 #define LIVE_STEP_MAX  ((size_t)16 << 20)
+#define LIVE_PREFETCH  8 /* events ahead whose map slots are fetched (raw_build_prefetch) */
 
 typedef struct live_file {
     char          *path;
@@ -251,6 +252,8 @@ static void merge(raw_live_t *l)
         l->last_seq = f->last_seq = seq;
         l->any = f->any = true;
         f->at += esize;
+        if (f->len - f->at > LIVE_PREFETCH * esize)
+            raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize);
     }
     for (size_t i = 0; i < l->nfiles && l->state == LIVE_ON; i++) {
         f = &l->files[i];

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +495,20 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
     return 0;
 }
 
+/* An event a few ahead: its addresses' map slots are fetched meanwhile (with a live set
+ * of 10^5-10^6 blocks, each lookup is otherwise a wait for memory). */
+#define PREFETCH_AHEAD 8
+
+static void prefetch_event(const addrtrace_t *b, const unsigned char *raw)
+{
+    uint64_t addr, aux;
+    memcpy(&addr, raw + offsetof(rawlog_event_t, addr), sizeof addr);
+    memcpy(&aux, raw + offsetof(rawlog_event_t, aux), sizeof aux);
+    addrmap_prefetch(&b->live, addr);
+    if (raw[offsetof(rawlog_event_t, op)] == RAWLOG_REALLOC)
+        addrmap_prefetch(&b->live, aux);
+}
+
 /* Feeds the events of img with seq < stop (UINT64_MAX: all) in seq order. */
 static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
 {
@@ -521,6 +536,8 @@ static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
     int status = 0;
     while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
         cursor_t *c = &m.c[0];
+        if ((size_t)(c->end - c->at) > PREFETCH_AHEAD * m.esize)
+            prefetch_event(f->b, c->at + PREFETCH_AHEAD * m.esize);
         rawlog_event_t e = {0};
         memcpy(&e, c->at, RAWLOG_EVENT_SIZE); /* constant sizes: copies, not calls */
         if (m.esize > RAWLOG_EVENT_SIZE)
@@ -716,6 +733,11 @@ int raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_
     int status = build_finish(rb, d, &d->images[i], 0, sum);
     free(rb);
     return status;
+}
+
+void raw_build_prefetch(const raw_build_t *rb, const void *event)
+{
+    prefetch_event(&rb->b, event);
 }
 
 void raw_build_drop(raw_build_t *rb)

@@ -76,6 +76,8 @@ void raw_image_free(raw_image_t *img);
 typedef struct raw_build raw_build_t;
 raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick);
 int          raw_build_event(raw_build_t *rb, const void *event, const char *path);
+/* An event that comes a few events later: its map lookups are started now. */
+void         raw_build_prefetch(const raw_build_t *rb, const void *event);
 int          raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_t *sum);
 void         raw_build_drop(raw_build_t *rb);
 
