@@ -172,6 +172,11 @@ record live 0 -o "$tmp/live.hkt" -- "$PROG" steady 30
 expect_in "$tmp/live.err" "live: converted while the program ran" "converted while the program ran$"
 expect "live: every block" "$(count "$tmp/live.hkt" 100001 | field sized)" 3000
 replays_everywhere live "$tmp/live.hkt"
+record livecs 0 --callsites -o "$tmp/livecs.hkt" -- "$PROG" steady 30
+expect_in "$tmp/livecs.err" "live --callsites: converted while the program ran" "converted while the program ran$"
+zcat "$tmp/livecs.hkt" >"$tmp/livecs.txt"
+expect_in "$tmp/livecs.txt" "live --callsites: call sites named at the end" '^s [0-9]+ [a-z_]+\+0x[0-9a-f]+ \(rec_prog\)$'
+expect_in "$tmp/livecs.txt" "live --callsites: ops name them" ' a [0-9]+ 100001 @[0-9]+$'
 HEAPKIT_RECORD_LIVE=0 "$HEAPKIT" record -q -o "$tmp/post.hkt" -- "$PROG" steady 30 >/dev/null 2>&1
 # the same ops either way (only the times of a run differ): every line but pid, parent, times
 ops_of() { zcat "$1" | awk '/^(pid|parent) / { next } NF >= 4 && $1 ~ /^[0-9]+$/ { $1 = "" } { print }'; }
