@@ -6,7 +6,8 @@ it, wall time of the whole command:
   plain       the program alone
   recorder    the program under the recorder library alone (what the program is slowed by;
               the raw log is written, not yet turned into a trace)
-  record      `heapkit record` (recorder + writing the gzip trace after the program ended)
+  record      `heapkit record` (recorder + the gzip trace, converted while the program runs)
+  record-post the same with HEAPKIT_RECORD_LIVE=0: converted only after the program ended
   record-cs   `heapkit record --callsites`
   heaptrack   `heaptrack` 1.4 (Debian), which always records call stacks
 Runs are interleaved (run 1 of every mode of every program, then run 2, ...), so a noisy
@@ -118,6 +119,10 @@ def modes(build, tmp):
     def record(cmd):
         return run([heapkit, "record", "-q", "-o", os.path.join(tmp, "t.hkt"), "--"] + cmd)
 
+    def record_post(cmd):  # the conversion only after the program ended, as before live
+        env = dict(os.environ, HEAPKIT_RECORD_LIVE="0")
+        return run([heapkit, "record", "-q", "-o", os.path.join(tmp, "t.hkt"), "--"] + cmd, env)
+
     def record_cs(cmd):
         return run([heapkit, "record", "-q", "--callsites", "-o", os.path.join(tmp, "t.hkt"),
                     "--"] + cmd)
@@ -126,7 +131,7 @@ def modes(build, tmp):
         return run(["heaptrack", "-o", os.path.join(tmp, "ht")] + cmd)
 
     found = [("plain", plain), ("recorder", recorder_only), ("record", record),
-             ("record-cs", record_cs)]
+             ("record-post", record_post), ("record-cs", record_cs)]
     if shutil.which("heaptrack"):
         found.append(("heaptrack", heaptrack))
     else:
