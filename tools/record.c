@@ -256,16 +256,22 @@ static int wait_child(pid_t pid, const char *dir, progress_t *progress, raw_live
     signal(SIGCHLD, on_child); /* wakes the sleep below at once */
     uint64_t said = 0;
     for (;;) {
+        bool converting = live && raw_live_on(live);
+        if (!converting && !progress->on) { /* it gave up: nothing to do but wait */
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                continue;
+            break;
+        }
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid || (got < 0 && errno != EINTR))
             break;
-        bool busy = live && raw_live_step(live);
+        bool busy = converting && raw_live_step(live);
         uint64_t now = mono_ns();
         if (progress->on && now - said >= PROGRESS_NS) {
             progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
             said = now;
         }
-        struct timespec ts = {0, live && raw_live_on(live) ? IDLE_NS : (long)PROGRESS_NS};
+        struct timespec ts = {0, converting ? IDLE_NS : (long)PROGRESS_NS};
         if (!busy)
             nanosleep(&ts, NULL);
     }
