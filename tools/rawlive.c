@@ -252,7 +252,7 @@ static void merge(raw_live_t *l)
         l->last_seq = f->last_seq = seq;
         l->any = f->any = true;
         f->at += esize;
-        if (f->len - f->at > LIVE_PREFETCH * esize)
+        if (f->len - f->at >= (LIVE_PREFETCH + 1) * esize) /* all of that event there */
             raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize);
     }
     for (size_t i = 0; i < l->nfiles && l->state == LIVE_ON; i++) {

@@ -536,7 +536,7 @@ static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
     int status = 0;
     while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
         cursor_t *c = &m.c[0];
-        if ((size_t)(c->end - c->at) > PREFETCH_AHEAD * m.esize)
+        if ((size_t)(c->end - c->at) >= (PREFETCH_AHEAD + 1) * m.esize) /* all of it there */
             prefetch_event(f->b, c->at + PREFETCH_AHEAD * m.esize);
         rawlog_event_t e = {0};
         memcpy(&e, c->at, RAWLOG_EVENT_SIZE); /* constant sizes: copies, not calls */
