@@ -227,18 +227,7 @@ static unsigned worker_count(void)
     return cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned)cpus;
 }
 
-/* Starts the workers (at the calling thread's priority); with none, commit compresses. */
-static void spread(gzsink_t *s)
-{
-    if (s->level && !s->workers)
-        for (unsigned n = worker_count(); s->workers < n; s->workers++)
-            if (pthread_create(&s->worker[s->workers], NULL, worker_main, s) != 0)
-                break;
-    if (s->level && !s->workers && !s->inline_deflater)
-        s->inline_deflater = libdeflate_alloc_compressor(s->level);
-}
-
-/* path NULL: a held sink, without workers until gzsink_spread. */
+/* path NULL: a held sink. */
 static gzsink_t *sink_open(const char *path, int level)
 {
     const char *name = path ? path : "the trace being built";
@@ -264,14 +253,14 @@ static gzsink_t *sink_open(const char *path, int level)
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
-    if (path)
-        spread(s);
-    else if (s->level)
+    if (s->level)
+        for (unsigned n = worker_count(); s->workers < n; s->workers++)
+            if (pthread_create(&s->worker[s->workers], NULL, worker_main, s) != 0)
+                break;
+    if (s->level && !s->workers)
         s->inline_deflater = libdeflate_alloc_compressor(s->level);
     return s; /* with no worker (none could start), commit compresses in place, in order */
 }
-
-void gzsink_spread(gzsink_t *s) { spread(s); }
 
 gzsink_t *gzsink_open(const char *path, int level) { return sink_open(path, level); }
 

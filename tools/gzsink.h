@@ -30,10 +30,8 @@ gzsink_t *gzsink_open(const char *path, int level);
 /* A held sink: what it writes (compressed the same way) stays in memory until it is
  * spliced into another sink. For a file whose head can only be written last: the
  * trace's header, after its ops, which `heapkit record` compresses while the program
- * runs. It has no workers (commit compresses, on the caller's thread and at its
- * priority) until gzsink_spread starts them. NULL after a message. */
+ * runs. NULL after a message. */
 gzsink_t *gzsink_open_held(int level);
-void      gzsink_spread(gzsink_t *s);
 /* Writes everything `held` produced into s, after what was committed to s so far, and
  * closes `held`. Returns 0, or -1 (s's close then fails too, with the message). */
 int gzsink_splice(gzsink_t *s, gzsink_t *held);

@@ -22,9 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +61,6 @@ struct raw_live {
     trace_t        trace;
     raw_build_t   *build;
     trace_stream_t *out;
-    pthread_t      thread; /* converting while CMD runs (raw_live_open .. stop) */
-    bool           threaded;
-    atomic_bool    stop;
 };
 
 /* ---- Clocks ---- */
@@ -304,43 +298,8 @@ static bool start(raw_live_t *l)
         give_up(l, "out of memory");
         return false;
     }
-    if (!l->threaded) /* started after CMD ended, by raw_live_finish: every core */
-        trace_stream_spread(l->out);
     l->state = LIVE_ON;
     return true;
-}
-
-/* ---- The thread ---- */
-
-#define LIVE_IDLE_NS (2 * 1000 * 1000) /* nothing new: look again after this */
-
-static bool step(raw_live_t *l);
-
-/* Converts at the lowest priority (SCHED_IDLE: only CPU time no one else wants), so where
- * no core is free it never takes CMD's; what it did not get to is converted after CMD
- * ended, at the caller's priority (raw_live_finish). So is the compression: the stream
- * compresses on this thread until raw_live_finish spreads it over the cores. */
-static void *live_main(void *arg)
-{
-    raw_live_t *l = arg;
-    struct sched_param idle = {0};
-    pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle); /* a wish: Linux grants it */
-    while (!atomic_load_explicit(&l->stop, memory_order_acquire) && l->state != LIVE_OFF)
-        if (!step(l)) {
-            struct timespec ts = {0, LIVE_IDLE_NS};
-            nanosleep(&ts, NULL);
-        }
-    return NULL;
-}
-
-/* Ends the thread; from then on everything is the caller's. */
-static void stop_thread(raw_live_t *l)
-{
-    if (!l->threaded)
-        return;
-    atomic_store_explicit(&l->stop, true, memory_order_release);
-    pthread_join(l->thread, NULL);
-    l->threaded = false;
 }
 
 /* ---- Public ---- */
@@ -356,14 +315,10 @@ raw_live_t *raw_live_open(const char *dir, uint64_t pid)
     l->why = "";
     l->pair_ns = clock_ns();
     l->pair_tsc = counter();
-    atomic_init(&l->stop, false);
-    l->threaded = pthread_create(&l->thread, NULL, live_main, l) == 0;
-    if (!l->threaded)
-        give_up(l, "no thread to convert on");
     return l;
 }
 
-static bool step(raw_live_t *l)
+bool raw_live_step(raw_live_t *l)
 {
     if (l->state == LIVE_WAITING && !start(l))
         return false;
@@ -386,15 +341,14 @@ bool raw_live_follows(const raw_live_t *l, const raw_image_t *img)
     return strlen(img->name) == n && !strncmp(img->name, l->prefix, n);
 }
 
+bool raw_live_on(const raw_live_t *l) { return l->state != LIVE_OFF; }
+
 int raw_live_finish(raw_live_t *l, const raw_dir_t *d, size_t i, trace_t *out,
                     raw_summary_t *sum)
 {
     if (!raw_live_follows(l, &d->images[i]))
         return 1;
-    stop_thread(l);
-    if (l->state == LIVE_ON)
-        trace_stream_spread(l->out); /* the rest is compressed on every core */
-    while (step(l)) /* what came since the thread's last step: CMD has ended */
+    while (raw_live_step(l)) /* what came since the last step: CMD has ended */
         continue;
     if (l->state == LIVE_WAITING)
         give_up(l, "the program ended before it started");
@@ -427,17 +381,10 @@ int raw_live_write(raw_live_t *l, const trace_t *t, const char *path, uint64_t *
 
 const char *raw_live_why(const raw_live_t *l) { return l->why; }
 
-void raw_live_stop(raw_live_t *l)
-{
-    if (l)
-        stop_thread(l);
-}
-
 void raw_live_close(raw_live_t *l)
 {
     if (!l)
         return;
-    stop_thread(l);
     give_up(l, l->why);
     raw_image_free(&l->img);
     free(l->dir);

@@ -4,10 +4,7 @@
  *              only its last events are left to convert, and the user waits for them
  *              alone (the programs are single-threaded; the machine has another core).
  *
- * Design:      On a thread of its own at the lowest priority (SCHED_IDLE), which also
- *              compresses: only CPU time nothing else wants, so a busy machine's one free
- *              core stays CMD's; what it did not get to is done in raw_live_finish.
- *              Optimistic. The events of the image are merged in seq order as they
+ * Design:      Optimistic. The events of the image are merged in seq order as they
  *              reach their files, turned into trace ops (rawread.h: raw_build) and
  *              formatted and compressed at once (trace.h: trace_stream). A thread's
  *              buffer reaches its file only when full (or at the end), so a quiet
@@ -39,13 +36,14 @@
 
 typedef struct raw_live raw_live_t;
 
-/* Follows image "<pid>.0" of the recording in dir, on a thread of its own at the lowest
- * priority, until stop. NULL when it cannot (out of memory). */
+/* Follows image "<pid>.0" of the recording in dir. NULL when it cannot (out of memory). */
 raw_live_t *raw_live_open(const char *dir, uint64_t pid);
-/* CMD has ended: the thread stops (raw_live_finish and close stop it too). */
-void raw_live_stop(raw_live_t *l);
+/* Converts what was written since the last step. True when there was something. */
+bool raw_live_step(raw_live_t *l);
 /* Is img the image followed? */
 bool raw_live_follows(const raw_live_t *l, const raw_image_t *img);
+/* Still converting (has not given up). */
+bool raw_live_on(const raw_live_t *l);
 /* After CMD ended: if image i of d is the one followed and the live conversion held to
  * the end, converts the rest and completes *out as raw_image_trace would (returns 0), or
  * -1 after a message as raw_image_trace; 1: not this image, or given up (*out untouched:

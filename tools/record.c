@@ -233,23 +233,47 @@ static void run_child(const record_args_t *a, const char *recorder, const char *
 
 static void on_child(int sig) { (void)sig; }
 
-/* Waits for pid; with a terminal on stderr, shows how much has been logged. */
-static int wait_child(pid_t pid, const char *dir, progress_t *progress)
+#define PROGRESS_NS (250 * 1000 * 1000ull)
+#define IDLE_NS     (2 * 1000 * 1000) /* nothing new to convert: look again after this */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for pid, converting its log meanwhile (live, when not NULL); with a terminal on
+ * stderr, shows how much has been logged. */
+static int wait_child(pid_t pid, const char *dir, progress_t *progress, raw_live_t *live)
 {
     int status = 0;
-    if (!progress->on) {
+    if (!progress->on && !live) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             continue;
         return status;
     }
     signal(SIGCHLD, on_child); /* wakes the sleep below at once */
+    uint64_t said = 0;
     for (;;) {
+        bool converting = live && raw_live_on(live);
+        if (!converting && !progress->on) { /* it gave up: nothing to do but wait */
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                continue;
+            break;
+        }
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid || (got < 0 && errno != EINTR))
             break;
-        progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
-        struct timespec ts = {0, 250 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        bool busy = converting && raw_live_step(live);
+        uint64_t now = mono_ns();
+        if (progress->on && now - said >= PROGRESS_NS) {
+            progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
+            said = now;
+        }
+        struct timespec ts = {0, converting ? IDLE_NS : (long)PROGRESS_NS};
+        if (!busy)
+            nanosleep(&ts, NULL);
     }
     signal(SIGCHLD, SIG_DFL);
     progress_clear(progress);
@@ -444,8 +468,7 @@ int record_main(int argc, char **argv)
     progress_init(&progress, "heapkit record", a.quiet);
     raw_live_t *live = pid > 0 && a.live ? raw_live_open(dir, (uint64_t)pid) : NULL;
     if (pid > 0)
-        wstatus = wait_child(pid, dir, &progress);
-    raw_live_stop(live);
+        wstatus = wait_child(pid, dir, &progress, live);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     if (pid < 0) {

@@ -97,15 +97,13 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, int l
 
 /* A heapkit-trace written while its ops are still being made: the op lines are
  * formatted and compressed as they come, and the header, which counts them, is written
- * before them at the close. open: NULL after a message; the caller's thread compresses
- * (at its priority) until spread hands that to a worker per core. ops: formats the ops
- * of t not formatted yet (t grows between calls; the ops before stay as they were).
- * close: formats the rest, writes path (0, or -1 after a message), sets *peak to
+ * before them at the close. open: NULL after a message. ops: formats the ops of t not
+ * formatted yet (t grows between calls; the ops before stay as they were). close:
+ * formats the rest, writes path (0, or -1 after a message), sets *peak to
  * trace_peak_live(t) (counted as the ops came) and frees the stream; drop frees it
  * without writing. */
 typedef struct trace_stream trace_stream_t;
 trace_stream_t *trace_stream_open(int level);
-void            trace_stream_spread(trace_stream_t *s);
 void            trace_stream_ops(trace_stream_t *s, const trace_t *t);
 int             trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path,
                                    uint64_t *peak);

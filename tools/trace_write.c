@@ -252,8 +252,6 @@ trace_stream_t *trace_stream_open(int level)
     return s;
 }
 
-void trace_stream_spread(trace_stream_t *s) { gzsink_spread(s->body->sink); }
-
 void trace_stream_ops(trace_stream_t *s, const trace_t *t)
 {
     for (; s->done < t->num_ops && !s->failed; s->done++) {
