@@ -6,16 +6,21 @@ it, wall time of the whole command:
   plain       the program alone
   recorder    the program under the recorder library alone (what the program is slowed by;
               the raw log is written, not yet turned into a trace)
-  record      `heapkit record` (recorder + writing the gzip trace after the program ended)
+  record      `heapkit record` (recorder + the gzip trace, converted while the program runs)
+  record-post the same with HEAPKIT_RECORD_LIVE=0: converted only after the program ended
   record-cs   `heapkit record --callsites`
   heaptrack   `heaptrack` 1.4 (Debian), which always records call stacks
 Runs are interleaved (run 1 of every mode of every program, then run 2, ...), so a noisy
-neighbour hurts all modes alike; we report medians and the ratio of each mode to plain.
+neighbour hurts all modes alike; we report medians and the ratio of each mode to plain,
+of wall time and of CPU time (user + sys of the process tree: less sensitive to load, but
+blind to what runs in parallel: heapkit record converts on the other core while the
+program runs).
 Targets: record <= 1.5x plain; record-cs < heaptrack.
 """
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,10 +85,17 @@ def ensure(pkgs):
         subprocess.run(["sh", "scripts/deps.sh"] + missing, check=False)
 
 
+CPU = {}  # (program, mode) -> CPU seconds (user + sys) of each run, the whole process tree
+
+
 def run(cmd, env=None):
+    """Wall seconds of cmd; its CPU seconds (user + sys, children included) go to run.cpu."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({r.returncode}): "
                            f"{r.stderr.decode(errors='replace')[-300:]}")
@@ -107,6 +119,10 @@ def modes(build, tmp):
     def record(cmd):
         return run([heapkit, "record", "-q", "-o", os.path.join(tmp, "t.hkt"), "--"] + cmd)
 
+    def record_post(cmd):  # the conversion only after the program ended, as before live
+        env = dict(os.environ, HEAPKIT_RECORD_LIVE="0")
+        return run([heapkit, "record", "-q", "-o", os.path.join(tmp, "t.hkt"), "--"] + cmd, env)
+
     def record_cs(cmd):
         return run([heapkit, "record", "-q", "--callsites", "-o", os.path.join(tmp, "t.hkt"),
                     "--"] + cmd)
@@ -115,7 +131,7 @@ def modes(build, tmp):
         return run(["heaptrack", "-o", os.path.join(tmp, "ht")] + cmd)
 
     found = [("plain", plain), ("recorder", recorder_only), ("record", record),
-             ("record-cs", record_cs)]
+             ("record-post", record_post), ("record-cs", record_cs)]
     if shutil.which("heaptrack"):
         found.append(("heaptrack", heaptrack))
     else:
@@ -141,6 +157,7 @@ def main():
             for p, cmd in progs:
                 for m, fn in ms:
                     times[(p, m)].append(fn(cmd))
+                    CPU.setdefault((p, m), []).append(run.cpu)
             print(f"run {r + 1}/{args.runs} done", file=sys.stderr, flush=True)
         ops = {}
         for p, cmd in progs:  # the size of what was recorded, for the table
@@ -176,6 +193,13 @@ def main():
         rec = statistics.median(times[(p, "record")]) / base
         verdict.append((p, rec, statistics.median(times[(p, "record-cs")]),
                         statistics.median(times[(p, "heaptrack")]) if "heaptrack" in names else None))
+    print(f"\nCPU seconds (user + sys of the whole process tree), median (ratio to plain)")
+    print(f"{'program':10} " + " ".join(f"{m:>15}" for m in names))
+    for p, _ in progs:
+        base = statistics.median(CPU[(p, "plain")])
+        cells = [f"{statistics.median(CPU[(p, m)]):7.2f} ({statistics.median(CPU[(p, m)]) / base:4.2f}x)"
+                 if m != "plain" else f"{base:15.2f}" for m in names]
+        print(f"{p:10} " + " ".join(f"{c:>15}" for c in cells))
     print()
     for p, rec, cs, ht in verdict:
         line = f"{p}: record {rec:.2f}x plain ({'meets' if rec <= 1.5 else 'misses'} <= 1.5x)"

@@ -24,26 +24,19 @@ static uint32_t slot_of(const addrmap_t *m, uint64_t key)
 static bool map_grow(addrmap_t *m)
 {
     uint32_t old_cap = m->capacity, cap = old_cap ? old_cap * 2 : 1024;
-    uint64_t *keys = calloc(cap, sizeof *keys), *old_keys = m->keys;
-    uint32_t *vals = calloc(cap, sizeof *vals), *old_vals = m->vals;
-    if (!keys || !vals || cap < old_cap) {
-        free(keys);
-        free(vals);
+    addrmap_slot_t *slots = cap > old_cap ? calloc(cap, sizeof *slots) : NULL, *old = m->slots;
+    if (!slots)
         return false;
-    }
-    m->keys = keys;
-    m->vals = vals;
+    m->slots = slots;
     m->capacity = cap;
     for (uint32_t i = 0; i < old_cap; i++)
-        if (old_keys[i]) {
-            uint32_t s = slot_of(m, old_keys[i]);
-            while (keys[s])
+        if (old[i].key) {
+            uint32_t s = slot_of(m, old[i].key);
+            while (slots[s].key)
                 s = (s + 1) & (cap - 1);
-            keys[s] = old_keys[i];
-            vals[s] = old_vals[i];
+            slots[s] = old[i];
         }
-    free(old_keys);
-    free(old_vals);
+    free(old);
     return true;
 }
 
@@ -51,7 +44,7 @@ static bool map_grow(addrmap_t *m)
 static uint32_t map_find(const addrmap_t *m, uint64_t key)
 {
     uint32_t s = slot_of(m, key);
-    while (m->keys[s] && m->keys[s] != key)
+    while (m->slots[s].key && m->slots[s].key != key)
         s = (s + 1) & (m->capacity - 1);
     return s;
 }
@@ -61,9 +54,9 @@ bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val)
     if (!m->capacity || !key)
         return false;
     uint32_t s = map_find(m, key);
-    if (!m->keys[s])
+    if (!m->slots[s].key)
         return false;
-    *val = m->vals[s];
+    *val = m->slots[s].val;
     return true;
 }
 
@@ -73,10 +66,15 @@ bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val)
     if ((m->count + 1) * 2 > m->capacity && !map_grow(m))
         return false;
     uint32_t s = map_find(m, key);
-    m->keys[s] = key;
-    m->vals[s] = val;
+    m->slots[s] = (addrmap_slot_t){.key = key, .val = val};
     m->count++;
     return true;
+}
+
+void addrmap_prefetch(const addrmap_t *m, uint64_t key)
+{
+    if (m->capacity)
+        __builtin_prefetch(&m->slots[slot_of(m, key)]);
 }
 
 /* Removes key (if there) and returns whether it was; *val gets its value. */
@@ -85,30 +83,28 @@ static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val)
     if (!m->capacity || !key)
         return false;
     uint32_t s = map_find(m, key), mask = m->capacity - 1;
-    if (!m->keys[s])
+    if (!m->slots[s].key)
         return false;
-    *val = m->vals[s];
+    *val = m->slots[s].val;
     m->count--;
     /* backward shift: an entry later in the probe run moves into the hole unless its
      * home slot lies cyclically in (hole, j], where it is still reachable */
     uint32_t hole = s;
-    for (uint32_t j = (s + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
-        uint32_t home = slot_of(m, m->keys[j]);
+    for (uint32_t j = (s + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+        uint32_t home = slot_of(m, m->slots[j].key);
         bool reachable = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
         if (reachable)
             continue;
-        m->keys[hole] = m->keys[j];
-        m->vals[hole] = m->vals[j];
+        m->slots[hole] = m->slots[j];
         hole = j;
     }
-    m->keys[hole] = 0;
+    m->slots[hole].key = 0;
     return true;
 }
 
 void addrmap_free(addrmap_t *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
@@ -131,10 +127,12 @@ static bool new_id(addrtrace_t *b, uint32_t *id)
     }
     if (b->next_id == b->id_capacity) {
         uint32_t cap = b->id_capacity ? b->id_capacity * 2 : 4096;
-        if (cap < b->id_capacity || !grow((void **)&b->addr, sizeof *b->addr, cap) ||
-            !grow((void **)&b->size, sizeof *b->size, cap) ||
-            !grow((void **)&b->kind, sizeof *b->kind, cap) ||
-            !grow((void **)&b->align_shift, sizeof *b->align_shift, cap) ||
+        bool per_id = !b->emit; /* what at_each_live reads: written for nothing else */
+        if (cap < b->id_capacity ||
+            (per_id && (!grow((void **)&b->addr, sizeof *b->addr, cap) ||
+                        !grow((void **)&b->size, sizeof *b->size, cap) ||
+                        !grow((void **)&b->kind, sizeof *b->kind, cap) ||
+                        !grow((void **)&b->align_shift, sizeof *b->align_shift, cap))) ||
             !grow((void **)&b->free_ids, sizeof *b->free_ids, cap))
             return false;
         b->id_capacity = cap;
@@ -146,7 +144,8 @@ static bool new_id(addrtrace_t *b, uint32_t *id)
 static void release_id(addrtrace_t *b, uint32_t id)
 {
     b->free_ids[b->free_count++] = id; /* free_ids has room for every id */
-    b->addr[id] = 0;
+    if (!b->emit)
+        b->addr[id] = 0;
 }
 
 /* ---- Output ---- */
@@ -222,7 +221,8 @@ static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8
     t->thread[i] = trace_thread(b, thread);
     t->time[i] = time - b->first_time;
     t->callsite[i] = callsite;
-    t->lines[i] = 0;
+    t->lines[i] = i + 1; /* no file yet: messages name the op number */
+    b->any_callsite |= callsite != 0;
     if (id >= t->id_span)
         t->id_span = id + 1;
 }
@@ -257,6 +257,17 @@ static void free_id(addrtrace_t *b, uint32_t id, uint32_t thread, uint64_t time)
     release_id(b, id);
 }
 
+/* What at_each_live reports of a live block (a live-set builder only). */
+static void keep_block(addrtrace_t *b, uint32_t id, uint64_t size, uint8_t kind,
+                       uint8_t align_shift)
+{
+    if (b->emit)
+        return;
+    b->size[id] = size;
+    b->kind[id] = kind;
+    b->align_shift[id] = align_shift;
+}
+
 /* Makes addr live as id, freeing whatever the log still had there. */
 static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, uint64_t time)
 {
@@ -265,7 +276,8 @@ static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, ui
         b->implicit_frees++;
         free_id(b, stale, thread, time);
     }
-    b->addr[id] = addr;
+    if (!b->emit)
+        b->addr[id] = addr;
     if (!addrmap_put(&b->live, addr, id))
         b->failed = true;
 }
@@ -295,10 +307,9 @@ void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_
         return;
     }
     bind(b, addr, id, thread, time);
-    b->size[id] = size;
-    b->kind[id] = kind;
-    b->align_shift[id] = kind == TRACE_ALIGNED ? align_shift : 0;
-    emit(b, kind, id, size, b->align_shift[id], thread, time, callsite);
+    uint8_t shift = kind == TRACE_ALIGNED ? align_shift : 0;
+    keep_block(b, id, size, kind, shift);
+    emit(b, kind, id, size, shift, thread, time, callsite);
 }
 
 void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time)
@@ -359,9 +370,7 @@ void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint
         return;
     }
     bind(b, addr, id, thread, time);
-    b->size[id] = size;
-    b->kind[id] = TRACE_ALLOC; /* what realloc returns is a plain block */
-    b->align_shift[id] = 0;
+    keep_block(b, id, size, TRACE_ALLOC, 0); /* what realloc returns is a plain block */
     emit(b, TRACE_REALLOC, id, size, 0, thread, time, callsite);
 }
 
@@ -370,7 +379,7 @@ void at_each_live(const addrtrace_t *b,
                              uint8_t align_shift),
                   void *ctx)
 {
-    for (uint32_t id = 0; id < b->next_id; id++)
+    for (uint32_t id = 0; !b->emit && id < b->next_id; id++)
         if (b->addr[id])
             fn(ctx, b->addr[id], b->size[id], b->kind[id], b->align_shift[id]);
 }
@@ -385,14 +394,9 @@ int at_finish(addrtrace_t *b)
         free(t->thread);
         t->thread = NULL;
     }
-    bool any_callsite = false;
-    for (uint32_t i = 0; i < t->num_ops && !any_callsite; i++)
-        any_callsite = t->callsite[i] != 0;
-    if (!any_callsite) {
+    if (!b->any_callsite) {
         free(t->callsite);
         t->callsite = NULL;
     }
-    for (uint32_t i = 0; i < t->num_ops; i++)
-        t->lines[i] = i + 1; /* no file yet: messages name the op number */
     return b->failed ? -1 : 0;
 }

@@ -29,16 +29,24 @@
 
 #include "trace.h"
 
+/* A key and its value side by side: a program with 10^5-10^6 live blocks has a map far
+ * larger than the caches, and each lookup is then one miss, not one per array. */
+typedef struct addrmap_slot {
+    uint64_t key; /* 0 = empty slot (no allocator returns address 0) */
+    uint32_t val;
+} addrmap_slot_t;
+
 typedef struct addrmap {
-    uint64_t *keys; /* 0 = empty slot (no allocator returns address 0) */
-    uint32_t *vals;
-    uint32_t  capacity; /* power of two */
-    uint32_t  count;
+    addrmap_slot_t *slots;
+    uint32_t        capacity; /* power of two */
+    uint32_t        count;
 } addrmap_t;
 
-/* The map on its own (a key is an address, never 0). put requires the key absent. */
+/* The map on its own (a key is an address, never 0). put requires the key absent.
+ * prefetch: asks the cache for key's slot, for a lookup a little later. */
 bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val);
 bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val);
+void addrmap_prefetch(const addrmap_t *m, uint64_t key);
 void addrmap_free(addrmap_t *m);
 
 typedef struct at_thread {
@@ -51,12 +59,12 @@ typedef struct addrtrace {
     trace_t  *out;
     bool      emit;        /* false: only track the live set (a forked child's prefix) */
     addrmap_t live;        /* address -> id of every live block */
-    /* per id (index < id_capacity): */
+    /* per id (index < id_capacity), only when !emit (at_each_live needs them): */
     uint64_t *addr;        /* its address while live */
     uint64_t *size;
     uint8_t  *kind, *align_shift;
     uint32_t  id_capacity;
-    uint32_t *free_ids;    /* reusable ids, a stack */
+    uint32_t *free_ids;    /* reusable ids, a stack (always) */
     uint32_t  free_count, next_id;
     /* output */
     uint32_t  capacity;    /* ops the output arrays hold */
@@ -65,6 +73,7 @@ typedef struct addrtrace {
     uint64_t  first_time, last_time;
     bool      has_time;
     bool      failed;      /* out of memory: the trace is incomplete */
+    bool      any_callsite; /* an op with a call site was emitted */
     /* repairs */
     uint64_t  unknown_frees, implicit_frees, unknown_reallocs, unfinished_reallocs;
 } addrtrace_t;
@@ -88,7 +97,8 @@ void at_release(addrtrace_t *b, uint64_t old, uint32_t thread, uint64_t time);
 void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
                 uint64_t time, uint32_t callsite);
 
-/* Calls fn for every live block, in id order. */
+/* Calls fn for every live block, in id order (a builder made with emit false: one that
+ * emits keeps no per-id state beyond the address map). */
 void at_each_live(const addrtrace_t *b,
                   void (*fn)(void *ctx, uint64_t addr, uint64_t size, uint8_t kind,
                              uint8_t align_shift),

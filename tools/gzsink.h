@@ -12,7 +12,8 @@
  * Layout:      a ring of slots, each FREE -> FILLED (caller) -> BUSY -> DONE (a worker) ->
  *              written and FREE again (the caller, in ring order).
  * Invariants:  S1 slots are written in the order they were filled; S2 at most `slots`
- *              blocks are in flight; S3 a failed write or deflate fails the close.
+ *              blocks are in flight; S3 a failed write or deflate fails the close (of
+ *              the file the held sink is spliced into, for a held one).
  */
 #ifndef HK_TOOLS_GZSINK_H
 #define HK_TOOLS_GZSINK_H
@@ -26,6 +27,14 @@ typedef struct gzsink gzsink_t;
 /* Creates path (truncating it). level 1..9 compresses, 0 writes plain. NULL after a
  * message "heapkit: PATH: ..." */
 gzsink_t *gzsink_open(const char *path, int level);
+/* A held sink: what it writes (compressed the same way) stays in memory until it is
+ * spliced into another sink. For a file whose head can only be written last: the
+ * trace's header, after its ops, which `heapkit record` compresses while the program
+ * runs. NULL after a message. */
+gzsink_t *gzsink_open_held(int level);
+/* Writes everything `held` produced into s, after what was committed to s so far, and
+ * closes `held`. Returns 0, or -1 (s's close then fails too, with the message). */
+int gzsink_splice(gzsink_t *s, gzsink_t *held);
 /* The block to fill next: GZSINK_BLOCK bytes. */
 char *gzsink_block(gzsink_t *s);
 /* Hands over the current block with its first len bytes used. */

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,7 @@ static void meta_value(raw_image_t *img, const char *key, const char *v, bool *o
     /* other keys: written by a newer recorder, not needed here */
 }
 
-static int read_meta(raw_image_t *img, const char *path)
+int raw_meta_read(raw_image_t *img, const char *path)
 {
     lines_t in;
     if (lines_open(&in, path) < 0)
@@ -146,7 +147,7 @@ static int read_meta(raw_image_t *img, const char *path)
 
 /* ---- The directory ---- */
 
-static void free_image(raw_image_t *img)
+void raw_image_free(raw_image_t *img)
 {
     free(img->exe);
     free(img->cmdline);
@@ -220,10 +221,10 @@ static int scan_metas(raw_dir_t *d, DIR *dh)
         char *path = join(d->path, e->d_name);
         if (!path)
             return -1;
-        int status = read_meta(img, path);
+        int status = raw_meta_read(img, path);
         free(path);
         if (status < 0) { /* said why; the other images are still worth their traces */
-            free_image(img);
+            raw_image_free(img);
             d->count--;
             d->unreadable++;
         }
@@ -289,7 +290,7 @@ int raw_dir_open(raw_dir_t *d, const char *path)
 void raw_dir_close(raw_dir_t *d)
 {
     for (size_t i = 0; i < d->count; i++)
-        free_image(&d->images[i]);
+        raw_image_free(&d->images[i]);
     free(d->images);
     free(d->path);
     memset(d, 0, sizeof *d);
@@ -494,6 +495,20 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
     return 0;
 }
 
+/* An event a few ahead: its addresses' map slots are fetched meanwhile (with a live set
+ * of 10^5-10^6 blocks, each lookup is otherwise a wait for memory). */
+#define PREFETCH_AHEAD 8
+
+static void prefetch_event(const addrtrace_t *b, const unsigned char *raw)
+{
+    uint64_t addr, aux;
+    memcpy(&addr, raw + offsetof(rawlog_event_t, addr), sizeof addr);
+    memcpy(&aux, raw + offsetof(rawlog_event_t, aux), sizeof aux);
+    addrmap_prefetch(&b->live, addr);
+    if (raw[offsetof(rawlog_event_t, op)] == RAWLOG_REALLOC)
+        addrmap_prefetch(&b->live, aux);
+}
+
 /* Feeds the events of img with seq < stop (UINT64_MAX: all) in seq order. */
 static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
 {
@@ -521,8 +536,12 @@ static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
     int status = 0;
     while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
         cursor_t *c = &m.c[0];
+        if ((size_t)(c->end - c->at) >= (PREFETCH_AHEAD + 1) * m.esize) /* all of it there */
+            prefetch_event(f->b, c->at + PREFETCH_AHEAD * m.esize);
         rawlog_event_t e = {0};
-        memcpy(&e, c->at, m.esize);
+        memcpy(&e, c->at, RAWLOG_EVENT_SIZE); /* constant sizes: copies, not calls */
+        if (m.esize > RAWLOG_EVENT_SIZE)
+            memcpy(&e.callsite, c->at + RAWLOG_EVENT_SIZE, sizeof e.callsite);
         status = feed_event(f, &e, c->path);
         c->at += m.esize;
         if (c->at < c->end) {
@@ -630,32 +649,103 @@ static int set_meta(trace_t *t, const raw_image_t *img)
     return (t->meta.ended = strdup(ended)) ? 0 : -1;
 }
 
-int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *sum)
-{
-    const raw_image_t *img = &d->images[i];
+/* ---- Building ---- */
+
+struct raw_build {
     addrtrace_t b;
-    at_init(&b, out, true);
-    feed_t f = {.b = &b, .img = img, .want_callsites = img->callsites};
-    memset(sum, 0, sizeof *sum);
-    int status = feed_image(d, img, &f, UINT64_MAX, 0, &sum->inherited);
-    if (status == 0 && at_finish(&b) < 0) {
+    feed_t      f;
+    trace_t    *out;
+};
+
+static void build_init(raw_build_t *rb, const raw_image_t *img, trace_t *out)
+{
+    at_init(&rb->b, out, true);
+    rb->f = (feed_t){.b = &rb->b, .img = img, .want_callsites = img->callsites};
+    rb->out = out;
+}
+
+static void build_free(raw_build_t *rb)
+{
+    addrmap_free(&rb->f.callsites);
+    free(rb->f.callsite_addr);
+    at_fini(&rb->b);
+}
+
+/* Completes the trace of img after its events were fed with `status`. */
+static int build_finish(raw_build_t *rb, const raw_dir_t *d, const raw_image_t *img,
+                        int status, raw_summary_t *sum)
+{
+    trace_t *out = rb->out;
+    if (status == 0 && at_finish(&rb->b) < 0) {
         fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
         status = -1;
     }
-    if (status == 0 && (describe_callsites(&f, img, out) < 0 || set_meta(out, img) < 0)) {
+    if (status == 0 && (describe_callsites(&rb->f, img, out) < 0 || set_meta(out, img) < 0)) {
         fprintf(stderr, "heapkit: %s: image %s: out of memory\n", d->path, img->name);
         status = -1;
     }
-    sum->events = f.events;
-    sum->unknown_frees = b.unknown_frees;
-    sum->implicit_frees = b.implicit_frees;
-    sum->unknown_reallocs = b.unknown_reallocs;
-    sum->unfinished_reallocs = b.unfinished_reallocs;
-    sum->oversized = f.oversized;
-    addrmap_free(&f.callsites);
-    free(f.callsite_addr);
-    at_fini(&b);
+    sum->events = rb->f.events;
+    sum->unknown_frees = rb->b.unknown_frees;
+    sum->implicit_frees = rb->b.implicit_frees;
+    sum->unknown_reallocs = rb->b.unknown_reallocs;
+    sum->unfinished_reallocs = rb->b.unfinished_reallocs;
+    sum->oversized = rb->f.oversized;
+    build_free(rb);
     if (status < 0)
         trace_free(out);
     return status;
+}
+
+int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *sum)
+{
+    const raw_image_t *img = &d->images[i];
+    raw_build_t rb;
+    build_init(&rb, img, out);
+    memset(sum, 0, sizeof *sum);
+    int status = feed_image(d, img, &rb.f, UINT64_MAX, 0, &sum->inherited);
+    return build_finish(&rb, d, img, status, sum);
+}
+
+raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick)
+{
+    raw_build_t *rb = malloc(sizeof *rb);
+    if (!rb)
+        return NULL;
+    build_init(rb, img, out);
+    rb->f.ns_per_tick = ns_per_tick > 0 ? ns_per_tick : tick_rate(img);
+    return rb;
+}
+
+int raw_build_event(raw_build_t *rb, const void *event, const char *path)
+{
+    rawlog_event_t e;
+    memcpy(&e, event, RAWLOG_EVENT_SIZE);
+    e.callsite = 0;
+    if (rb->f.img->event_size > RAWLOG_EVENT_SIZE)
+        memcpy(&e.callsite, (const char *)event + RAWLOG_EVENT_SIZE, sizeof e.callsite);
+    int status = feed_event(&rb->f, &e, path);
+    return rb->f.failed ? -1 : status;
+}
+
+int raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_t *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    int status = build_finish(rb, d, &d->images[i], 0, sum);
+    free(rb);
+    return status;
+}
+
+void raw_build_prefetch(const raw_build_t *rb, const void *event)
+{
+    prefetch_event(&rb->b, event);
+}
+
+void raw_build_drop(raw_build_t *rb)
+{
+    if (!rb)
+        return;
+    trace_t *out = rb->out;
+    build_free(rb);
+    trace_free(out);
+    free(rb);
 }

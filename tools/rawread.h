@@ -60,4 +60,25 @@ void raw_dir_close(raw_dir_t *d);
  * file (a log that breaks rawlog.h's invariants is refused, not guessed at). */
 int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *sum);
 
+/* The meta file of one image, as far as it is written (`heapkit record` reads the start
+ * of it while the program runs). Returns 0, or -1 after a message. raw_image_free frees
+ * what it holds. */
+int  raw_meta_read(raw_image_t *img, const char *path);
+void raw_image_free(raw_image_t *img);
+
+/* The trace of an image built event by event, as raw_image_trace does from the files,
+ * for a caller that has the events in seq order another way (rawlive.h: while the program
+ * runs). img (its start, event size, call sites) must stay until finish or drop.
+ * ns_per_tick: the rate of a tsc image's stamps, or 0 for the one of img's pairs.
+ * event: img->event_size bytes. finish completes it with the final meta of image i of d
+ * (how it ended; call sites named through its maps) and frees rb, like raw_image_trace
+ * (-1 after a message, *out then empty); drop frees rb and *out. */
+typedef struct raw_build raw_build_t;
+raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick);
+int          raw_build_event(raw_build_t *rb, const void *event, const char *path);
+/* An event that comes a few events later: its map lookups are started now. */
+void         raw_build_prefetch(const raw_build_t *rb, const void *event);
+int          raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_t *sum);
+void         raw_build_drop(raw_build_t *rb);
+
 #endif

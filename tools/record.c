@@ -3,9 +3,11 @@
  *             preloaded, then turns what it logged into heapkit-traces.
  *
  * Design:      The recorder (tools/recorder/) only logs raw events into a fresh folder
- *              beside OUT; everything else happens here, after CMD has ended: each
- *              process image (a process, or what a process became after exec) becomes
- *              one trace (rawread.h). Naming: what CMD's own process finally was (its
+ *              beside OUT; everything else happens here: each process image (a process,
+ *              or what a process became after exec) becomes one trace (rawread.h), CMD's
+ *              own first image while CMD runs (rawlive.h: the user then waits only for
+ *              its last events), the others, and that one when its live conversion had
+ *              to give up, after CMD has ended. Naming: what CMD's own process finally was (its
  *              last image: a wrapper script exec's the real program) is OUT; every other
  *              image is OUT with ".<pid>" (and ".<k>" for the k-th exec of that pid)
  *              before its extension; a "%p" in OUT is replaced by each image's pid
@@ -34,6 +36,7 @@
 #include <unistd.h>
 
 #include "progress.h"
+#include "rawlive.h"
 #include "rawread.h"
 #include "trace.h"
 
@@ -59,11 +62,14 @@ static const char record_usage[] =
     "\n"
     "exit status: CMD's own (128+N if signal N ended it); 2 if CMD could not be run or a\n"
     "trace could not be written. Environment: HEAPKIT_RECORDER names the recorder library\n"
-    "(default: found beside this heapkit, or in ../lib/heapkit/).\n";
+    "(default: found beside this heapkit, or in ../lib/heapkit/); HEAPKIT_RECORD_LIVE=0\n"
+    "converts only after CMD ended (default: CMD's process while it runs), =say tells how\n"
+    "each process image was converted.\n";
 
 typedef struct record_args {
     const char *out;
     bool        callsites, keep_raw, quiet;
+    bool        live, say_live; /* HEAPKIT_RECORD_LIVE: 0 (off), say */
     char      **cmd;
 } record_args_t;
 
@@ -227,23 +233,47 @@ static void run_child(const record_args_t *a, const char *recorder, const char *
 
 static void on_child(int sig) { (void)sig; }
 
-/* Waits for pid; with a terminal on stderr, shows how much has been logged. */
-static int wait_child(pid_t pid, const char *dir, progress_t *progress)
+#define PROGRESS_NS (250 * 1000 * 1000ull)
+#define IDLE_NS     (2 * 1000 * 1000) /* nothing new to convert: look again after this */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Waits for pid, converting its log meanwhile (live, when not NULL); with a terminal on
+ * stderr, shows how much has been logged. */
+static int wait_child(pid_t pid, const char *dir, progress_t *progress, raw_live_t *live)
 {
     int status = 0;
-    if (!progress->on) {
+    if (!progress->on && !live) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             continue;
         return status;
     }
     signal(SIGCHLD, on_child); /* wakes the sleep below at once */
+    uint64_t said = 0;
     for (;;) {
+        bool converting = live && raw_live_on(live);
+        if (!converting && !progress->on) { /* it gave up: nothing to do but wait */
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                continue;
+            break;
+        }
         pid_t got = waitpid(pid, &status, WNOHANG);
         if (got == pid || (got < 0 && errno != EINTR))
             break;
-        progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
-        struct timespec ts = {0, 250 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+        bool busy = converting && raw_live_step(live);
+        uint64_t now = mono_ns();
+        if (progress->on && now - said >= PROGRESS_NS) {
+            progress_say(progress, "%.1f MB logged", (double)raw_bytes(dir) / 1e6);
+            said = now;
+        }
+        struct timespec ts = {0, converting ? IDLE_NS : (long)PROGRESS_NS};
+        if (!busy)
+            nanosleep(&ts, NULL);
     }
     signal(SIGCHLD, SIG_DFL);
     progress_clear(progress);
@@ -280,7 +310,7 @@ static bool trace_name(char *buf, size_t n, const char *out, const raw_image_t *
 }
 
 static void say_summary(const char *name, const raw_image_t *img, const trace_t *t,
-                        const raw_summary_t *s)
+                        const raw_summary_t *s, uint64_t peak_live)
 {
     const char *prog = img->exe ? strrchr(img->exe, '/') : NULL;
     prog = prog ? prog + 1 : img->exe ? img->exe : "?";
@@ -288,7 +318,7 @@ static void say_summary(const char *name, const raw_image_t *img, const trace_t 
                     "ended %s\n",
             name, prog, (unsigned long long)img->pid, img->forked_from[0] ? ", forked" : "",
             t->num_ops, t->num_threads, t->num_threads == 1 ? "" : "s",
-            (unsigned long long)trace_peak_live(t, NULL), t->meta.ended);
+            (unsigned long long)peak_live, t->meta.ended);
     if (s->inherited)
         fprintf(stderr, "heapkit: %s: starts with the %llu blocks it inherited at the fork\n",
                 name, (unsigned long long)s->inherited);
@@ -330,8 +360,17 @@ static void complete_ending(trace_t *t, int wstatus)
     }
 }
 
+/* HEAPKIT_RECORD_LIVE=say: how each image was converted (the tests look). */
+static void say_conversion(const raw_image_t *img, const raw_live_t *live, bool was_live)
+{
+    const char *why = live && raw_live_follows(live, img) ? raw_live_why(live) : "";
+    fprintf(stderr, "heapkit: %s: converted %s%s%s\n", img->name,
+            was_live ? "while the program ran" : "after the program ended", *why ? ": " : "",
+            why);
+}
+
 static int convert_all(const record_args_t *a, const char *dir, pid_t root, int wstatus,
-                       progress_t *progress)
+                       progress_t *progress, raw_live_t *live)
 {
     raw_dir_t d;
     if (raw_dir_open(&d, dir) < 0)
@@ -362,18 +401,26 @@ static int convert_all(const record_args_t *a, const char *dir, pid_t root, int 
             continue;
         }
         raw_summary_t sum;
-        if (raw_image_trace(&d, i, &t, &sum) < 0) {
+        int got = live ? raw_live_finish(live, &d, i, &t, &sum) : 1;
+        bool was_live = got == 0;
+        if (got > 0)
+            got = raw_image_trace(&d, i, &t, &sum);
+        if (got < 0) {
             status = 2;
             continue;
         }
+        if (a->say_live)
+            say_conversion(img, live, was_live);
         if (is_root)
             complete_ending(&t, wstatus);
-        int written = trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL);
+        uint64_t peak = 0;
+        int written = was_live ? raw_live_write(live, &t, name, &peak)
+                               : trace_write(&t, name, TRACE_FORMAT_HKT, TRACE_GZIP_FAST, NULL);
         progress_clear(progress);
         if (written < 0)
             status = 2;
         else if (!a->quiet)
-            say_summary(name, img, &t, &sum);
+            say_summary(name, img, &t, &sum, was_live ? peak : trace_peak_live(&t, NULL));
         trace_free(&t);
     }
     raw_dir_close(&d);
@@ -395,6 +442,9 @@ int record_main(int argc, char **argv)
             return usage_error("the command's name is too long for a trace name", NULL);
         a.out = default_out;
     }
+    const char *live_env = getenv("HEAPKIT_RECORD_LIVE");
+    a.live = !live_env || strcmp(live_env, "0") != 0;
+    a.say_live = live_env && !strcmp(live_env, "say");
     char recorder[PATH_MAX];
     if (find_recorder(recorder, sizeof recorder) < 0) {
         fprintf(stderr, "heapkit: cannot find the recorder library libheapkit-record.so "
@@ -416,8 +466,9 @@ int record_main(int argc, char **argv)
     int wstatus = 0;
     progress_t progress;
     progress_init(&progress, "heapkit record", a.quiet);
+    raw_live_t *live = pid > 0 && a.live ? raw_live_open(dir, (uint64_t)pid) : NULL;
     if (pid > 0)
-        wstatus = wait_child(pid, dir, &progress);
+        wstatus = wait_child(pid, dir, &progress, live);
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     if (pid < 0) {
@@ -427,7 +478,8 @@ int record_main(int argc, char **argv)
         return 2;
     }
     bool ran = !(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && raw_bytes(dir) == 0);
-    int converted = ran ? convert_all(&a, dir, pid, wstatus, &progress) : 2;
+    int converted = ran ? convert_all(&a, dir, pid, wstatus, &progress, live) : 2;
+    raw_live_close(live);
     progress_clear(&progress);
     if (a.keep_raw)
         fprintf(stderr, "heapkit: raw log kept in %s\n", dir);

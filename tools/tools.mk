@@ -1,7 +1,7 @@
 # tools/tools.mk -- the `heapkit` command, the recorder it preloads and the player it runs.
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
-             tools/convert.c tools/addrtrace.c tools/rawread.c tools/record.c tools/import.c tools/gzsink.c \
+             tools/convert.c tools/addrtrace.c tools/rawread.c tools/rawlive.c tools/record.c tools/import.c tools/gzsink.c \
              tools/elffile.c tools/elfsym.c tools/symbolize.c
 TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
 TOOL_SRCS += tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c tools/progress.c \
@@ -12,14 +12,16 @@ TOOL_OBJS := $(TOOL_SRCS:%.c=$(BUILD)/obj/%.o)
 HEAPKIT   := $(BUILD)/heapkit
 
 $(TOOL_OBJS): CPPFLAGS += $(LAB_CPPFLAGS) -Itools
-# zlib reads gzip-compressed traces; scripts/deps.sh installs it where it is missing.
-$(BUILD)/.deps-tools:
+# zlib reads gzip-compressed traces, libdeflate writes them (three times zlib's speed at
+# level 1, which `heapkit record` makes its user wait for); scripts/deps.sh installs them
+# where they are missing (again when this file changes: a tree built before has the mark).
+$(BUILD)/.deps-tools: tools/tools.mk
 	@mkdir -p $(dir $@)
-	sh scripts/deps.sh zlib1g-dev
+	sh scripts/deps.sh zlib1g-dev libdeflate-dev
 	@touch $@
 $(TOOL_OBJS): | $(BUILD)/.deps-tools
 $(HEAPKIT): $(TOOL_OBJS) $(LAB_LIB)
-	$(CC) $(LDFLAGS) -pthread -o $@ $^ -lz -lm
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ -ldeflate -lz -lm
 
 all: $(HEAPKIT)
 

@@ -95,6 +95,20 @@ void trace_free(trace_t *t);
 int trace_write(const trace_t *t, const char *path, trace_format_t format, int level,
                 size_t *lost);
 
+/* A heapkit-trace written while its ops are still being made: the op lines are
+ * formatted and compressed as they come, and the header, which counts them, is written
+ * before them at the close. open: NULL after a message. ops: formats the ops of t not
+ * formatted yet (t grows between calls; the ops before stay as they were). close:
+ * formats the rest, writes path (0, or -1 after a message), sets *peak to
+ * trace_peak_live(t) (counted as the ops came) and frees the stream; drop frees it
+ * without writing. */
+typedef struct trace_stream trace_stream_t;
+trace_stream_t *trace_stream_open(int level);
+void            trace_stream_ops(trace_stream_t *s, const trace_t *t);
+int             trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path,
+                                   uint64_t *peak);
+void            trace_stream_drop(trace_stream_t *s);
+
 /* The peak of the sum of requested sizes of live blocks over the trace, and the time of
  * its op index. An independent reading of the file is in tests (it must agree). */
 uint64_t trace_peak_live(const trace_t *t, uint32_t *at);

@@ -83,7 +83,7 @@ static void out_key_number(out_t *o, const char *key, uint64_t v)
 
 /* ---- heapkit-trace 1 ---- */
 
-static void hkt_header(out_t *o, const trace_t *t)
+static void hkt_header(out_t *o, const trace_t *t, uint64_t peak_live)
 {
     out_str(o, "heapkit-trace 1\n");
     out_key_text(o, "program", t->meta.program);
@@ -95,7 +95,7 @@ static void hkt_header(out_t *o, const trace_t *t)
     out_key_text(o, "ended", t->meta.ended);
     out_key_number(o, "threads", t->num_threads ? t->num_threads : 1);
     out_key_number(o, "ids", t->num_ids > t->id_span ? t->num_ids : t->id_span);
-    out_key_number(o, "peak-live", trace_peak_live(t, NULL));
+    out_key_number(o, "peak-live", peak_live);
     if (t->num_callsites) {
         out_key_number(o, "callsites", t->num_callsites);
         for (uint32_t i = 0; i < t->num_callsites; i++) {
@@ -132,12 +132,25 @@ static char *dec_backwards(char *end, uint64_t v)
     return end;
 }
 
+static unsigned dec_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (; v >= 10000; v /= 10000)
+        n += 4;
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
+/* Straight into the line: the digits are counted first (a copy of a variable length
+ * was a memcpy call per number, the op lines' largest cost after the digits). */
 static char *put_dec(char *at, uint64_t v)
 {
-    char tmp[24], *first = dec_backwards(tmp + sizeof tmp, v);
-    size_t n = (size_t)(tmp + sizeof tmp - first);
-    memcpy(at, first, n);
-    return at + n;
+    if (v < 10) { /* the thread, and most ids and time steps of a busy program: one digit */
+        *at = (char)('0' + v);
+        return at + 1;
+    }
+    char *end = at + dec_digits(v);
+    dec_backwards(end, v);
+    return end;
 }
 
 #define OP_LINE_MAX 128 /* 5 numbers of at most 20 digits, blanks, letters, '@', newline */
@@ -172,6 +185,120 @@ static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
     o->len = (size_t)(at - o->buf);
 }
 
+/* ---- heapkit-trace 1, op lines first ---- */
+
+struct trace_stream {
+    out_t    *body; /* a held sink (gzsink.h): the op lines, compressed as they come */
+    uint32_t  done; /* ops formatted so far */
+    int       level;
+    uint64_t *size; /* per id: its live size (as trace_peak_live counts, op by op) */
+    uint32_t  size_cap;
+    uint64_t  live, peak;
+    bool      failed;
+};
+
+/* The peak of live bytes, followed op by op: trace_peak_live's count without its pass
+ * over every op after the end, when the user is waiting. */
+static void stream_count(trace_stream_t *s, const trace_op_t *op)
+{
+    if (op->id >= s->size_cap) {
+        uint32_t cap = s->size_cap ? s->size_cap : 4096;
+        while (cap <= op->id && cap < UINT32_MAX / 2)
+            cap *= 2;
+        uint64_t *grown = cap > op->id ? realloc(s->size, cap * sizeof *grown) : NULL;
+        if (!grown) {
+            s->failed = true;
+            return;
+        }
+        memset(grown + s->size_cap, 0, (cap - s->size_cap) * sizeof *grown);
+        s->size = grown;
+        s->size_cap = cap;
+    }
+    if (op->kind == TRACE_FREE || op->kind == TRACE_REALLOC) {
+        s->live -= s->size[op->id];
+        s->size[op->id] = 0;
+    }
+    if (op->kind != TRACE_FREE) {
+        s->size[op->id] = op->size;
+        s->live += op->size;
+    }
+    if (s->live > s->peak)
+        s->peak = s->live;
+}
+
+static out_t *out_wrap(gzsink_t *sink)
+{
+    out_t *o = calloc(1, sizeof *o);
+    if (!o) {
+        fprintf(stderr, "heapkit: out of memory\n");
+        return NULL;
+    }
+    o->sink = sink;
+    o->buf = gzsink_block(sink);
+    return o;
+}
+
+trace_stream_t *trace_stream_open(int level)
+{
+    trace_stream_t *s = calloc(1, sizeof *s);
+    gzsink_t *sink = s ? gzsink_open_held(level) : NULL;
+    if (!sink || !(s->body = out_wrap(sink))) {
+        if (sink)
+            gzsink_close(sink);
+        free(s);
+        return NULL;
+    }
+    s->level = level;
+    return s;
+}
+
+void trace_stream_ops(trace_stream_t *s, const trace_t *t)
+{
+    for (; s->done < t->num_ops && !s->failed; s->done++) {
+        stream_count(s, &t->ops[s->done]);
+        hkt_op(s->body, t, s->done);
+    }
+}
+
+static out_t *out_open(const char *path, int level);
+static int    out_close(out_t *o);
+
+int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path, uint64_t *peak)
+{
+    trace_stream_ops(s, t);
+    bool failed = s->failed;
+    *peak = s->peak;
+    out_t *body = s->body, *o = failed ? NULL : out_open(path, s->level);
+    free(s->size);
+    free(s);
+    if (failed)
+        fprintf(stderr, "heapkit: %s: out of memory\n", path);
+    if (body->len)
+        gzsink_commit(body->sink, body->len);
+    if (!o) {
+        gzsink_close(body->sink);
+        free(body);
+        return -1;
+    }
+    hkt_header(o, t, *peak);
+    gzsink_commit(o->sink, o->len); /* the header, then the op lines as compressed */
+    o->buf = gzsink_block(o->sink);
+    o->len = 0;
+    gzsink_splice(o->sink, body->sink);
+    free(body);
+    return out_close(o);
+}
+
+void trace_stream_drop(trace_stream_t *s)
+{
+    if (!s)
+        return;
+    gzsink_close(s->body->sink);
+    free(s->body);
+    free(s->size);
+    free(s);
+}
+
 /* ---- CS:APP ---- */
 
 static void rep_line_number(out_t *o, uint64_t v)
@@ -201,16 +328,10 @@ static void rep_op(out_t *o, const trace_op_t *op, size_t *lost)
 
 static out_t *out_open(const char *path, int level)
 {
-    out_t *o = calloc(1, sizeof *o);
-    if (!o) {
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
-        return NULL;
-    }
-    if (!(o->sink = gzsink_open(path, level))) {
-        free(o);
-        return NULL;
-    }
-    o->buf = gzsink_block(o->sink);
+    gzsink_t *sink = gzsink_open(path, level);
+    out_t *o = sink ? out_wrap(sink) : NULL;
+    if (sink && !o)
+        gzsink_close(sink);
     return o;
 }
 
@@ -231,7 +352,7 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, int l
     if (!o)
         return -1;
     if (format == TRACE_FORMAT_HKT) {
-        hkt_header(o, t);
+        hkt_header(o, t, trace_peak_live(t, NULL));
         for (uint32_t i = 0; i < t->num_ops; i++)
             hkt_op(o, t, i);
     } else {

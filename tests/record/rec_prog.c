@@ -18,6 +18,11 @@
  *                          per-thread state it frees after the TLS destructors, then
  *                          opens 64 files (fails if descriptors leaked)
  *   rec_prog quickexit K   K blocks of 50002, then quick_exit(4)
+ *   rec_prog steady K      K rounds over 300 ms, each 100 blocks of 100001 freed again
+ *                          (long and single-threaded: converted while it runs)
+ *   rec_prog oldbuffer K   a thread mallocs one 100002 and waits, holding its buffer
+ *                          unwritten, while main does as steady; then the thread frees
+ *                          it and ends: its buffer reaches its file after newer events
  * Every mode: a constructor mallocs 70001 bytes before main, main frees them.
  * Prints "done" on stdout when it got to the end (the crash mode never does).
  */
@@ -230,6 +235,58 @@ static int run_freeres(int n)
     return 0;
 }
 
+/* ---- what `heapkit record` converts while it runs ---- */
+
+static void steady(int k)
+{
+    for (int r = 0; r < k; r++) {
+        free_many(alloc_many(100, 100001), 100);
+        usleep((useconds_t)(300000 / (k > 0 ? k : 1)));
+    }
+}
+
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t  hold_changed = PTHREAD_COND_INITIALIZER;
+static int             hold_stage; /* 1: the block is held, 2: main is done */
+
+static void hold_until(int stage)
+{
+    pthread_mutex_lock(&hold_lock);
+    while (hold_stage < stage)
+        pthread_cond_wait(&hold_changed, &hold_lock);
+    pthread_mutex_unlock(&hold_lock);
+}
+
+static void hold_set(int stage)
+{
+    pthread_mutex_lock(&hold_lock);
+    hold_stage = stage;
+    pthread_cond_broadcast(&hold_changed);
+    pthread_mutex_unlock(&hold_lock);
+}
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    void *p = malloc(100002);
+    hold_set(1);
+    hold_until(2);
+    free(p);
+    return NULL;
+}
+
+static int run_oldbuffer(int k)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, holder, NULL) != 0)
+        return 1;
+    hold_until(1);
+    steady(k);
+    hold_set(2);
+    pthread_join(t, NULL);
+    return 0;
+}
+
 /* ---- every entry point ---- */
 
 __attribute__((noinline)) static int run_kinds(void)
@@ -288,6 +345,11 @@ int main(int argc, char **argv)
         status = run_oddalign();
     else if (!strcmp(argv[1], "freeres"))
         status = run_freeres(a);
+    else if (!strcmp(argv[1], "steady")) {
+        steady(a);
+        status = 0;
+    } else if (!strcmp(argv[1], "oldbuffer"))
+        status = run_oldbuffer(a);
     else if (!strcmp(argv[1], "quickexit")) {
         alloc_many(a, 50002);
         quick_exit(4);

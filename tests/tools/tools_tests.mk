@@ -12,5 +12,5 @@ LAB_TESTS += $(BUILD)/tests/test_addrtrace
 $(BUILD)/tests/test_addrtrace: $(BUILD)/obj/tests/tools/test_addrtrace.o \
     $(BUILD)/obj/tools/addrtrace.o $(BUILD)/obj/tools/trace.o $(BUILD)/obj/tools/trace_hkt.o \
     $(BUILD)/obj/tools/trace_write.o $(BUILD)/obj/tools/lines.o $(BUILD)/obj/tools/gzsink.o
-$(BUILD)/tests/test_addrtrace: TEST_LIBS := -lz -pthread
+$(BUILD)/tests/test_addrtrace: TEST_LIBS := -ldeflate -lz -pthread
 $(BUILD)/obj/tests/tools/test_addrtrace.o: CPPFLAGS += -Itools
