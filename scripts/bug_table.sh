@@ -4,6 +4,7 @@
 # is written by hand). `make bug-table` runs it.
 # Usage: bug_table.sh path/to/bug_prog path/to/libheapkit.so [DOC]
 #   HEAPKIT_SECURE_LIBRARY=path   measures a secure build too (else "not built yet")
+#   BUG_RUNS=N                    runs of each case on each allocator (default 5)
 prog=$1
 lib=$2
 doc=${3:-docs/HARDENING.md}
@@ -11,6 +12,32 @@ here=$(dirname "$0")
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/heapkit-bugs.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 . "$here/../tests/bugs/outcome.sh"
+
+# Some outcomes depend on where ASLR put the stack or a mapping, so each case runs
+# $runs times: the cell is the most frequent outcome, then the others with their counts.
+runs=${BUG_RUNS:-5}
+cell() { # cell CASE LIB: sets $outcome (the most frequent) and $label
+    : >"$tmp/runs"
+    _i=0
+    while [ "$_i" -lt "$runs" ]; do
+        bug_outcome "$prog" "$1" "$2"
+        echo "$outcome" >>"$tmp/runs"
+        _i=$((_i + 1))
+    done
+    sort "$tmp/runs" | uniq -c | sort -k1,1nr -k2 >"$tmp/counts"
+    # shellcheck disable=SC2046 # count/key pairs, one word each
+    set -- $(cat "$tmp/counts")
+    outcome=$2
+    label=$(bug_label "$outcome")
+    [ "$1" -eq "$runs" ] && return
+    label="$label ($1 of $runs"
+    shift 2
+    while [ $# -gt 0 ]; do
+        label="$label; $1: $(bug_label "$2")"
+        shift 2
+    done
+    label="$label)"
+}
 
 # columns: NAME=LIBRARY; the heapkit columns, then the secure one when it exists
 columns="$BUG_PEERS heapkit-default=$lib"
@@ -35,9 +62,9 @@ done
                 row="$row not installed |"
                 continue
             fi
-            bug_outcome "$prog" "$case" "$clib"
+            cell "$case" "$clib"
             bug_detected "$outcome" && echo "$name" >>"$tmp/detected"
-            row="$row $(bug_label "$outcome") |"
+            row="$row $label |"
         done
         [ -z "$HEAPKIT_SECURE_LIBRARY" ] && row="$row not built yet |"
         echo "$row"
@@ -51,7 +78,7 @@ done
     echo "$row"
     echo
     cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
-    echo "<sub>Measured by \`make bug-table\` on $(uname -sm) $(uname -r), $cpu, glibc" \
+    echo "<sub>Each cell: the most frequent outcome of $runs runs. Measured by \`make bug-table\` on $(uname -sm) $(uname -r), $cpu, glibc" \
         "$(ldd --version | head -n1 | sed 's/.* //'), Debian packages jemalloc" \
         "$(dpkg-query -W -f='${Version}' libjemalloc2 2>/dev/null), tcmalloc" \
         "$(dpkg-query -W -f='${Version}' libtcmalloc-minimal4 2>/dev/null), mimalloc" \
