@@ -48,17 +48,21 @@ uint32_t hki_page_free_count(const hk_page_t *page);
 bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
 
 /* ---- heap (heap.c) ---- */
-/* A free block whose link leads outside its page's carved blocks (P1): a write after free
- * or an overflow wrote over it. Reported and fatal (page.c): malloc never follows it. */
-_Noreturn void hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
+/* The head of a page's free list lies outside its carved blocks (P1): the link that led
+ * there was overwritten, by a write after free or an overflow. Reported and fatal
+ * (page.c): malloc never reads through it. Never returns, but is not declared _Noreturn:
+ * malloc reaches it by a tail call, which keeps the fast path free of a stack frame (gcc
+ * does not tail-call a noreturn function). */
+void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
 
-/* Pops a block from a page with a non-empty free list (the malloc fast path). The link
- * it follows is checked first: NULL or a carved block of the page (one compare). */
+/* Pops b, the head of a page's non-empty free list (the malloc fast path). b is checked
+ * before its link is read (one compare: b != NULL is known), so a damaged link stops the
+ * malloc that would follow it. */
 static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
 {
+    if (hk_unlikely((uintptr_t)b - page->start >= hk_relaxed_load(&page->carved)))
+        return hki_page_damaged(page, b);
     uintptr_t next = b->next_enc ^ page->key;
-    if (hk_unlikely((next - page->start >= hk_relaxed_load(&page->carved)) & (next != 0)))
-        hki_page_damaged(page, b);
     page->free = (hk_block_t *)next;
     b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
     page->used++;
