@@ -104,8 +104,19 @@ static void do_bad(unsigned i, unsigned variant)
     FUZZ_REQUIRE(!hk_is_owned(p), "op %zu: a freed block is owned", op_index);
 }
 
-static void play(const fuzz_op_t *op)
+/* Huge blocks (> HK_LARGE_MAX) only in the first slots, as many as the huge cache holds:
+ * one more would be unmapped on free (see LLVMFuzzerInitialize: memory is kept). */
+static size_t op_size(const fuzz_op_t *op)
 {
+    if (op->slot >= HK_HUGE_CACHE_COUNT && op->size > HK_LARGE_MAX)
+        return HK_LARGE_MAX;
+    return op->size;
+}
+
+static void play(const fuzz_op_t *in)
+{
+    fuzz_op_t sized = *in, *op = &sized;
+    sized.size = op_size(in);
     slot_t *s = &slots[op->slot];
     uint8_t *p;
     switch (op->kind) {
@@ -157,11 +168,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     /* HEAPKIT_ON_ERROR=warn, set the way options.c sets it: the environment was read by
      * the library's constructor, before this runs */
     hki_options[HK_OPT_ON_ERROR] = HK_ON_ERROR_WARN;
-    /* Memory is never returned (no purge, no hk_trim): every segment mapped again lands
-     * at a new address (os/posix.c maps each one below the last), and ASan's shadow of
-     * each new range stays resident, so a fuzzing run that returns memory grows by
-     * ~20 MB per input until libFuzzer's RSS limit stops it. */
+    /* Memory is never returned (no purge, no hk_trim, freed huge blocks all cached): every
+     * segment mapped again lands at a new address (os/posix.c maps each one below the
+     * last), and ASan's shadow of each new range stays resident, so a fuzzing run that
+     * returns memory grows by ~20 MB per input until libFuzzer's RSS limit stops it. */
     hki_options[HK_OPT_PURGE_DELAY] = -1;
+    hki_options[HK_OPT_HUGE_CACHE] = 1 << 20; /* MiB: the most the option allows */
     return 0;
 }
 
