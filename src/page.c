@@ -105,6 +105,13 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     hki_count(heap->handoff.remote_frees, n); /* (counted here: free's remote path stays as is) */
 }
 
+void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b)
+{
+    hki_fatal("heap corruption: the free list of page %p leads to %p, outside its blocks "
+              "(a free block was overwritten: a write after free or a buffer overflow)",
+              (void *)page->start, (const void *)b);
+}
+
 static bool list_contains(const hk_page_t *page, uintptr_t head, const hk_block_t *b)
 {
     uint32_t steps = 0;
