@@ -36,6 +36,7 @@ void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
  * of it is free again, not at its first free (page.c). */
 void hki_full_push(hk_heap_t *heap, hk_page_t *page);
 void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
+#define HK_REPORT_NEVER UINT32_MAX /* report_at of a current page (page.c) */
 static inline uint32_t hki_full_report_at(uint32_t capacity)
 {
     uint32_t eighth = capacity / 8;

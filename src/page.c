@@ -149,9 +149,19 @@ bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b)
 
 /* ---- queues: one per class, first page is heap->current[c] ---- */
 
+/* The current page of a class does not report to free's slow path even when it becomes
+ * empty (report_at = HK_REPORT_NEVER): malloc takes from it next, and heap.c retires it if
+ * it stays empty a purge delay (free_local_slow let it be anyway; this spares the call, a
+ * quarter of a malloc/free pair that empties its page each time). Without a purge delay
+ * it reports as any page. The page it replaces reports again. */
 void hki_heap_set_current(hk_heap_t *heap, unsigned c)
 {
     hk_page_t *page = heap->queue[c].first ? heap->queue[c].first : &hki_page_empty;
+    hk_page_t *old = heap->current[c];
+    if (old != page && old != &hki_page_empty)
+        old->report_at = old->in_full ? hki_full_report_at(old->capacity) : 0;
+    if (page != &hki_page_empty && hki_option(HK_OPT_PURGE_DELAY) != 0)
+        page->report_at = HK_REPORT_NEVER;
     heap->current[c] = page;
     size_t bs = hki_class_size[c];
     if (bs > HK_DIRECT_MAX)
