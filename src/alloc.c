@@ -52,11 +52,12 @@ void *hki_malloc_class(unsigned c)
     return hki_page_pop(heap, page, b);
 }
 
+/* (hki_secure_*: the canary of the secure build, secure.h; identities otherwise) */
 void *hk_malloc(size_t size)
 {
-    void *p = heap_malloc(size);
+    void *p = heap_malloc(hki_secure_request(size));
     hk_track_malloc(p);
-    return p;
+    return hki_secure_stamp(p, size);
 }
 
 void *hk_calloc(size_t count, size_t size)
@@ -66,16 +67,17 @@ void *hk_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > HK_LARGE_MAX) {
-        void *p = hki_malloc_huge(n, 0, true);
+    size_t want = hki_secure_request(n);
+    if (want > HK_LARGE_MAX) {
+        void *p = hki_malloc_huge(want, 0, true);
         hk_track_malloc(p);
-        return p;
+        return hki_secure_stamp(p, n);
     }
-    void *p = heap_malloc(n);
+    void *p = heap_malloc(want);
     hk_track_malloc(p); /* before memset, which ASan checks */
     if (p != NULL)
         memset(p, 0, n);
-    return p;
+    return hki_secure_stamp(p, n);
 }
 
 size_t hk_usable_size(const void *p)
@@ -86,6 +88,9 @@ size_t hk_usable_size(const void *p)
     hk_segment_t *seg = hki_block_validate(p, "malloc_usable_size", &page);
     if (seg == NULL)
         return 0;
+#if HK_SECURE
+    return hki_secure_usable(seg, page, p);
+#endif
     if (seg->kind == HK_KIND_HUGE)
         return hki_huge_usable(seg, p);
     return page->block_size;
@@ -94,5 +99,10 @@ size_t hk_usable_size(const void *p)
 int hk_is_owned(const void *p)
 {
     hk_page_t *page;
-    return p != NULL && hki_block_validate(p, NULL, &page) != NULL;
+    hk_segment_t *seg = p == NULL ? NULL : hki_block_validate(p, NULL, &page);
+#if HK_SECURE
+    if (seg != NULL && hki_secure_is_freed(seg, p))
+        return 0;
+#endif
+    return seg != NULL;
 }

@@ -227,7 +227,18 @@ static HK_NOINLINE void free_bad(void *p)
     report_bad_block(seg, hki_page_of(seg, p), p, "free");
 }
 
+#if HK_SECURE
+/* The secure build checks the canary and quarantines the block (secure.c); the checks
+ * below are what it falls back on for a pointer that is not a live block. */
 void hk_free(void *p)
+{
+    hki_secure_free(p);
+}
+
+void hki_free_unguarded(void *p)
+#else
+void hk_free(void *p)
+#endif
 {
     hk_track_free(p); /* before p is linked anywhere */
     uintptr_t a = (uintptr_t)p;
