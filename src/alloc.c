@@ -69,9 +69,9 @@ void *hk_calloc(size_t count, size_t size)
     }
     size_t want = hki_secure_request(n);
     if (want > HK_LARGE_MAX) {
-        void *p = hki_malloc_huge(want, 0, true);
+        void *p = hki_malloc_huge(n, 0, true); /* (huge blocks have no canary) */
         hk_track_malloc(p);
-        return hki_secure_stamp(p, n);
+        return p;
     }
     void *p = heap_malloc(want);
     hk_track_malloc(p); /* before memset, which ASan checks */
@@ -88,11 +88,11 @@ size_t hk_usable_size(const void *p)
     hk_segment_t *seg = hki_block_validate(p, "malloc_usable_size", &page);
     if (seg == NULL)
         return 0;
-#if HK_SECURE
-    return hki_secure_usable(seg, page, p);
-#endif
     if (seg->kind == HK_KIND_HUGE)
         return hki_huge_usable(seg, p);
+#if HK_SECURE
+    return hki_secure_usable(page, p); /* the request: the canary follows it */
+#endif
     return page->block_size;
 }
 
@@ -101,8 +101,8 @@ int hk_is_owned(const void *p)
     hk_page_t *page;
     hk_segment_t *seg = p == NULL ? NULL : hki_block_validate(p, NULL, &page);
 #if HK_SECURE
-    if (seg != NULL && hki_secure_is_freed(seg, p))
-        return 0;
+    if (seg != NULL && seg->kind != HK_KIND_HUGE && hki_secure_is_freed(page, p))
+        return 0; /* in the quarantine */
 #endif
     return seg != NULL;
 }

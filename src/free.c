@@ -182,8 +182,10 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
  * then, if that matches too, the owner's walk. */
 static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
-    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b))
-        free_checked(seg, page, b);
+    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b)) {
+        if (!hki_secure_free_taken(seg, page, b, page->key)) /* (a live block after all) */
+            free_checked(seg, page, b);
+    }
 }
 
 static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
@@ -227,18 +229,7 @@ static HK_NOINLINE void free_bad(void *p)
     report_bad_block(seg, hki_page_of(seg, p), p, "free");
 }
 
-#if HK_SECURE
-/* The secure build checks the canary and quarantines the block (secure.c); the checks
- * below are what it falls back on for a pointer that is not a live block. */
 void hk_free(void *p)
-{
-    hki_secure_free(p);
-}
-
-void hki_free_unguarded(void *p)
-#else
-void hk_free(void *p)
-#endif
 {
     hk_track_free(p); /* before p is linked anywhere */
     uintptr_t a = (uintptr_t)p;
@@ -268,6 +259,8 @@ void hk_free(void *p)
         free_suspected(seg, page, b);
         return;
     }
+    if (hki_secure_free_taken(seg, page, b, key)) /* secure build: canary, quarantine */
+        return;
     if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
         free_remote(seg, page, b);
         return;

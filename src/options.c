@@ -21,9 +21,6 @@ typedef struct hk_option_desc_s {
     const char *description;
 } hk_option_desc_t;
 
-/* the secure build unmaps freed huge blocks at once (secure.c) */
-#define HUGE_CACHE_DEFAULT (HK_SECURE ? 0 : 64)
-
 static const char *const on_error_words[] = {"abort", "warn", "ignore", NULL};
 static const char *const bool_words[] = {"0", "1", NULL};
 
@@ -39,12 +36,11 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
     [HK_OPT_ON_ERROR]    = {"HEAPKIT_ON_ERROR", HK_ON_ERROR_ABORT, 0, 2, on_error_words,
                             "action on an invalid free/double free: abort, warn (print, "
                             "ignore the call) or ignore (silently)"},
-    [HK_OPT_HUGE_CACHE]  = {"HEAPKIT_HUGE_CACHE", HUGE_CACHE_DEFAULT, 0, 1 << 20, NULL,
-                            "MiB of freed huge blocks kept mapped for reuse (default 0 in "
-                            "libheapkit-secure.so: freed huge blocks are unmapped)"},
-    [HK_OPT_QUARANTINE]  = {"HEAPKIT_QUARANTINE", 1024, 0, 1 << 20, NULL,
+    [HK_OPT_HUGE_CACHE]  = {"HEAPKIT_HUGE_CACHE", 64, 0, 1 << 20, NULL,
+                            "MiB of freed huge blocks kept mapped for reuse"},
+    [HK_OPT_QUARANTINE]  = {"HEAPKIT_QUARANTINE", 0, 0, 1 << 20, NULL,
                             "libheapkit-secure.so only: KiB of freed blocks each thread holds "
-                            "back before reuse (at most 1024 blocks; 0: none)"},
+                            "back before reuse (at most 1024 blocks; 0: no quarantine)"},
 };
 // clang-format on
 
@@ -53,8 +49,8 @@ long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_VERBOSE] = 0,
     [HK_OPT_PURGE_DELAY] = 100,
     [HK_OPT_ON_ERROR] = HK_ON_ERROR_ABORT,
-    [HK_OPT_HUGE_CACHE] = HUGE_CACHE_DEFAULT,
-    [HK_OPT_QUARANTINE] = 1024,
+    [HK_OPT_HUGE_CACHE] = 64,
+    [HK_OPT_QUARANTINE] = 0,
 };
 
 /* Row i of the table (see internal.h); read by tools/options_doc.c. */

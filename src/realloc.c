@@ -34,7 +34,8 @@ void *hk_realloc(void *p, size_t size)
         return NULL;
     }
 #if HK_SECURE
-    return hki_secure_realloc(seg, page, p, size); /* canary and quarantine: secure.c */
+    if (seg->kind != HK_KIND_HUGE)
+        return hki_secure_realloc(seg, page, p, size); /* canary, quarantine: secure.c */
 #endif
     size_t usable;
     if (seg->kind == HK_KIND_HUGE) {

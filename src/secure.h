@@ -1,44 +1,99 @@
 /*
  * secure.h -- the hooks of libheapkit-secure.so (HK_SECURE=1, secure.c) that the public
- * entry points call: the canary after every block, the quarantine of freed blocks.
+ * entry points call: the canary after every class block, the quarantine of freed blocks.
  *
  * Layer:       api (with internal.h). In the default build (HK_SECURE=0) every hook is
- *              an inline identity, so alloc.c, aligned.c and realloc.c compile to the
- *              code they had before the secure build existed (no branch, no call).
+ *              an inline identity (or false), so alloc.c, free.c and aligned.c compile to
+ *              the code they had before the secure build existed (no branch, no call;
+ *              checked by comparing the disassembly, docs/HARDENING.md).
+ * Layout:      secure.c "Block layout". Huge blocks (their own mapping) carry no canary.
  */
 #ifndef HK_SECURE_H
 #define HK_SECURE_H
 
 #include "config.h"
-#include "types.h"
+#include "segment.h"
 
-#include <stddef.h>
+#include <string.h>
 
 #if HK_SECURE
 /* bytes added to every request for the canary word (secure.c "Block layout") */
 #define HK_CANARY_SIZE ((size_t)8)
+#define HK_FILL_WORD   ((uintptr_t)0xDDDDDDDDDDDDDDDDULL) /* pad (and freed fill) bytes 0xDD */
 
-/* The size to ask the size classes for: the request plus the canary word (a request too
- * large to grow stays too large: SIZE_MAX, which every path refuses with ENOMEM). */
+/* The size to ask the size classes for: the request plus the canary word, if that fits
+ * a class; else a huge size (huge blocks have no canary: their sizes, and so the huge
+ * cache's reuse, stay the default build's; a request within 8 bytes of the largest class
+ * becomes huge, so that every class block has its canary). */
 static inline size_t hki_secure_request(size_t n)
 {
-    return n > SIZE_MAX / 2 ? SIZE_MAX : n + HK_CANARY_SIZE;
+    return n <= HK_LARGE_MAX - HK_CANARY_SIZE ? n + HK_CANARY_SIZE
+           : n > HK_LARGE_MAX                 ? n
+                                              : HK_LARGE_MAX + 1;
 }
-/* Writes the canary of a block just allocated for a request of n bytes (p may be NULL);
- * returns p. */
-void *hki_secure_stamp(void *p, size_t n);
-/* hk_free of the secure build: validate, check the canary, fill, quarantine. */
-void hki_secure_free(void *p);
-/* hk_realloc of the secure build, after hki_block_validate accepted p. */
+/* the canary word's key for block p of a page with free-list key `key` (one multiply) */
+static inline uintptr_t hki_canary(const void *p, uintptr_t key)
+{
+    return ((uintptr_t)p ^ key) * 0x9e3779b97f4a7c15ULL;
+}
+static inline uintptr_t hki_load_word(const void *p, size_t off)
+{
+    uintptr_t w;
+    memcpy(&w, (const char *)p + off, sizeof w);
+    return w;
+}
+static inline void hki_store_word(void *p, size_t off, uintptr_t w)
+{
+    memcpy((char *)p + off, &w, sizeof w);
+}
+/* Two stores: the pad word at n (bs >= n + 8), then the canary word over its tail. */
+static inline void hki_secure_stamp_block(void *p, size_t n, size_t bs, uintptr_t key)
+{
+    hki_store_word(p, n, HK_FILL_WORD);
+    hki_store_word(p, bs - HK_CANARY_SIZE, n ^ hki_canary(p, key));
+}
+/* Writes the canary of a block just allocated for a request of n bytes; returns p. Only
+ * requests that fit a class get one (huge blocks have none), and those come from pages. */
+static inline void *hki_secure_stamp(void *p, size_t n)
+{
+    if (p != NULL && n <= HK_LARGE_MAX - HK_CANARY_SIZE) {
+        hk_page_t *page = hki_page_of(hki_segment_of(p), p);
+        hki_secure_stamp_block(p, n, page->block_size, page->key);
+    }
+    return p;
+}
+
+/* cold: the overflow report; returns if HEAPKIT_ON_ERROR lets the free go on */
+void hki_secure_overflow(const void *p, size_t bs, const char *func);
+/* the quarantine's side of free (secure.c); true: p was taken (held back, or a double
+ * free reported) */
+bool hki_secure_quarantine(hk_segment_t *seg, hk_page_t *page, void *p);
+
+/* free's hook, after its validation: the canary of a class block is checked (an overflow
+ * is reported, then the free goes on), then the quarantine, if on, takes the block.
+ * Returns true if free must stop there. */
+static inline bool hki_secure_free_taken(hk_segment_t *seg, hk_page_t *page, void *p,
+                                         uintptr_t key)
+{
+    if (hk_unlikely(seg->kind == HK_KIND_HUGE))
+        return false;
+    size_t bs = page->block_size;
+    size_t n = hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
+    size_t room = bs - HK_CANARY_SIZE - n; /* huge when the canary word was overwritten */
+    uintptr_t mask = room >= 8 ? UINTPTR_MAX : ((uintptr_t)1 << (8 * room)) - 1;
+    if (hk_unlikely(n > bs - HK_CANARY_SIZE ||
+                    ((hki_load_word(p, n) ^ HK_FILL_WORD) & mask) != 0))
+        hki_secure_overflow(p, bs, "free");
+    return hki_option(HK_OPT_QUARANTINE) != 0 && hki_secure_quarantine(seg, page, p);
+}
+
+/* hk_realloc of a class block (secure.c), after hki_block_validate accepted p. */
 void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t size);
-/* hk_usable_size of the secure build, after hki_block_validate accepted p: the request
- * (writing past it is the overflow the canary reports), 0 for a quarantined block. */
-size_t hki_secure_usable(hk_segment_t *seg, hk_page_t *page, const void *p);
-/* Is p (accepted by hki_block_validate) a block in the quarantine? (hk_is_owned) */
-bool hki_secure_is_freed(const hk_segment_t *seg, const void *p);
-/* The default build's hk_free (free.c): what secure.c calls for a pointer that
- * hki_block_validate refused, so that it is reported as the default build reports it. */
-void hki_free_unguarded(void *p);
+/* hk_usable_size of a class block: the request (writing past it is the overflow the
+ * canary reports); 0 after reporting a quarantined block. */
+size_t hki_secure_usable(hk_page_t *page, const void *p);
+/* Is p (a class block accepted by hki_block_validate) in the quarantine? (hk_is_owned) */
+bool hki_secure_is_freed(const hk_page_t *page, const void *p);
 #else
 static inline size_t hki_secure_request(size_t n)
 {
@@ -49,6 +104,8 @@ static inline void *hki_secure_stamp(void *p, size_t n)
     (void)n;
     return p;
 }
+/* a macro, not a function: no trace in free's code, whose instructions stay as they were */
+#define hki_secure_free_taken(seg, page, p, key) false
 #endif
 
 #endif

@@ -3,8 +3,8 @@
 # expected "heapkit: error: ..." line on stderr. Then checks HEAPKIT_ON_ERROR=warn and
 # ignore (the program survives). Usage: run.sh path/to/fail_prog path/to/libheapkit.so [secure]
 # With `secure` (fail_prog linked with the secure build, lib = libheapkit-secure.so), the
-# cases only the secure build detects must abort too, and a freed huge block is unmapped
-# at once (no huge cache), so its second free finds no heapkit block at all.
+# cases only the secure build detects must abort too, and with its quarantine on
+# (HEAPKIT_QUARANTINE) the frees, reallocs and sizes of held blocks are reported.
 prog=$1
 lib=$2
 mode=${3:-default}
@@ -30,15 +30,20 @@ expect() { # expect STATUS REGEX|NONE CASE [ENV...]   (NONE: stderr has no messa
 A=134
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-small
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-medium
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-huge
 if [ "$mode" = secure ]; then
-    expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' double-huge
     expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\): 32 bytes requested, byte 32 written' overflow-1
     expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\)' overflow-8
-    expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free
     expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-delayed
-    expect $A 'passed to realloc \(not allocated by heapkit\)' realloc-freed-huge
+    # the quarantine (HEAPKIT_QUARANTINE, off by default)
+    Q=HEAPKIT_QUARANTINE=1024
+    expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free $Q
+    expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-delayed $Q
+    expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-small $Q
+    expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed $Q
+    expect $A '^heapkit: error: malloc_usable_size of 0x[0-9a-f]+, a block already freed' usable-freed $Q
+    expect 0 NONE owned-freed $Q
 else
-    expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-huge
     expect 0 NONE overflow-1
     expect 0 NONE write-after-free
 fi
@@ -53,7 +58,7 @@ expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free' never-allocated
 expect $A 'passed to realloc \(not allocated by heapkit\)' realloc-foreign
 expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed
-[ "$mode" = secure ] || expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(realloc\)' realloc-freed-huge
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(realloc\)' realloc-freed-huge
 expect $A '^heapkit: error: malloc_usable_size of 0x[0-9a-f]+, a block already freed' usable-freed
 expect 0 NONE owned-freed
 expect $A '^heapkit: error: double free of' libc-double LD_PRELOAD="$lib"
