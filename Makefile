@@ -4,6 +4,7 @@
 #   make                      release build into build/
 #   make compare              the main job: every policy replays the bundled traces (table)
 #   make test                 every test (release, the lab under ASan+UBSan, the library, clang)
+#   make fuzz                 every libFuzzer target FUZZ_SECONDS (300) s each (clang)
 #   make bench-lab            the policy comparison table (the lab's answer to the seeds)
 #   make install PREFIX=...   installs the CLI (and the library)
 #   make VARIANT=sanitize     ASan+UBSan build into build/sanitize/ (lab, tools, tests)
@@ -44,6 +45,7 @@ include tools/tools.mk
 include tests/tests.mk
 include src/src.mk
 include tests/robust/robust.mk
+include tests/fuzz/fuzz.mk
 include bench/bench.mk
 include bench/progs/progs.mk
 

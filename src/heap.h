@@ -43,6 +43,7 @@ void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
  * of it is free again, not at its first free (page.c). */
 void hki_full_push(hk_heap_t *heap, hk_page_t *page);
 void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
+#define HK_REPORT_NEVER UINT32_MAX /* report_at of a current page (page.c) */
 static inline uint32_t hki_full_report_at(uint32_t capacity)
 {
     uint32_t eighth = capacity / 8;
@@ -55,10 +56,22 @@ uint32_t hki_page_free_count(const hk_page_t *page);
 bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
 
 /* ---- heap (heap.c) ---- */
-/* Pops a block from a page with a non-empty free list (the malloc fast path). */
+/* The head of a page's free list lies outside its carved blocks (P1): the link that led
+ * there was overwritten, by a write after free or an overflow. Reported and fatal
+ * (page.c): malloc never reads through it. Never returns, but is not declared _Noreturn:
+ * malloc reaches it by a tail call, which keeps the fast path free of a stack frame (gcc
+ * does not tail-call a noreturn function). */
+void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
+
+/* Pops b, the head of a page's non-empty free list (the malloc fast path). b is checked
+ * before its link is read (one compare: b != NULL is known), so a damaged link stops the
+ * malloc that would follow it. */
 static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
 {
-    page->free = (hk_block_t *)(b->next_enc ^ page->key);
+    if (hk_unlikely((uintptr_t)b - page->start >= hk_relaxed_load(&page->carved)))
+        return hki_page_damaged(page, b);
+    uintptr_t next = b->next_enc ^ page->key;
+    page->free = (hk_block_t *)next;
     b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
     page->used++;
     (void)heap;

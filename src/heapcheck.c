@@ -118,7 +118,12 @@ static size_t queue_check(ctx_t *x, hk_heap_t *heap, hk_page_queue_t *q, unsigne
             fail(x, (void *)page->start, "P5", "page in the queue of another class");
         if (page->in_full != full)
             fail(x, (void *)page->start, "P5", "in_full flag does not match the list");
-        if (page->report_at != (full ? hki_full_report_at(page->capacity) : 0))
+        uint32_t want = full ? hki_full_report_at(page->capacity)
+                    : page == heap->current[page->class_idx] &&
+                            hki_option(HK_OPT_PURGE_DELAY) != 0
+                        ? HK_REPORT_NEVER
+                        : 0;
+        if (page->report_at != want)
             fail(x, (void *)page->start, "P5", "report_at does not match the list");
         page_check(x, heap, page);
         prev = page;

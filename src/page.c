@@ -164,6 +164,13 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     hki_count(heap->handoff.remote_frees, n); /* (counted here: free's remote path stays as is) */
 }
 
+void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b)
+{
+    hki_fatal("heap corruption: the free list of page %p leads to %p, outside its blocks "
+              "(a free block was overwritten: a write after free or a buffer overflow)",
+              (void *)page->start, (const void *)b);
+}
+
 static bool list_contains(const hk_page_t *page, uintptr_t head, const hk_block_t *b)
 {
     uint32_t steps = 0;
@@ -201,9 +208,19 @@ bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b)
 
 /* ---- queues: one per class, first page is heap->current[c] ---- */
 
+/* The current page of a class does not report to free's slow path even when it becomes
+ * empty (report_at = HK_REPORT_NEVER): malloc takes from it next, and heap.c retires it if
+ * it stays empty a purge delay (free_local_slow let it be anyway; this spares the call, a
+ * quarter of a malloc/free pair that empties its page each time). Without a purge delay
+ * it reports as any page. The page it replaces reports again. */
 void hki_heap_set_current(hk_heap_t *heap, unsigned c)
 {
     hk_page_t *page = heap->queue[c].first ? heap->queue[c].first : &hki_page_empty;
+    hk_page_t *old = heap->current[c];
+    if (old != page && old != &hki_page_empty)
+        old->report_at = old->in_full ? hki_full_report_at(old->capacity) : 0;
+    if (page != &hki_page_empty && hki_option(HK_OPT_PURGE_DELAY) != 0)
+        page->report_at = HK_REPORT_NEVER;
     heap->current[c] = page;
     size_t bs = hki_class_size[c];
     if (bs > HK_DIRECT_MAX)

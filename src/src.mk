@@ -91,9 +91,23 @@ $(LIB_TDIR)/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ -ldl
 
+# The bug-class suite (tests/bugs/): plain malloc calls for any allocator preloaded under
+# it, so no sanitizer and no builtins (the compiler must keep every bug as written).
+BUG_PROG := $(LIB_TDIR)/bug_prog
+$(BUG_PROG): tests/bugs/bug_prog.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -fsanitize=%,$(CFLAGS)) -fno-builtin $< -o $@
+
 LIB_TESTS := $(LIB_TDIR)/test_api $(LIB_TDIR)/test_api_libc $(LIB_TDIR)/test_stress \
-             $(LIB_TDIR)/fail_prog $(LIB_TDIR)/secure/test_api $(LIB_TDIR)/secure/test_stress \
-             $(LIB_TDIR)/secure/fail_prog
+             $(LIB_TDIR)/fail_prog $(BUG_PROG) $(LIB_TDIR)/secure/test_api \
+             $(LIB_TDIR)/secure/test_stress $(LIB_TDIR)/secure/fail_prog
+
+# docs/HARDENING.md's table: every case on glibc, the peers and heapkit, default and
+# secure (measured here)
+.PHONY: bug-table
+bug-table: $(BUG_PROG) $(LIB_SO) $(LIB_SEC_SO)
+	sh scripts/deps.sh libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+	HEAPKIT_SECURE_LIBRARY=$(abspath $(LIB_SEC_SO)) sh scripts/bug_table.sh $(BUG_PROG) $(abspath $(LIB_SO))
 
 # The stress test again under ThreadSanitizer (its own build tree, build/tsan).
 test-lib-tsan:
@@ -127,6 +141,7 @@ test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize test-l
 	    "sh tests/fail/run.sh $(LIB_TDIR)/secure/fail_prog $(abspath $(LIB_SEC_SO)) secure" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SEC_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SEC_SO))" \
+	    "sh tests/bugs/run.sh $(BUG_PROG) $(abspath $(LIB_SO)) $(abspath $(LIB_SEC_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \
 	    "sh tests/tools/test_options_doc.sh $(OPTIONS_DOC)" \

@@ -76,7 +76,8 @@
  *   P3  capacity <= reserved, reserved * block_size <= area size, carved == capacity*bs.
  *   P4  block_size == hki_class_size[class_idx], class_idx != 0 for a page in use.
  *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0, report_at =
- *       0) or the heap's full list (in_full = 1, report_at = hki_full_report_at(capacity));
+ *       0, or HK_REPORT_NEVER for heap->current[c] when there is a purge delay) or the
+ *       heap's full list (in_full = 1, report_at = hki_full_report_at(capacity));
  *       the first page of queue[c] is heap->current[c].
  *   P6  heap->direct[i] == heap->current[class of size 16*i] (or the empty page).
  *

@@ -64,4 +64,5 @@ test: all
 	$(MAKE) --no-print-directory test-robust
 	sh tests/run.sh "sh tests/tools/test_install.sh"
 	$(MAKE) --no-print-directory test-clang
+	$(MAKE) --no-print-directory test-fuzz
 include tests/record/record.mk
