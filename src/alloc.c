@@ -26,7 +26,10 @@ void *hki_malloc_huge(size_t n, size_t align, bool zero)
     return p;
 }
 
-static inline void *heap_malloc(size_t n)
+/* n: the size to allocate; req: the request (the secure build's canary follows it: n =
+ * req + 8, hki_secure_request; the default build's n == req, and the hooks are
+ * identities, secure.h) */
+static inline void *heap_malloc(size_t n, size_t req)
 {
     hk_heap_t *heap = hki_tls_heap;
     hk_page_t *page;
@@ -38,8 +41,8 @@ static inline void *heap_malloc(size_t n)
         return hki_malloc_huge(n, 0, false);
     hk_block_t *b = page->free;
     if (hk_unlikely(b == NULL))
-        return hki_malloc_slow(heap, hki_size_class(n));
-    return hki_page_pop(heap, page, b);
+        return hki_secure_malloc_slow(heap, hki_size_class(n), req);
+    return hki_secure_stamp_popped(page, hki_page_pop(heap, page, b), req);
 }
 
 void *hki_malloc_class(unsigned c)
@@ -52,12 +55,11 @@ void *hki_malloc_class(unsigned c)
     return hki_page_pop(heap, page, b);
 }
 
-/* (hki_secure_*: the canary of the secure build, secure.h; identities otherwise) */
 void *hk_malloc(size_t size)
 {
-    void *p = heap_malloc(hki_secure_request(size));
+    void *p = heap_malloc(hki_secure_request(size), size);
     hk_track_malloc(p);
-    return hki_secure_stamp(p, size);
+    return p;
 }
 
 void *hk_calloc(size_t count, size_t size)
@@ -73,11 +75,11 @@ void *hk_calloc(size_t count, size_t size)
         hk_track_malloc(p);
         return p;
     }
-    void *p = heap_malloc(want);
+    void *p = heap_malloc(want, n);
     hk_track_malloc(p); /* before memset, which ASan checks */
     if (p != NULL)
         memset(p, 0, n);
-    return hki_secure_stamp(p, n);
+    return p;
 }
 
 size_t hk_usable_size(const void *p)

@@ -183,8 +183,13 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
 static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
     if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b)) {
-        if (!hki_secure_free_taken(seg, page, b, page->key)) /* (a live block after all) */
-            free_checked(seg, page, b);
+#if HK_SECURE
+        if (hki_secure_free_diverted(seg, page, b, page->key)) { /* (live after all) */
+            hki_secure_free_slow(seg, page, b);
+            return;
+        }
+#endif
+        free_checked(seg, page, b);
     }
 }
 
@@ -259,8 +264,12 @@ void hk_free(void *p)
         free_suspected(seg, page, b);
         return;
     }
-    if (hki_secure_free_taken(seg, page, b, key)) /* secure build: canary, quarantine */
+#if HK_SECURE
+    if (hk_unlikely(hki_secure_free_diverted(seg, page, b, key))) {
+        hki_secure_free_slow(seg, page, b); /* the canary changed, or the quarantine */
         return;
+    }
+#endif
     if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
         free_remote(seg, page, b);
         return;

@@ -78,7 +78,7 @@ static size_t pad_changed(const void *p, size_t n, size_t bs)
     return diff == 0 ? 0 : n + (size_t)__builtin_ctzll(diff) / 8;
 }
 
-void hki_secure_overflow(const void *p, size_t bs, const char *func)
+static HK_COLD void report_overflow(const void *p, size_t bs, const char *func)
 {
     hk_page_t *page = hki_page_of(hki_segment_of(p), p);
     size_t n = request_of(p, bs, page->key);
@@ -97,7 +97,7 @@ static size_t canary_check(hk_page_t *page, const void *p, const char *func)
 {
     size_t bs = page->block_size, n = request_of(p, bs, page->key);
     if (n > bs - HK_CANARY_SIZE || pad_changed(p, n, bs) != 0) {
-        hki_secure_overflow(p, bs, func);
+        report_overflow(p, bs, func);
         return SIZE_MAX;
     }
     return n;
@@ -205,15 +205,26 @@ static bool quarantine_put(hk_page_t *page, void *p, size_t n)
     return true;
 }
 
-bool hki_secure_quarantine(hk_segment_t *seg, hk_page_t *page, void *p)
+void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
 {
-    (void)seg;
-    if (is_quarantined(page, p)) {
+    bool quarantine = hki_option(HK_OPT_QUARANTINE) != 0;
+    if (quarantine && is_quarantined(page, p)) { /* (before the canary: n < 8 under it) */
         hki_usage_error("double free of %p (free)", p);
-        return true;
+        return;
     }
-    size_t n = request_of(p, page->block_size, page->key);
-    return quarantine_put(page, p, n > page->block_size - HK_CANARY_SIZE ? 0 : n);
+    size_t n = canary_check(page, p, "free");
+    if (n == SIZE_MAX) /* reported; the free goes on (HEAPKIT_ON_ERROR=warn) */
+        n = 0;
+    if (!quarantine || !quarantine_put(page, p, n))
+        hki_free_valid(seg, page, p);
+}
+
+void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req)
+{
+    void *p = hki_malloc_slow(heap, c);
+    if (p != NULL)
+        hki_secure_stamp_block(p, req, hki_class_size[c], hki_page_of(hki_segment_of(p), p)->key);
+    return p;
 }
 
 /* ---- realloc and usable_size of class blocks ---- */

@@ -12,7 +12,7 @@
 #define HK_SECURE_H
 
 #include "config.h"
-#include "segment.h"
+#include "heap.h"
 
 #include <string.h>
 
@@ -63,17 +63,19 @@ static inline void *hki_secure_stamp(void *p, size_t n)
     return p;
 }
 
-/* cold: the overflow report; returns if HEAPKIT_ON_ERROR lets the free go on */
-void hki_secure_overflow(const void *p, size_t bs, const char *func);
-/* the quarantine's side of free (secure.c); true: p was taken (held back, or a double
- * free reported) */
-bool hki_secure_quarantine(hk_segment_t *seg, hk_page_t *page, void *p);
+/* malloc's pop path: the popped block p of page gets the canary of request req */
+static inline void *hki_secure_stamp_popped(hk_page_t *page, void *p, size_t req)
+{
+    hki_secure_stamp_block(p, req, page->block_size, page->key);
+    return p;
+}
+/* malloc's slow path, then the canary (secure.c) */
+void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req);
 
-/* free's hook, after its validation: the canary of a class block is checked (an overflow
- * is reported, then the free goes on), then the quarantine, if on, takes the block.
- * Returns true if free must stop there. */
-static inline bool hki_secure_free_taken(hk_segment_t *seg, hk_page_t *page, void *p,
-                                         uintptr_t key)
+/* free's test, after its validation: does the block need secure.c's side of free (its
+ * canary changed: an overflow, or the quarantine is on)? Huge blocks have no canary. */
+static inline bool hki_secure_free_diverted(const hk_segment_t *seg, const hk_page_t *page,
+                                            const void *p, uintptr_t key)
 {
     if (hk_unlikely(seg->kind == HK_KIND_HUGE))
         return false;
@@ -81,11 +83,12 @@ static inline bool hki_secure_free_taken(hk_segment_t *seg, hk_page_t *page, voi
     size_t n = hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
     size_t room = bs - HK_CANARY_SIZE - n; /* huge when the canary word was overwritten */
     uintptr_t mask = room >= 8 ? UINTPTR_MAX : ((uintptr_t)1 << (8 * room)) - 1;
-    if (hk_unlikely(n > bs - HK_CANARY_SIZE ||
-                    ((hki_load_word(p, n) ^ HK_FILL_WORD) & mask) != 0))
-        hki_secure_overflow(p, bs, "free");
-    return hki_option(HK_OPT_QUARANTINE) != 0 && hki_secure_quarantine(seg, page, p);
+    return n > bs - HK_CANARY_SIZE || ((hki_load_word(p, n) ^ HK_FILL_WORD) & mask) != 0 ||
+           hki_option(HK_OPT_QUARANTINE) != 0;
 }
+/* secure.c's side of free, reached by a tail call (no stack frame on free's path): the
+ * overflow report, then the quarantine, or the free itself (hki_free_valid). */
+void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p);
 
 /* hk_realloc of a class block (secure.c), after hki_block_validate accepted p. */
 void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t size);
@@ -104,8 +107,9 @@ static inline void *hki_secure_stamp(void *p, size_t n)
     (void)n;
     return p;
 }
-/* a macro, not a function: no trace in free's code, whose instructions stay as they were */
-#define hki_secure_free_taken(seg, page, p, key) false
+/* macros, not functions: no trace in malloc's code, whose instructions stay as they were */
+#define hki_secure_stamp_popped(page, p, req)  ((void)(req), (p))
+#define hki_secure_malloc_slow(heap, c, req)   ((void)(req), hki_malloc_slow(heap, c))
 #endif
 
 #endif
