@@ -19,6 +19,8 @@
  *                   page, about 2^-50 for a random key).
  *              What is not detected: a double free after the block was allocated again,
  *              and frees of blocks whose first word a use-after-free overwrote.
+ *              The secure build then checks the block's canary (secure.h; an overflow
+ *              is reported, the quarantine may take the block: secure.c).
  *              Then: the owner pushes on the page's local_free (no atomics); anyone else
  *              pushes on the page's thread_free with one CAS.
  * Concurrency: see page.c.

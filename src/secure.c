@@ -17,12 +17,13 @@
  *                quarantine HEAPKIT_QUARANTINE=KiB (default 0: off, for its cost, see
  *                           docs/HARDENING.md): each thread holds its last freed blocks
  *                           (at most 1024 and that many KiB) in a FIFO ring in its heap,
- *                           their first word a marker and their first 4 KiB 0xDD, and
+ *                           their first word a marker and their next bytes, up to 256,
+ *                           0xDD (4 KiB cost 3x more on trace-replay), and
  *                           frees the oldest, checking its fill, when a new one would
  *                           exceed a bound: a double free of a held block is reported,
  *                           and a write after free is reported when the block leaves
- *                           (or at exit: the main thread's ring is checked). The freed
- *                           data does not reach the next owner of the block.
+ *                           (or at exit: the main thread's ring is checked). The first
+ *                           256 bytes of freed data do not reach the block's next owner.
  *              Huge blocks (own mapping, > 1 MiB or moved there by realloc) have neither:
  *              their double free is caught by the default checks (carved = 0).
  * Layout:      a class block of block size bs for a request of n bytes (bs >= n + 8):
@@ -36,7 +37,7 @@
  *                | n ^ canary(p)                 |   canary word
  *                +------------------------------+ bs
  *   in the quarantine:
- *                | marker(p) | 0xDD up to min(n, 4096) rounded up to 8 | pad | ... | canary |
+ *                | marker(p) | 0xDD up to min(n, 256) rounded up to 8 | pad | ... | canary |
  *
  *   canary(p) = (p ^ key) * 0x9e3779b97f4a7c15, marker(p) = key ^ (((p ^ key) *
  *   0xc2b2ae3d27d4eb4f) | 2^63) with key the page's secret free-list key: the marker is
@@ -48,7 +49,7 @@
  *              Q2 bytes == sum of the entries' block sizes <= the limit, count <=
  *              HK_QUARANTINE_COUNT.
  * Concurrency: the ring belongs to its heap's thread; nothing else touches it.
- * Complexity:  O(1) per malloc and free; with the quarantine O(min(n, 4 KiB)) per free
+ * Complexity:  O(1) per malloc and free; with the quarantine O(min(n, 256)) per free
  *              (the fill) and per eviction (its check).
  */
 #include "config.h"
@@ -58,7 +59,7 @@
 #include <errno.h>
 #include <string.h>
 
-#define FILL_MAX ((size_t)4096)
+#define FILL_MAX ((size_t)256)
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "the pad mask: the first byte in memory is the lowest of a word");
@@ -72,9 +73,7 @@ static inline size_t request_of(const void *p, size_t bs, uintptr_t key)
 /* the first pad byte after the request n that changed, or 0 */
 static size_t pad_changed(const void *p, size_t n, size_t bs)
 {
-    size_t room = bs - HK_CANARY_SIZE - n;
-    uintptr_t mask = room >= 8 ? UINTPTR_MAX : ((uintptr_t)1 << (8 * room)) - 1;
-    uintptr_t diff = (hki_load_word(p, n) ^ HK_FILL_WORD) & mask;
+    uintptr_t diff = (hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs);
     return diff == 0 ? 0 : n + (size_t)__builtin_ctzll(diff) / 8;
 }
 

@@ -46,6 +46,15 @@ static inline void hki_store_word(void *p, size_t off, uintptr_t w)
 {
     memcpy((char *)p + off, &w, sizeof w);
 }
+/* Of the word at offset n (the request's end), the bytes that are pad: min(8, bs-8-n),
+ * the first in memory being the lowest (little-endian: secure.c); the rest, if any, are
+ * the canary word's. A request n > bs - 8 (an overwritten canary word) gives a
+ * meaningless mask: callers test that first. */
+static inline uintptr_t hki_pad_mask(size_t n, size_t bs)
+{
+    size_t room = bs - HK_CANARY_SIZE - n;
+    return room >= 8 ? UINTPTR_MAX : ((uintptr_t)1 << (8 * room)) - 1;
+}
 /* Two stores: the pad word at n (bs >= n + 8), then the canary word over its tail. */
 static inline void hki_secure_stamp_block(void *p, size_t n, size_t bs, uintptr_t key)
 {
@@ -81,9 +90,8 @@ static inline bool hki_secure_free_diverted(const hk_segment_t *seg, const hk_pa
         return false;
     size_t bs = page->block_size;
     size_t n = hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
-    size_t room = bs - HK_CANARY_SIZE - n; /* huge when the canary word was overwritten */
-    uintptr_t mask = room >= 8 ? UINTPTR_MAX : ((uintptr_t)1 << (8 * room)) - 1;
-    return n > bs - HK_CANARY_SIZE || ((hki_load_word(p, n) ^ HK_FILL_WORD) & mask) != 0 ||
+    return n > bs - HK_CANARY_SIZE ||
+           ((hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs)) != 0 ||
            hki_option(HK_OPT_QUARANTINE) != 0;
 }
 /* secure.c's side of free, reached by a tail call (no stack frame on free's path): the
