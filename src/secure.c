@@ -56,6 +56,10 @@
 #include "internal.h"
 #include "secure.h"
 
+#if !HK_SECURE
+#error "secure.c is built only into libheapkit-secure.so, with -DHK_SECURE=1 (src/src.mk)"
+#endif
+
 #include <errno.h>
 #include <string.h>
 
