@@ -271,10 +271,14 @@ def main():
             except (subprocess.SubprocessError, RuntimeError) as e:
                 lines.append(f"- {a}: failed ({e})")
 
-    text = "\n".join(lines)
+    save_results("\n".join(lines), "bench")
+
+
+def save_results(text, prefix):
+    """Prints a report and keeps it as bench/results/<prefix>-<time>.md."""
     print(text)
     os.makedirs(os.path.join("bench", "results"), exist_ok=True)
-    out = os.path.join("bench", "results", f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.md")
+    out = os.path.join("bench", "results", f"{prefix}-{datetime.datetime.now():%Y%m%d-%H%M%S}.md")
     with open(out, "w") as f:
         f.write(text + "\n")
     print(f"\n(saved to {out})")

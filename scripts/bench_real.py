@@ -16,7 +16,6 @@ Runs are interleaved and reported as medians. Targets (issue 9): instructions pe
 than glibc; live peak RSS geomean <= 1.0x glibc's.
 """
 import argparse
-import datetime
 import json
 import math
 import os
@@ -29,7 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import bench  # noqa: E402  (machine_description)
+import bench  # noqa: E402  (machine_description, save_results)
 import bench_record  # noqa: E402  (the workloads python3, sqlite3, perl, cc1)
 
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
@@ -276,13 +275,7 @@ def main():
         print("replaying through every allocator (callgrind too: a few minutes)", flush=True)
         rows = replay(heapkit, traces, opts.runs, not opts.no_callgrind)
         lives = live(progs, allocators, opts.runs)
-    text = report(names, traces, rows, lives, bench.machine_description())
-    print(text)
-    os.makedirs(os.path.join("bench", "results"), exist_ok=True)
-    out = os.path.join("bench", "results", f"real-{datetime.datetime.now():%Y%m%d-%H%M%S}.md")
-    with open(out, "w") as f:
-        f.write(text + "\n")
-    print(f"\n(saved to {out})")
+    bench.save_results(report(names, traces, rows, lives, bench.machine_description()), "real")
     return 0
 
 

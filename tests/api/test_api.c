@@ -188,6 +188,19 @@ static void test_errno(void)
     CHECK("aligned_alloc huge NULL ENOMEM", p == NULL && errno == ENOMEM);
 }
 
+/* posix_memalign(a, n), counting a failure, or a block misaligned, too small or not ours */
+static void *memalign_checked(size_t a, size_t n, int *bad, int *fails)
+{
+    void *p = NULL;
+    if (T_POSIX_MEMALIGN(&p, a, n) != 0) {
+        ++*fails;
+        return NULL;
+    }
+    if ((uintptr_t)p % a != 0 || T_USABLE(p) < n || !T_OWNED(p))
+        ++*bad;
+    return p;
+}
+
 /* Alignments of a segment (4 MiB) and more, up to 1 GiB: the block starts on a segment
  * boundary (huge.c "far blocks"). Sizes below, at and above the alignment; the contents
  * survive realloc both ways; the heap check passes with them live. */
@@ -199,13 +212,9 @@ static void test_aligned_far(void)
         size_t sizes[] = {1, 4096, (size_t)5 << 20, a + 1};
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             size_t n = sizes[i];
-            void *p = NULL;
-            if (T_POSIX_MEMALIGN(&p, a, n) != 0) {
-                fails++;
+            void *p = memalign_checked(a, n, &bad, &fails);
+            if (p == NULL)
                 continue;
-            }
-            if ((uintptr_t)p % a != 0 || T_USABLE(p) < n || !T_OWNED(p))
-                bad++;
             size_t m = n < 4096 ? n : 4096;
             fill(p, m, 9);
             void *q = T_REALLOC(p, n + ((size_t)1 << 20)); /* grows: copied */
@@ -240,13 +249,9 @@ static void test_aligned(void)
         size_t sizes[] = {1, 7, 16, a / 2 + 1, a - 1, a, a + 1, 3 * a, 1000, 100000, (size_t)2 << 20};
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             size_t n = sizes[i];
-            void *p = NULL;
-            if (T_POSIX_MEMALIGN(&p, a, n) != 0) {
-                fails++;
+            void *p = memalign_checked(a, n, &bad, &fails);
+            if (p == NULL)
                 continue;
-            }
-            if ((uintptr_t)p % a != 0 || T_USABLE(p) < n || !T_OWNED(p))
-                bad++;
             fill(p, n < 4096 ? n : 4096, 7);
             void *q = T_ALIGNED_ALLOC(a, n);
             void *r = T_MEMALIGN(a, n);

@@ -32,7 +32,7 @@ $(FUZZ_DIR)/fuzz_policy: tests/fuzz/fuzz_policy.c $(LAB_SRCS) $(FUZZ_HEADERS)
 $(FUZZ_DIR)/fuzz_policy: FUZZ_INC := -Ilab
 $(FUZZ_DIR)/fuzz_trace $(FUZZ_DIR)/fuzz_mtrace $(FUZZ_DIR)/fuzz_policy:
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) $(FUZZ_SAN) -o $@ $(filter %.c,$^) -lz -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_INC) $(FUZZ_SAN) -pthread -o $@ $(filter %.c,$^) -ldeflate -lz -lm
 
 # The library as the sanitize build has it (src/src.mk): UBSan and coverage but not ASan
 # (it reads the links in free blocks), its blocks reported to ASan (HK_TRACK_ASAN).
