@@ -8,7 +8,9 @@ time and median peak RSS of each (benchmark, allocator), the ratios of heapkit t
 and their geometric means. Then:
   - larson scaling: throughput with 2 threads / throughput with 1 thread, per allocator;
   - fast path: instructions per malloc/free pair under callgrind (noise-free), measured as
-    (Ir(2N) - Ir(N)) / N so start-up costs cancel out.
+    (Ir(2N) - Ir(N)) / N so start-up costs cancel out;
+  - the secure build's cost: heapkit-secure (libheapkit-secure.so) / heapkit, time and RSS
+    per benchmark and their geometric means (docs/HARDENING.md).
 Peers come from Debian (libjemalloc2, libtcmalloc-minimal4, libmimalloc2.0); missing ones
 are installed with apt-get when we are root, else skipped with a note.
 """
@@ -135,6 +137,8 @@ def main():
     ap.add_argument("--no-install", action="store_true", help="never apt-get install peers")
     ap.add_argument("--no-callgrind", action="store_true")
     ap.add_argument("--traces", default=None, help="folder with the CS:APP traces")
+    ap.add_argument("--allocators", help="comma list of allocators to run (e.g. "
+                    "heapkit,heapkit-secure: the secure build's cost alone)")
     opts = ap.parse_args()
 
     allocators = [("glibc", None)] + ensure_peers(not opts.no_install)
@@ -143,6 +147,11 @@ def main():
         allocators.append(("heapkit", heapkit))
     else:
         print(f"note: {heapkit} not built; heapkit column skipped")
+    secure = os.path.abspath(os.path.join(opts.build, "libheapkit-secure.so"))
+    if os.path.exists(secure):
+        allocators.append(("heapkit-secure", secure))
+    if opts.allocators:
+        allocators = [a for a in allocators if a[0] in opts.allocators.split(",")]
 
     here = os.path.dirname(os.path.abspath(__file__))
     trace_dir = opts.traces or os.path.join(here, "..", "..", "shared", "traces")
@@ -183,12 +192,13 @@ def main():
         ms = " | ".join(f"{med_m[(name, a)] / 1024:.1f}" for a in names)
         lines.append(f"| {name} | {ts} | {ms} |")
 
-    if "heapkit" in names:
+    peer_names = [a for a in names if not a.startswith("heapkit")]
+    if "heapkit" in names and peer_names:
+        peers = peer_names
         lines += ["", "Ratios heapkit / peer (below 1.00 = heapkit better):", "",
-                  "| benchmark | " + " | ".join(f"time vs {a}" for a in names if a != "heapkit")
-                  + " | " + " | ".join(f"RSS vs {a}" for a in names if a != "heapkit") + " |",
-                  "|---" * (1 + 2 * (len(names) - 1)) + "|"]
-        peers = [a for a in names if a != "heapkit"]
+                  "| benchmark | " + " | ".join(f"time vs {a}" for a in peers)
+                  + " | " + " | ".join(f"RSS vs {a}" for a in peers) + " |",
+                  "|---" * (1 + 2 * len(peers)) + "|"]
         tr = {a: [] for a in peers}
         mr = {a: [] for a in peers}
         for name, _, _ in benches:
@@ -215,7 +225,7 @@ def main():
         for name in threaded:
             vs = " | ".join(f"{med_v[(name, a)] / 1024:.0f}" for a in names)
             rss_ratio = time_ratio = vm_ratio = "-"
-            peers = [a for a in names if a != "heapkit"]
+            peers = peer_names
             if "heapkit" in names and peers:
                 lean = min(med_m[(name, a)] for a in peers)
                 rss_ratio = f"{med_m[(name, 'heapkit')] / lean:.2f}"
@@ -223,6 +233,18 @@ def main():
                 if "mimalloc" in names:
                     time_ratio = f"{med_t[(name, 'heapkit')] / med_t[(name, 'mimalloc')]:.2f}"
             lines.append(f"| {name} | {vs} | {vm_ratio} | {rss_ratio} | {time_ratio} |")
+
+    if "heapkit" in names and "heapkit-secure" in names:
+        lines += ["", "The secure build's cost: heapkit-secure / heapkit (1.00 = free):", "",
+                  "| benchmark | time | RSS |", "|---|---|---|"]
+        st, sm = [], []
+        for name, _, _ in benches:
+            t = med_t[(name, "heapkit-secure")] / med_t[(name, "heapkit")]
+            m = med_m[(name, "heapkit-secure")] / med_m[(name, "heapkit")]
+            st.append(t)
+            sm.append(m)
+            lines.append(f"| {name} | {t:.2f} | {m:.2f} |")
+        lines.append(f"| **geomean** | **{geomean(st):.2f}** | **{geomean(sm):.2f}** |")
 
     if ("larson-1t", "glibc") in results:
         lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread);",

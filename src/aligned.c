@@ -28,6 +28,8 @@ void *hki_malloc_aligned(size_t n, size_t align)
         return hk_malloc(n);
     if (n == 0)
         n = 1;
+    size_t req = n; /* the secure build's canary follows the request (secure.h) */
+    n = hki_secure_request(n);
     if (align <= HK_PAGE_ALIGN_MAX && n <= HK_LARGE_MAX) {
         size_t r = (n + align - 1) & ~(align - 1);
         if (r <= HK_LARGE_MAX) {
@@ -37,7 +39,7 @@ void *hki_malloc_aligned(size_t n, size_t align)
             if (c < HK_CLASS_COUNT) {
                 void *p = hki_malloc_class(c);
                 hk_track_malloc(p);
-                return p;
+                return hki_secure_stamp(p, req);
             }
         }
     }
@@ -45,7 +47,7 @@ void *hki_malloc_aligned(size_t n, size_t align)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = hki_malloc_huge(n, align, false);
+    void *p = hki_malloc_huge(req, align, false); /* (huge blocks have no canary) */
     hk_track_malloc(p);
     return p;
 }

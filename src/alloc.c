@@ -26,7 +26,10 @@ void *hki_malloc_huge(size_t n, size_t align, bool zero)
     return p;
 }
 
-static inline void *heap_malloc(size_t n)
+/* n: the size to allocate; req: the request (the secure build's canary follows it: n =
+ * req + 8, hki_secure_request; the default build's n == req, and the hooks are
+ * identities, secure.h) */
+static inline void *heap_malloc(size_t n, size_t req)
 {
     hk_heap_t *heap = hki_tls_heap;
     hk_page_t *page;
@@ -38,8 +41,8 @@ static inline void *heap_malloc(size_t n)
         return hki_malloc_huge(n, 0, false);
     hk_block_t *b = page->free;
     if (hk_unlikely(b == NULL))
-        return hki_malloc_slow(heap, hki_size_class(n));
-    return hki_page_pop(heap, page, b);
+        return hki_secure_malloc_slow(heap, hki_size_class(n), req);
+    return hki_secure_stamp_popped(page, hki_page_pop(heap, page, b), req);
 }
 
 void *hki_malloc_class(unsigned c)
@@ -54,7 +57,7 @@ void *hki_malloc_class(unsigned c)
 
 void *hk_malloc(size_t size)
 {
-    void *p = heap_malloc(size);
+    void *p = heap_malloc(hki_secure_request(size), size);
     hk_track_malloc(p);
     return p;
 }
@@ -66,12 +69,13 @@ void *hk_calloc(size_t count, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (n > HK_LARGE_MAX) {
-        void *p = hki_malloc_huge(n, 0, true);
+    size_t want = hki_secure_request(n);
+    if (want > HK_LARGE_MAX) {
+        void *p = hki_malloc_huge(n, 0, true); /* (huge blocks have no canary) */
         hk_track_malloc(p);
         return p;
     }
-    void *p = heap_malloc(n);
+    void *p = heap_malloc(want, n);
     hk_track_malloc(p); /* before memset, which ASan checks */
     if (p != NULL)
         memset(p, 0, n);
@@ -88,11 +92,19 @@ size_t hk_usable_size(const void *p)
         return 0;
     if (seg->kind == HK_KIND_HUGE)
         return hki_huge_usable(seg, p);
+#if HK_SECURE
+    return hki_secure_usable(page, p); /* the request: the canary follows it */
+#endif
     return page->block_size;
 }
 
 int hk_is_owned(const void *p)
 {
     hk_page_t *page;
-    return p != NULL && hki_block_validate(p, NULL, &page) != NULL;
+    hk_segment_t *seg = p == NULL ? NULL : hki_block_validate(p, NULL, &page);
+#if HK_SECURE
+    if (seg != NULL && seg->kind != HK_KIND_HUGE && hki_secure_is_freed(page, p))
+        return 0; /* in the quarantine */
+#endif
+    return seg != NULL;
 }

@@ -29,6 +29,10 @@
  *                                  set by `make VARIANT=sanitize`)
  *   HK_OS_FAULTS         0         1: tests can make the OS layer refuse memory
  *                                  (os.h hki_os_fail_after; set by `make VARIANT=debug`)
+ *   HK_SECURE            0         1: libheapkit-secure.so: canary after every block,
+ *                                  freed blocks filled and quarantined, a key per page,
+ *                                  blocks carved in random order, no huge cache
+ *                                  (secure.c; built by `make` beside libheapkit.so)
  */
 #ifndef HK_CONFIG_H
 #define HK_CONFIG_H
@@ -44,6 +48,9 @@
 #endif
 #ifndef HK_OS_FAULTS
 #define HK_OS_FAULTS 0
+#endif
+#ifndef HK_SECURE
+#define HK_SECURE 0
 #endif
 
 #define HK_SEG_SHIFT        22

@@ -19,6 +19,8 @@
  *                   page, about 2^-50 for a random key).
  *              What is not detected: a double free after the block was allocated again,
  *              and frees of blocks whose first word a use-after-free overwrote.
+ *              The secure build then checks the block's canary (secure.h; an overflow
+ *              is reported, the quarantine may take the block: secure.c).
  *              Then: the owner pushes on the page's local_free (no atomics); anyone else
  *              pushes on the page's thread_free with one CAS.
  * Concurrency: see page.c.
@@ -182,8 +184,15 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
  * then, if that matches too, the owner's walk. */
 static HK_NOINLINE void free_suspected(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
-    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b))
+    if (!hki_page_block_looks_freed(page, b) || !free_suspect(seg, page, b)) {
+#if HK_SECURE
+        if (hki_secure_free_diverted(seg, page, b, page->key)) { /* (live after all) */
+            hki_secure_free_slow(seg, page, b);
+            return;
+        }
+#endif
         free_checked(seg, page, b);
+    }
 }
 
 static inline void free_block(hk_segment_t *seg, hk_page_t *page, void *p)
@@ -257,6 +266,12 @@ void hk_free(void *p)
         free_suspected(seg, page, b);
         return;
     }
+#if HK_SECURE
+    if (hk_unlikely(hki_secure_free_diverted(seg, page, b, key))) {
+        hki_secure_free_slow(seg, page, b); /* the canary changed, or the quarantine */
+        return;
+    }
+#endif
     if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
         free_remote(seg, page, b);
         return;

@@ -372,9 +372,17 @@ hk_heap_t *hki_heap_for_claim(void)
     return thread_exited ? NULL : hki_heap_init_thread();
 }
 
+#if HK_SECURE
+void (*hki_quarantine_flush_hook)(hk_heap_t *heap);
+#endif
+
 static void thread_done(void *arg)
 {
     hk_heap_t *heap = arg;
+#if HK_SECURE
+    if (hki_quarantine_flush_hook != NULL && heap != NULL && heap != &hki_heap_empty)
+        hki_quarantine_flush_hook(heap); /* before thread_exited: its frees may claim */
+#endif
     thread_exited = 1;
     if (heap == NULL || heap == &hki_heap_empty)
         return;
@@ -617,6 +625,10 @@ int hk_trim(size_t pad)
     before = st.committed;
     if (heap == &hki_heap_empty)
         heap = hki_heap_init_thread();
+#if HK_SECURE
+    if (heap != NULL && hki_quarantine_flush_hook != NULL)
+        hki_quarantine_flush_hook(heap); /* what the quarantine holds back is unused too */
+#endif
     if (heap != NULL)
         hki_heap_collect(heap, true);
     hki_huge_trim(true);

@@ -20,6 +20,13 @@ extern hk_page_t hki_page_empty;        /* free == NULL: forces the slow path */
 extern hk_heap_t hki_heap_empty;        /* every thread's heap before initialization */
 extern _Thread_local hk_heap_t *hki_tls_heap;
 
+#if HK_SECURE
+/* The secure build's quarantine flush (checks and frees the blocks a heap holds back),
+ * set by secure.c (a layer above) when it first quarantines a block; thread exit runs it
+ * before the heap is given up, hk_trim before it collects. */
+extern void (*hki_quarantine_flush_hook)(hk_heap_t *heap);
+#endif
+
 /* ---- process init (heap.c) ---- */
 void hki_init(void);
 bool hki_is_initialized(void);

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "heap.h"
+#include "secure.h"
 #include "track.h"
 
 #include "heapkit.h"

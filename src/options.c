@@ -38,6 +38,9 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
                             "ignore the call) or ignore (silently)"},
     [HK_OPT_HUGE_CACHE]  = {"HEAPKIT_HUGE_CACHE", 64, 0, 1 << 20, NULL,
                             "MiB of freed huge blocks kept mapped for reuse"},
+    [HK_OPT_QUARANTINE]  = {"HEAPKIT_QUARANTINE", 0, 0, 1 << 20, NULL,
+                            "libheapkit-secure.so only: KiB of freed blocks each thread holds "
+                            "back before reuse (at most 1024 blocks; 0: no quarantine)"},
 };
 // clang-format on
 
@@ -47,6 +50,7 @@ long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_PURGE_DELAY] = 100,
     [HK_OPT_ON_ERROR] = HK_ON_ERROR_ABORT,
     [HK_OPT_HUGE_CACHE] = 64,
+    [HK_OPT_QUARANTINE] = 0,
 };
 
 /* Row i of the table (see internal.h); read by tools/options_doc.c. */

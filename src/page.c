@@ -19,6 +19,57 @@
 
 /* ---- init and carving ---- */
 
+#if HK_SECURE
+/* The secure build (secure.c) gives each page a key of its own, so a link decoded with
+ * one page's key (leaked, or guessed from a block the program can read) says nothing
+ * about another page's, and carves blocks in random order, so that the block after a
+ * given block is not predictable. Both derive from the process key with a bijective
+ * mixer (no system call on the slow path). */
+static uintptr_t secure_mix(uintptr_t x)
+{
+    x ^= x >> 31;
+    x *= 0x7fb5d329728ea185ULL;
+    x ^= x >> 27;
+    x *= 0x81dadef4bc2dd44dULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uintptr_t page_key(uintptr_t start)
+{
+    uintptr_t key = secure_mix(start ^ hki_key) | 1u | (uintptr_t)1 << 63; /* as hki_init */
+    if ((key >> HK_ADDR_BITS) == (UINTPTR_MAX >> HK_ADDR_BITS))
+        key ^= (uintptr_t)1 << HK_ADDR_BITS;
+    return key;
+}
+
+/* Links blocks first .. first + (n-1)*bs onto free in a random order (Fisher-Yates over
+ * their indices; n <= HK_EXTEND_SIZE / 16). */
+static void carve_shuffled(hk_page_t *page, uintptr_t first, uint32_t n, size_t bs)
+{
+    static _Thread_local uintptr_t state;
+    uint16_t order[HK_EXTEND_SIZE / 16];
+    hk_assert_internal(n >= 1 && n <= HK_EXTEND_SIZE / 16);
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = (uint16_t)i;
+    state = secure_mix(state ^ first ^ page->key);
+    for (uint32_t i = n - 1; i > 0; i--) {
+        state = secure_mix(state + 0x9e3779b97f4a7c15ULL);
+        uint32_t j = (uint32_t)(state % (i + 1));
+        uint16_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    uintptr_t head = (uintptr_t)page->free;
+    for (uint32_t i = 0; i < n; i++) {
+        uintptr_t b = first + (uintptr_t)order[i] * bs;
+        ((hk_block_t *)b)->next_enc = head ^ page->key;
+        head = b;
+    }
+    page->free = (hk_block_t *)head;
+}
+#endif
+
 void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
 {
     uintptr_t base = (uintptr_t)seg;
@@ -34,7 +85,11 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->stat_used = 0;
     page->stat_fed = 0;
     page->capacity = 0;
+#if HK_SECURE
+    page->key = page_key(start);
+#else
     page->key = hki_key;
+#endif
     page->start = start;
     page->block_size = bs;
     page->div_magic = UINT64_MAX / bs + 1;
@@ -58,12 +113,16 @@ void hki_page_extend(hk_page_t *page)
     if (n == 0)
         return;
     uintptr_t first = page->start + (uintptr_t)page->capacity * bs;
+#if HK_SECURE
+    carve_shuffled(page, first, n, bs);
+#else
     uintptr_t key = page->key;
     uintptr_t b = first;
     for (uint32_t k = 1; k < n; k++, b += bs)
         ((hk_block_t *)b)->next_enc = (b + bs) ^ key;
     ((hk_block_t *)b)->next_enc = (uintptr_t)page->free ^ key;
     page->free = (hk_block_t *)first;
+#endif
     page->capacity += n;
     page->stat_fed += n;
     hk_relaxed_store(&page->carved, (size_t)page->capacity * bs);

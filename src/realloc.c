@@ -33,6 +33,10 @@ void *hk_realloc(void *p, size_t size)
         errno = EINVAL;
         return NULL;
     }
+#if HK_SECURE
+    if (seg->kind != HK_KIND_HUGE)
+        return hki_secure_realloc(seg, page, p, size); /* canary, quarantine: secure.c */
+#endif
     size_t usable;
     if (seg->kind == HK_KIND_HUGE) {
         usable = hki_huge_usable(seg, p);

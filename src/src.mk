@@ -36,6 +36,24 @@ $(LIB_A): $(LIB_OBJS)
 lib: $(LIB_SO) $(LIB_A)
 all: lib
 
+# ---- libheapkit-secure.so: the same sources with -DHK_SECURE=1, plus src/secure.c (the
+# canary, fill and quarantine; docs/HARDENING.md), objects in $(BUILD)/obj-secure ----
+SEC_OBJDIR        := $(BUILD)/obj-secure
+LIB_SEC_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(SEC_OBJDIR)/%.o) $(SEC_OBJDIR)/src/secure.o
+LIB_SEC_OBJS      := $(LIB_SEC_CORE_OBJS) $(SEC_OBJDIR)/src/override.o
+LIB_SEC_SO        := $(BUILD)/libheapkit-secure.so
+-include $(LIB_SEC_OBJS:.o=.d)
+$(SEC_OBJDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DHK_SECURE=1 $(CFLAGS) -c $< -o $@
+$(LIB_SEC_OBJS): CPPFLAGS += -Iinclude -Isrc
+$(LIB_SEC_OBJS): CFLAGS += $(LIB_CFLAGS)
+$(LIB_SEC_SO): $(LIB_SEC_OBJS)
+	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libheapkit-secure.so -Wl,-Bsymbolic-functions -o $@ $^
+ifeq ($(VARIANT),release) # (the sanitizer builds track blocks that secure.c writes when freed)
+lib: $(LIB_SEC_SO)
+endif
+
 # ---- docs/OPTIONS.md: its table is printed from src/options.c's by tools/options_doc.c ----
 OPTIONS_DOC := $(BUILD)/tools/options_doc
 $(BUILD)/obj/tools/options_doc.o: CPPFLAGS += -Iinclude -Isrc
@@ -65,6 +83,10 @@ $(LIB_TDIR)/track_prog: $(BUILD)/obj/tests/track/track_prog.o $(LIB_CORE_OBJS)
 $(LIB_TDIR)/test_faults: $(BUILD)/obj/tests/faults/test_faults.o $(LIB_CORE_OBJS)
 $(BUILD)/obj/tests/faults/test_faults.o: CPPFLAGS += -Isrc
 $(LIB_TDIR)/test_api_libc: $(BUILD)/obj/tests/api/test_api_libc.o
+# the API, stress and fail tests again on the secure build
+$(LIB_TDIR)/secure/test_api: $(BUILD)/obj/tests/api/test_api.o $(LIB_SEC_CORE_OBJS)
+$(LIB_TDIR)/secure/test_stress: $(BUILD)/obj/tests/stress/test_stress.o $(LIB_SEC_CORE_OBJS)
+$(LIB_TDIR)/secure/fail_prog: $(BUILD)/obj/tests/fail/fail_prog.o $(LIB_SEC_CORE_OBJS)
 $(LIB_TDIR)/%:
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ -ldl
@@ -77,13 +99,15 @@ $(BUG_PROG): tests/bugs/bug_prog.c
 	$(CC) $(CPPFLAGS) $(filter-out -fsanitize=%,$(CFLAGS)) -fno-builtin $< -o $@
 
 LIB_TESTS := $(LIB_TDIR)/test_api $(LIB_TDIR)/test_api_libc $(LIB_TDIR)/test_stress \
-             $(LIB_TDIR)/fail_prog $(BUG_PROG)
+             $(LIB_TDIR)/fail_prog $(BUG_PROG) $(LIB_TDIR)/secure/test_api \
+             $(LIB_TDIR)/secure/test_stress $(LIB_TDIR)/secure/fail_prog
 
-# docs/HARDENING.md's table: every case on glibc, the peers and heapkit (measured here)
+# docs/HARDENING.md's table: every case on glibc, the peers and heapkit, default and
+# secure (measured here)
 .PHONY: bug-table
-bug-table: $(BUG_PROG) $(LIB_SO)
+bug-table: $(BUG_PROG) $(LIB_SO) $(LIB_SEC_SO)
 	sh scripts/deps.sh libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
-	sh scripts/bug_table.sh $(BUG_PROG) $(abspath $(LIB_SO))
+	HEAPKIT_SECURE_LIBRARY=$(abspath $(LIB_SEC_SO)) sh scripts/bug_table.sh $(BUG_PROG) $(abspath $(LIB_SO))
 
 # The stress test again under ThreadSanitizer (its own build tree, build/tsan).
 test-lib-tsan:
@@ -113,7 +137,11 @@ test-lib: lib $(LIB_TESTS) $(OPTIONS_DOC) test-lib-tsan test-lib-sanitize test-l
 	    "$(DBG_TDIR)/test_api" "$(DBG_TDIR)/test_stress --threads 4 --rounds 2" \
 	    "$(DBG_TDIR)/test_faults" \
 	    "sh tests/fail/run.sh $(LIB_TDIR)/fail_prog $(abspath $(LIB_SO))" \
-	    "sh tests/bugs/run.sh $(BUG_PROG) $(abspath $(LIB_SO))" \
+	    "$(LIB_TDIR)/secure/test_api" "$(LIB_TDIR)/secure/test_stress --threads 4 --rounds 2" \
+	    "sh tests/fail/run.sh $(LIB_TDIR)/secure/fail_prog $(abspath $(LIB_SEC_SO)) secure" \
+	    "sh tests/override/smoke.sh $(abspath $(LIB_SEC_SO))" \
+	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SEC_SO))" \
+	    "sh tests/bugs/run.sh $(BUG_PROG) $(abspath $(LIB_SO)) $(abspath $(LIB_SEC_SO))" \
 	    "sh tests/override/smoke.sh $(abspath $(LIB_SO))" \
 	    "sh tests/override/test_real_programs.sh $(abspath $(LIB_SO))" \
 	    "sh tests/tools/test_options_doc.sh $(OPTIONS_DOC)" \
@@ -124,6 +152,7 @@ install: install-lib
 install-lib: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libheapkit.so
+	install -m 755 $(LIB_SEC_SO) $(DESTDIR)$(PREFIX)/lib/libheapkit-secure.so
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libheapkit.a
 	install -m 644 include/heapkit.h $(DESTDIR)$(PREFIX)/include/heapkit.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \

@@ -14,7 +14,8 @@
  *             classes per power of two up to 1 MiB (rounding waste <= 1/8 of the request).
  *   heap      per-thread state: page queues per class, its segments, counters.
  *
- * Variants (config.h): HK_DEBUG 0..3, HK_STATS.
+ * Variants (config.h): HK_DEBUG 0..3, HK_STATS, HK_SECURE (libheapkit-secure.so: the
+ * canary, fill and quarantine of secure.c, whose top comment draws a secure block).
  *
  * ---- Segment layout (normal kinds) ------------------------------------------------------
  *
@@ -212,6 +213,17 @@ typedef struct hk_handoff_stats_s {
     hk_counter_t adopted;
 } hk_handoff_stats_t;
 
+#if HK_SECURE
+/* The secure build's quarantine (secure.c, invariants Q1-Q2 there): a FIFO ring of the
+ * thread's last freed blocks, still counted live by their pages. */
+#define HK_QUARANTINE_COUNT 1024
+typedef struct hk_quarantine_s {
+    void *ring[HK_QUARANTINE_COUNT];
+    uint32_t head, count; /* oldest entry, entries */
+    size_t bytes;         /* their block sizes */
+} hk_quarantine_t;
+#endif
+
 /*
  * Heap: one per thread. direct[] and current[] are caches of the queue heads, so the
  * malloc fast path is: page = direct[(n+15)/16]; pop page->free.
@@ -240,6 +252,9 @@ struct hk_heap_s {
     _Atomic int in_use;
     hk_class_stats_t stats;
     hk_handoff_stats_t handoff;
+#if HK_SECURE
+    hk_quarantine_t quarantine; /* last, so the default build's fields keep their offsets */
+#endif
 };
 
 #endif

@@ -22,7 +22,7 @@ cat >"$tmp/table" <<'EOF'
 3 segment   segment.h segment.c huge.h huge.c
 4 ownership ownership.h ownership.c
 5 heap      heap.h heap.c page.c stats.c heapcheck.c heapkit.h
-6 api       internal.h alloc.c free.c aligned.c realloc.c override.c
+6 api       internal.h secure.h alloc.c free.c aligned.c realloc.c override.c secure.c
 EOF
 
 # edges DIR: "FILE INCLUDED" for each #include "..." of DIR's .c and .h files, the

@@ -2,6 +2,8 @@
  * fail_prog.c -- programs that must abort: `fail_prog CASE` performs one invalid
  * operation through the hk_* API (or, for the libc-* cases, through malloc/free, run
  * under LD_PRELOAD). tests/fail/run.sh expects SIGABRT and the message on stderr.
+ * The overflow-*, write-after-free and double-delayed cases are what only the secure
+ * build (libheapkit-secure.so, src/secure.c) detects; the default build survives them.
  */
 #include <heapkit.h>
 #include <pthread.h>
@@ -116,6 +118,27 @@ int main(int argc, char **argv)
         printf("owned: live %d freed %d\n", live, dead);
         hk_free(keep);
         return live == 1 && dead == 0 ? 0 : 1;
+    } else if (strcmp(c, "overflow-1") == 0 || strcmp(c, "overflow-8") == 0) {
+        char *p = hk_malloc(32), *next = hk_malloc(32);
+        memset(launder(p), 'x', 32 + (c[9] == '1' ? 1 : 8)); /* past the request */
+        hk_free(p);
+        hk_free(next);
+    } else if (strcmp(c, "write-after-free") == 0) {
+        void *keep = hk_malloc(32);
+        char *p = hk_malloc(32);
+        hk_free(p);
+        memset((char *)launder(p) + 8, 'x', 1); /* one byte, past the first word */
+        for (int i = 0; i < 2000; i++) /* enough frees to push p out of the quarantine */
+            hk_free(hk_malloc(32));
+        hk_free(keep);
+    } else if (strcmp(c, "double-delayed") == 0) {
+        void *p = hk_malloc(32), *others[16];
+        hk_free(p);
+        for (int i = 0; i < 16; i++)
+            others[i] = hk_malloc(32);
+        for (int i = 0; i < 16; i++)
+            hk_free(others[i]);
+        hk_free(launder(p));
     } else if (strcmp(c, "libc-double") == 0) {
         void *keep = malloc(32);
         void *p = malloc(32);

@@ -1,9 +1,13 @@
 #!/bin/sh
 # run.sh -- runs the cases of fail_prog; each must die of SIGABRT (status 134) with the
 # expected "heapkit: error: ..." line on stderr. Then checks HEAPKIT_ON_ERROR=warn and
-# ignore (the program survives). Usage: run.sh path/to/fail_prog path/to/libheapkit.so
+# ignore (the program survives). Usage: run.sh path/to/fail_prog path/to/libheapkit.so [secure]
+# With `secure` (fail_prog linked with the secure build, lib = libheapkit-secure.so), the
+# cases only the secure build detects must abort too, and with its quarantine on
+# (HEAPKIT_QUARANTINE) the frees, reallocs and sizes of held blocks are reported.
 prog=$1
 lib=$2
+mode=${3:-default}
 . "$(dirname "$0")/../lib.sh"
 expect() { # expect STATUS REGEX|NONE CASE [ENV...]   (NONE: stderr has no message)
     want=$1 re=$2 case=$3
@@ -27,6 +31,22 @@ A=134
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-small
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-medium
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-huge
+if [ "$mode" = secure ]; then
+    expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\): 32 bytes requested, byte 32 written' overflow-1
+    expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\)' overflow-8
+    expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-delayed
+    # the quarantine (HEAPKIT_QUARANTINE, off by default)
+    Q=HEAPKIT_QUARANTINE=1024
+    expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free $Q
+    expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-delayed $Q
+    expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-small $Q
+    expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed $Q
+    expect $A '^heapkit: error: malloc_usable_size of 0x[0-9a-f]+, a block already freed' usable-freed $Q
+    expect 0 NONE owned-freed $Q
+else
+    expect 0 NONE overflow-1
+    expect 0 NONE write-after-free
+fi
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-remote
 expect $A '^heapkit: error: invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' foreign-stack
 expect $A 'not allocated by heapkit' foreign-static

@@ -106,8 +106,10 @@ libc_syms="$libc_syms|strdup|strndup|$stdio|stdout|stderr|__[a-z]*printf_chk"
 if command -v nm >/dev/null 2>&1; then
     for c in $(find src -name '*.c' | sort); do
         o="$tmp/$(echo "$c" | tr / _).o"
+        secure="" # secure.c is built only into libheapkit-secure.so (src/src.mk)
+        [ "$c" = src/secure.c ] && secure=-DHK_SECURE=1
         # shellcheck disable=SC2086
-        if ! $CC $WARN $LIB_FLAGS -Iinclude -Isrc -c "$c" -o "$o" 2>"$tmp/err"; then
+        if ! $CC $WARN $LIB_FLAGS $secure -Iinclude -Isrc -c "$c" -o "$o" 2>"$tmp/err"; then
             fail "$c does not compile as the library does"
             sed 's/^/    /' "$tmp/err" | head -n 5
             continue

@@ -1,0 +1,279 @@
+/*
+ * secure.c -- libheapkit-secure.so (HK_SECURE=1): a canary after every class block, and
+ *             on request (HEAPKIT_QUARANTINE) freed blocks filled and held back.
+ *
+ * Design:      the secure build is the same sources compiled with -DHK_SECURE=1. Its
+ *              hot hooks are inline in secure.h; this file has their cold side, realloc
+ *              and usable_size of class blocks, and the quarantine. Elsewhere: page.c
+ *              draws a free-list key per page and carves blocks in random order, heap.c
+ *              flushes the quarantine at thread exit and in malloc_trim.
+ *                canary     every request grows by 8 bytes before its class is chosen.
+ *                           The block's last word holds the request size XOR a keyed
+ *                           multiply of the address (the page's key), and the 8 bytes
+ *                           after the request (fewer if the canary word is nearer) hold
+ *                           0xDD: free, realloc and malloc_usable_size check both, so an
+ *                           overflow of even one byte is reported ("overflow past the
+ *                           block"). Two stores per malloc, two loads per free.
+ *                quarantine HEAPKIT_QUARANTINE=KiB (default 0: off, for its cost, see
+ *                           docs/HARDENING.md): each thread holds its last freed blocks
+ *                           (at most 1024 and that many KiB) in a FIFO ring in its heap,
+ *                           their first word a marker and their next bytes, up to 256,
+ *                           0xDD (4 KiB cost 3x more on trace-replay), and
+ *                           frees the oldest, checking its fill, when a new one would
+ *                           exceed a bound: a double free of a held block is reported,
+ *                           and a write after free is reported when the block leaves
+ *                           (or at exit: the main thread's ring is checked). The first
+ *                           256 bytes of freed data do not reach the block's next owner.
+ *              Huge blocks (own mapping, > 1 MiB or moved there by realloc) have neither:
+ *              their double free is caught by the default checks (carved = 0).
+ * Layout:      a class block of block size bs for a request of n bytes (bs >= n + 8):
+ *
+ *   live:   p -> +------------------------------+ 0
+ *                | user data (n bytes)           |
+ *                +------------------------------+ n
+ *                | 0xDD x min(8, bs - 8 - n)     |   pad
+ *                | not written                   |
+ *                +------------------------------+ bs - 8
+ *                | n ^ canary(p)                 |   canary word
+ *                +------------------------------+ bs
+ *   in the quarantine:
+ *                | marker(p) | 0xDD up to min(n, 256) rounded up to 8 | pad | ... | canary |
+ *
+ *   canary(p) = (p ^ key) * 0x9e3779b97f4a7c15, marker(p) = key ^ (((p ^ key) *
+ *   0xc2b2ae3d27d4eb4f) | 2^63) with key the page's secret free-list key: the marker is
+ *   never "link shaped" (segment.h), so free's fast path always reaches the hook.
+ * Invariants:  C1 a live class block's canary word decodes to n <= bs - 8 and its pad
+ *              bytes are 0xDD (checked by free, realloc, malloc_usable_size);
+ *              Q1 every ring entry is a class block, counted in its page's `used`,
+ *              holding marker(p) and its fill (checked when it leaves: freed_changed);
+ *              Q2 bytes == sum of the entries' block sizes <= the limit, count <=
+ *              HK_QUARANTINE_COUNT.
+ * Concurrency: the ring belongs to its heap's thread; nothing else touches it.
+ * Complexity:  O(1) per malloc and free; with the quarantine O(min(n, 256)) per free
+ *              (the fill) and per eviction (its check).
+ */
+#include "config.h"
+#include "internal.h"
+#include "secure.h"
+
+#if !HK_SECURE
+#error "secure.c is built only into libheapkit-secure.so, with -DHK_SECURE=1 (src/src.mk)"
+#endif
+
+#include <errno.h>
+#include <string.h>
+
+#define FILL_MAX ((size_t)256)
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "the pad mask: the first byte in memory is the lowest of a word");
+
+/* ---- the canary (the check itself is inline: secure.h hki_secure_free_taken) ---- */
+
+static inline size_t request_of(const void *p, size_t bs, uintptr_t key)
+{
+    return hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
+}
+/* the first pad byte after the request n that changed, or 0 */
+static size_t pad_changed(const void *p, size_t n, size_t bs)
+{
+    uintptr_t diff = (hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs);
+    return diff == 0 ? 0 : n + (size_t)__builtin_ctzll(diff) / 8;
+}
+
+static HK_COLD void report_overflow(const void *p, size_t bs, const char *func)
+{
+    hk_page_t *page = hki_page_of(hki_segment_of(p), p);
+    size_t n = request_of(p, bs, page->key);
+    if (n > bs - HK_CANARY_SIZE)
+        hki_usage_error("overflow past the block at %p (%s): its canary word at %p was "
+                        "overwritten",
+                        p, func, (const void *)((uintptr_t)p + bs - HK_CANARY_SIZE));
+    else
+        hki_usage_error("overflow past the block at %p (%s): %zu bytes requested, byte %zu "
+                        "written",
+                        p, func, n, pad_changed(p, n, bs));
+}
+
+/* C1 for a class block: its request size, or SIZE_MAX after reporting an overflow. */
+static size_t canary_check(hk_page_t *page, const void *p, const char *func)
+{
+    size_t bs = page->block_size, n = request_of(p, bs, page->key);
+    if (n > bs - HK_CANARY_SIZE || pad_changed(p, n, bs) != 0) {
+        report_overflow(p, bs, func);
+        return SIZE_MAX;
+    }
+    return n;
+}
+
+/* ---- the quarantine ---- */
+
+static inline uintptr_t marker(const void *p, uintptr_t key)
+{
+    return key ^ ((((uintptr_t)p ^ key) * 0xc2b2ae3d27d4eb4fULL) | (uintptr_t)1 << 63);
+}
+static inline bool is_quarantined(const hk_page_t *page, const void *p)
+{
+    return hki_load_word(p, 0) == marker(p, page->key);
+}
+
+/* The fill of a freed block of request n: FILL in whole words from 8 up to the request
+ * rounded up to 8 (at most FILL_MAX; the bytes past the request are pad, the same byte,
+ * and the canary word starts at bs - 8, at or after that), then the marker. */
+static void fill_freed(const hk_page_t *page, void *p, size_t n)
+{
+    size_t end = n < FILL_MAX ? n : FILL_MAX;
+    for (size_t off = 8; off < end; off += 8)
+        hki_store_word(p, off, HK_FILL_WORD);
+    hki_store_word(p, 0, marker(p, page->key));
+}
+
+/* Q1 for one entry: the offset of the first byte a write after free changed (0: the
+ * marker), or SIZE_MAX if intact. */
+static size_t freed_changed(const hk_page_t *page, const void *p)
+{
+    if (!is_quarantined(page, p))
+        return 0;
+    size_t bs = page->block_size, n = request_of(p, bs, page->key);
+    if (n > bs - HK_CANARY_SIZE)
+        return bs - HK_CANARY_SIZE;
+    size_t end = n < FILL_MAX ? n : FILL_MAX;
+    for (size_t off = 8; off < end; off += 8) {
+        uintptr_t diff = hki_load_word(p, off) ^ HK_FILL_WORD;
+        if (diff != 0)
+            return off + (size_t)__builtin_ctzll(diff) / 8;
+    }
+    size_t bad = n >= 8 ? pad_changed(p, n, bs) : 0; /* (below 8: under the marker) */
+    return bad != 0 ? bad : SIZE_MAX;
+}
+
+static void quarantine_verify(const void *p)
+{
+    size_t at = freed_changed(hki_page_of(hki_segment_of(p), p), p);
+    if (at != SIZE_MAX)
+        hki_usage_error("write after free of the block at %p: byte %zu changed while it "
+                        "waited in the quarantine",
+                        p, at);
+}
+
+static void quarantine_evict(hk_quarantine_t *q)
+{
+    void *p = q->ring[q->head];
+    q->head = (q->head + 1) % HK_QUARANTINE_COUNT;
+    q->count--;
+    hk_segment_t *seg = hki_segment_of(p);
+    hk_page_t *page = hki_page_of(seg, p);
+    q->bytes -= page->block_size;
+    quarantine_verify(p);
+    hki_store_word(p, 0, 0); /* no longer a marker: a later free is one of a freed block */
+    hki_free_valid(seg, page, p);
+}
+
+static void quarantine_flush(hk_heap_t *heap)
+{
+    while (heap->quarantine.count > 0)
+        quarantine_evict(&heap->quarantine);
+}
+
+/* At exit, the main thread's quarantine is checked (not freed: other destructors may
+ * still use the heap). */
+__attribute__((destructor)) static void quarantine_check_at_exit(void)
+{
+    hk_quarantine_t *q = &hki_tls_heap->quarantine;
+    if (hki_tls_heap == &hki_heap_empty)
+        return;
+    for (uint32_t i = 0; i < q->count; i++)
+        quarantine_verify(q->ring[(q->head + i) % HK_QUARANTINE_COUNT]);
+}
+
+/* p, a class block of request n whose canary was checked, is freed: filled and held
+ * back. false: no quarantine for it (exiting thread, block larger than the limit). */
+static bool quarantine_put(hk_page_t *page, void *p, size_t n)
+{
+    size_t limit = (size_t)hki_option(HK_OPT_QUARANTINE) << 10, bs = page->block_size;
+    hk_heap_t *heap = hki_tls_heap;
+    if (hk_unlikely(heap == &hki_heap_empty))
+        heap = hki_heap_for_claim(); /* a thread whose first call is free; NULL: exiting */
+    if (limit < bs || heap == NULL)
+        return false;
+    fill_freed(page, p, n);
+    hk_quarantine_t *q = &heap->quarantine;
+    if (hk_unlikely(hki_quarantine_flush_hook == NULL))
+        hki_quarantine_flush_hook = quarantine_flush;
+    while (q->count == HK_QUARANTINE_COUNT || (q->count > 0 && q->bytes + bs > limit))
+        quarantine_evict(q);
+    q->ring[(q->head + q->count) % HK_QUARANTINE_COUNT] = p;
+    q->count++;
+    q->bytes += bs;
+    return true;
+}
+
+void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
+{
+    bool quarantine = hki_option(HK_OPT_QUARANTINE) != 0;
+    if (quarantine && is_quarantined(page, p)) { /* (before the canary: n < 8 under it) */
+        hki_usage_error("double free of %p (free)", p);
+        return;
+    }
+    size_t n = canary_check(page, p, "free");
+    if (n == SIZE_MAX) /* reported; the free goes on (HEAPKIT_ON_ERROR=warn) */
+        n = 0;
+    if (!quarantine || !quarantine_put(page, p, n))
+        hki_free_valid(seg, page, p);
+}
+
+void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req)
+{
+    void *p = hki_malloc_slow(heap, c);
+    if (p != NULL)
+        hki_secure_stamp_block(p, req, hki_class_size[c], hki_page_of(hki_segment_of(p), p)->key);
+    return p;
+}
+
+/* ---- realloc and usable_size of class blocks ---- */
+
+bool hki_secure_is_freed(const hk_page_t *page, const void *p)
+{
+    return hki_option(HK_OPT_QUARANTINE) != 0 && is_quarantined(page, p);
+}
+
+/* p accepted by hki_block_validate: its request, or SIZE_MAX after reporting a freed
+ * (quarantined) block or an overflow. */
+static size_t block_check(hk_page_t *page, const void *p, const char *func)
+{
+    if (hki_secure_is_freed(page, p)) {
+        hki_usage_error("%s of %p, a block already freed", func, p);
+        return SIZE_MAX;
+    }
+    return canary_check(page, p, func);
+}
+
+size_t hki_secure_usable(hk_page_t *page, const void *p)
+{
+    size_t n = block_check(page, p, "malloc_usable_size");
+    return n == SIZE_MAX ? 0 : n;
+}
+
+void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t size)
+{
+    size_t n = block_check(page, p, "realloc");
+    if (n == SIZE_MAX) {
+        errno = EINVAL;
+        return NULL;
+    }
+    size_t bs = page->block_size, want = hki_secure_request(size);
+    if (want <= bs && want >= bs / 2) {
+        hki_secure_stamp_block(p, size, bs, page->key);
+        return p;
+    }
+    /* growing to 128 KiB or more: a mapping of its own, later moved by mremap (no canary:
+     * a huge block), as the default build does (realloc.c) */
+    void *q = size > n && size >= HK_REALLOC_REMAP_MIN ? hki_malloc_huge(size, 0, false)
+                                                       : hk_malloc(size);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, size < n ? size : n);
+    if (hki_option(HK_OPT_QUARANTINE) == 0 || !quarantine_put(page, p, n))
+        hki_free_valid(seg, page, p);
+    return q;
+}
