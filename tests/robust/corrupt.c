@@ -1,7 +1,7 @@
 /*
  * corrupt.c -- hk_heap_check sees a corrupted process-wide state: the abandoned list
- * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c) and the huge cache
- * (H1..H3, src/huge.c).
+ * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c), the huge cache
+ * (H1..H3) and its far blocks (F1, src/huge.c); and a page's report_at (P5, types.h).
  *
  * Two threads each leave a block behind and exit together, so two segments sit on the
  * abandoned list; a freed huge block sits in the huge cache. The check passes; then one
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "robust.h"
+#include "heap.h"
 #include "ownership.h"
 
 #define THREADS 2
@@ -105,6 +106,22 @@ int main(void)
     h->map_size += hki_os_page_size();
     expect("huge cache bytes", "H1");
     h->map_size -= hki_os_page_size();
+
+    /* F1: a far block (aligned to 8 MiB) whose header no longer names it */
+    void *far = aligned_alloc((size_t)8 << 20, 100);
+    hk_segment_t *fh = (hk_segment_t *)((uintptr_t)far - HK_SEG_SIZE); /* huge.c layout */
+    expect("far block intact", "");
+    fh->pages[0].start += 64;
+    expect("far block header", "F1");
+    fh->pages[0].start -= 64;
+    free(far);
+
+    /* P5: the current page of main's class reports to free's slow path after all */
+    hk_page_t *cur = hki_page_of(hki_segment_of(mine), mine);
+    uint32_t at = cur->report_at;
+    cur->report_at = at == 0 ? HK_REPORT_NEVER : 0;
+    expect("report_at of the current page", "P5");
+    cur->report_at = at;
 
     expect("restored", "");
     free(left[0]);
