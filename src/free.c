@@ -216,6 +216,21 @@ void hki_free_valid(hk_segment_t *seg, hk_page_t *page, void *p)
     free_checked(seg, page, p);
 }
 
+/* free's path for a validated block of another heap (a remote free, huge, abandoned);
+ * the secure build checks its canary first (the fast path checks only its own heap's
+ * blocks, which are never huge). */
+#if HK_SECURE
+static HK_NOINLINE void free_other_heap(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    if (hki_secure_free_diverted(seg, page, b, page->key))
+        hki_secure_free_slow(seg, page, b);
+    else
+        free_remote(seg, page, b);
+}
+#else
+#define free_other_heap free_remote
+#endif
+
 /* The cold path of free: NULL, a pointer outside the registry (foreign, or a far huge
  * block: huge.c), or one that failed the block-start check. */
 static HK_NOINLINE void free_bad(void *p)
@@ -266,16 +281,16 @@ void hk_free(void *p)
         free_suspected(seg, page, b);
         return;
     }
+    if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
+        free_other_heap(seg, page, b);
+        return;
+    }
 #if HK_SECURE
-    if (hk_unlikely(hki_secure_free_diverted(seg, page, b, key))) {
+    if (hk_unlikely(hki_secure_free_diverted_local(page, b, key))) {
         hki_secure_free_slow(seg, page, b); /* the canary changed, or the quarantine */
         return;
     }
 #endif
-    if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
-        free_remote(seg, page, b);
-        return;
-    }
     b->next_enc = (uintptr_t)page->local_free ^ key;
     page->local_free = b;
     if (hk_unlikely(--page->used == page->report_at))

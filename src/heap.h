@@ -63,19 +63,29 @@ bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
  * does not tail-call a noreturn function). */
 void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
 
-/* Pops b, the head of a page's non-empty free list (the malloc fast path). b is checked
- * before its link is read (one compare: b != NULL is known), so a damaged link stops the
- * malloc that would follow it. */
-static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
+/* Is b, the head of a page's non-empty free list, outside its carved blocks (a damaged
+ * link: hki_page_damaged)? One compare (b != NULL is known), made before b's link is
+ * read, so a damaged link stops the malloc that would follow it. */
+static inline bool hki_page_head_damaged(const hk_page_t *page, const hk_block_t *b)
 {
-    if (hk_unlikely((uintptr_t)b - page->start >= hk_relaxed_load(&page->carved)))
-        return hki_page_damaged(page, b);
+    return hk_unlikely((uintptr_t)b - page->start >= hk_relaxed_load(&page->carved));
+}
+/* Takes b, the checked head of the page's free list (the malloc fast path). */
+static inline void *hki_page_take(hk_page_t *page, hk_block_t *b)
+{
     uintptr_t next = b->next_enc ^ page->key;
     page->free = (hk_block_t *)next;
     b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
     page->used++;
-    (void)heap;
     return b;
+}
+/* Pops b, the head of a page's non-empty free list: checked, then taken. */
+static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
+{
+    (void)heap;
+    if (hki_page_head_damaged(page, b))
+        return hki_page_damaged(page, b);
+    return hki_page_take(page, b);
 }
 /* Adds the page's change of `used` since its last report to the heap's live counts
  * (slow paths only; see types.h hk_class_stats_t). */

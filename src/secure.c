@@ -24,8 +24,9 @@
  *                           and a write after free is reported when the block leaves
  *                           (or at exit: the main thread's ring is checked). The first
  *                           256 bytes of freed data do not reach the block's next owner.
- *              Huge blocks (own mapping, > 1 MiB or moved there by realloc) have neither:
- *              their double free is caught by the default checks (carved = 0).
+ *              Huge blocks (own mapping, > 1 MiB or moved there by realloc) and blocks
+ *              of the largest class (960 KiB..1 MiB, secure.h) have neither: their double
+ *              free is caught by the default checks.
  * Layout:      a class block of block size bs for a request of n bytes (bs >= n + 8):
  *
  *   live:   p -> +------------------------------+ 0
@@ -39,11 +40,12 @@
  *   in the quarantine:
  *                | marker(p) | 0xDD up to min(n, 256) rounded up to 8 | pad | ... | canary |
  *
- *   canary(p) = (p ^ key) * 0x9e3779b97f4a7c15, marker(p) = key ^ (((p ^ key) *
+ *   canary(p) = (p ^ key) * key, marker(p) = key ^ (((p ^ key) *
  *   0xc2b2ae3d27d4eb4f) | 2^63) with key the page's secret free-list key: the marker is
  *   never "link shaped" (segment.h), so free's fast path always reaches the hook.
- * Invariants:  C1 a live class block's canary word decodes to n <= bs - 8 and its pad
- *              bytes are 0xDD (checked by free, realloc, malloc_usable_size);
+ * Invariants:  C1 a live class block of size bs <= HK_CANARY_BLOCK_MAX: its canary word
+ *              decodes to n <= bs - 8 and its pad bytes are 0xDD (checked by free,
+ *              realloc, malloc_usable_size);
  *              Q1 every ring entry is a class block, counted in its page's `used`,
  *              holding marker(p) and its fill (checked when it leaves: freed_changed);
  *              Q2 bytes == sum of the entries' block sizes <= the limit, count <=
@@ -68,7 +70,12 @@
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "the pad mask: the first byte in memory is the lowest of a word");
 
-/* ---- the canary (the check itself is inline: secure.h hki_secure_free_taken) ---- */
+/* ---- the canary (the check itself is inline: secure.h hki_secure_free_diverted) ---- */
+
+const uintptr_t hki_pad_masks[9] = {
+    0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffULL, 0xffffffffffffULL,
+    0xffffffffffffffULL, UINTPTR_MAX,
+};
 
 static inline size_t request_of(const void *p, size_t bs, uintptr_t key)
 {
@@ -210,6 +217,10 @@ static bool quarantine_put(hk_page_t *page, void *p, size_t n)
 
 void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
 {
+    if (!hki_secure_has_canary(page->block_size)) { /* the largest class (secure.h) */
+        hki_free_valid(seg, page, p);
+        return;
+    }
     bool quarantine = hki_option(HK_OPT_QUARANTINE) != 0;
     if (quarantine && is_quarantined(page, p)) { /* (before the canary: n < 8 under it) */
         hki_usage_error("double free of %p (free)", p);
@@ -234,7 +245,8 @@ void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req)
 
 bool hki_secure_is_freed(const hk_page_t *page, const void *p)
 {
-    return hki_option(HK_OPT_QUARANTINE) != 0 && is_quarantined(page, p);
+    return hki_option(HK_OPT_QUARANTINE) != 0 && hki_secure_has_canary(page->block_size) &&
+           is_quarantined(page, p);
 }
 
 /* p accepted by hki_block_validate: its request, or SIZE_MAX after reporting a freed
@@ -250,20 +262,25 @@ static size_t block_check(hk_page_t *page, const void *p, const char *func)
 
 size_t hki_secure_usable(hk_page_t *page, const void *p)
 {
+    if (!hki_secure_has_canary(page->block_size))
+        return page->block_size;
     size_t n = block_check(page, p, "malloc_usable_size");
     return n == SIZE_MAX ? 0 : n;
 }
 
 void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t size)
 {
-    size_t n = block_check(page, p, "realloc");
+    size_t bs = page->block_size;
+    bool canary = hki_secure_has_canary(bs);
+    size_t n = canary ? block_check(page, p, "realloc") : bs;
     if (n == SIZE_MAX) {
         errno = EINVAL;
         return NULL;
     }
-    size_t bs = page->block_size, want = hki_secure_request(size);
-    if (want <= bs && want >= bs / 2) {
-        hki_secure_stamp_block(p, size, bs, page->key);
+    size_t want = hki_secure_request(size);
+    if (want <= bs && want >= bs / 2) { /* (want keeps a canary class's room for it) */
+        if (canary)
+            hki_secure_stamp_block(p, size, bs, page->key);
         return p;
     }
     /* growing to 128 KiB or more: a mapping of its own, later moved by mremap (no canary:
@@ -273,7 +290,7 @@ void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t siz
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < n ? size : n);
-    if (hki_option(HK_OPT_QUARANTINE) == 0 || !quarantine_put(page, p, n))
+    if (!canary || hki_option(HK_OPT_QUARANTINE) == 0 || !quarantine_put(page, p, n))
         hki_free_valid(seg, page, p);
     return q;
 }

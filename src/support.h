@@ -23,6 +23,7 @@
 #define hk_unlikely(x) __builtin_expect(!!(x), 0)
 #define HK_NOINLINE    __attribute__((noinline))
 #define HK_COLD        __attribute__((cold, noinline))
+#define HK_ALWAYS_INLINE inline __attribute__((always_inline))
 
 #define hk_relaxed_load(p)     atomic_load_explicit((p), memory_order_relaxed)
 #define hk_relaxed_store(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)

@@ -123,6 +123,35 @@ int main(int argc, char **argv)
         memset(launder(p), 'x', 32 + (c[9] == '1' ? 1 : 8)); /* past the request */
         hk_free(p);
         hk_free(next);
+    } else if (strcmp(c, "overflow-sweep") == 0) {
+        /* one byte past every request size up to 1100 and at the kinds' edges, freed or
+         * reallocated: run with HEAPKIT_ON_ERROR=warn, each must print one report (the
+         * pad's bytes sit at every distance from the canary word, secure.c) */
+        static const size_t edges[] = {4088, 4096, 8184, 8192, 65528, 65536, 100000, 983032};
+        size_t cases = 0;
+        for (size_t i = 0; i < 1100 + sizeof edges / sizeof edges[0]; i++, cases++) {
+            size_t n = i < 1100 ? i + 1 : edges[i - 1100];
+            char *p = hk_malloc(n);
+            ((char *)launder(p))[n] = 'x';
+            if (i % 2 == 0)
+                hk_free(p);
+            else
+                hk_free(hk_realloc(p, n + 4096)); /* realloc reports, then moves it */
+        }
+        printf("cases %zu\n", cases);
+    } else if (strcmp(c, "top-class") == 0) {
+        /* the largest class has no canary (secure.h): its blocks may be written to their
+         * last byte and freed, reallocated and sized without a report */
+        size_t sizes[] = {983033, 1000000, (size_t)1 << 20};
+        for (size_t i = 0; i < 3; i++) {
+            char *p = hk_malloc(sizes[i]);
+            memset(launder(p), 0xA5 + (int)i, sizes[i]);
+            if (hk_usable_size(p) < sizes[i])
+                return 1;
+            if (i == 1)
+                p = hk_realloc(p, sizes[i] - 4096); /* in place */
+            hk_free(p);
+        }
     } else if (strcmp(c, "write-after-free") == 0) {
         void *keep = hk_malloc(32);
         char *p = hk_malloc(32);

@@ -35,6 +35,17 @@ if [ "$mode" = secure ]; then
     expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\): 32 bytes requested, byte 32 written' overflow-1
     expect $A '^heapkit: error: overflow past the block at 0x[0-9a-f]+ \(free\)' overflow-8
     expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-delayed
+    # every distance between the request's end and the canary word, each reported once
+    HEAPKIT_ON_ERROR=warn "$prog" overflow-sweep >"$tmp/out" 2>"$tmp/stderr"
+    want=$(sed -n 's/^cases //p' "$tmp/out")
+    got=$(grep -c '^heapkit: error: overflow past the block at 0x[0-9a-f]* (\(free\|realloc\))' "$tmp/stderr")
+    if [ -n "$want" ] && [ "$got" = "$want" ] && [ "$(grep -c heapkit "$tmp/stderr")" = "$want" ]; then
+        pass
+    else
+        fail "overflow-sweep: $got reports of ${want:-?} cases; first lines:"
+        head -3 "$tmp/stderr"
+    fi
+    expect 0 NONE top-class
     # the quarantine (HEAPKIT_QUARANTINE, off by default)
     Q=HEAPKIT_QUARANTINE=1024
     expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free $Q
