@@ -47,6 +47,27 @@ static size_t round_os(size_t n)
     return (n + ps - 1) & ~(ps - 1);
 }
 
+/* The secure build ends every huge mapping with an inaccessible OS page (segment.h
+ * "guard pages"): an overflow past the block faults there instead of running into the
+ * next mapping. map_size counts it; the block stops short of it. */
+static size_t guard_size(void)
+{
+    return HK_SEG_GUARD != 0 ? hki_os_page_size() : 0;
+}
+
+static void guard_tail(hk_segment_t *seg, size_t map_size)
+{
+    size_t g = guard_size();
+    if (g != 0)
+        (void)hki_os_guard((char *)seg + map_size - g, g);
+}
+
+/* The mapped bytes for a block of n bytes at offset: whole OS pages, and the guard. */
+static size_t huge_map_size(size_t offset, size_t n)
+{
+    return round_os(offset + n) + guard_size();
+}
+
 static size_t block_offset(size_t align)
 {
     return align > HK_HUGE_HDR_SIZE ? align : HK_HUGE_HDR_SIZE;
@@ -68,7 +89,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     page->used = page->capacity = page->reserved = 1;
     page->key = hki_key;
     page->start = (uintptr_t)seg + offset;
-    page->block_size = map_size - offset;
+    page->block_size = map_size - offset - guard_size();
     page->area_size = page->block_size;
     page->div_magic = UINT64_MAX / HK_MIN_ALIGN + 1;
     page->class_idx = 0;
@@ -98,6 +119,9 @@ static void huge_unmap(hk_segment_t *seg)
 static int huge_remap(hk_segment_t *seg, size_t old, size_t size, hk_segment_t **out)
 {
     bool may_move = size > old;
+    size_t g = guard_size();
+    if (g != 0) /* one mapping again: mremap moves or resizes one at a time */
+        (void)hki_os_unguard((char *)seg + old - g, g);
     if (may_move)
         hki_registry_set(seg, false);
     void *mem;
@@ -105,6 +129,7 @@ static int huge_remap(hk_segment_t *seg, size_t old, size_t size, hk_segment_t *
     *out = err ? seg : mem;
     if (may_move)
         hki_registry_set(*out, true);
+    guard_tail(*out, err ? old : size);
     return err;
 }
 
@@ -257,7 +282,7 @@ static int far_check(hki_check_fail_fn *fail, void *arg)
 /* A block aligned to align >= HK_SEG_SIZE: its own mapping, never cached (F2). */
 static hk_segment_t *far_map(size_t n, size_t align, bool *os_refused)
 {
-    size_t size = HK_SEG_SIZE + round_os(n);
+    size_t size = HK_SEG_SIZE + round_os(n) + guard_size();
     void *mem;
     if (!far_bits_ready() || hki_os_map_aligned_at(size, align, HK_SEG_SIZE, &mem) != 0) {
         *os_refused = true;
@@ -267,6 +292,7 @@ static hk_segment_t *far_map(size_t n, size_t align, bool *os_refused)
     hk_segment_t *seg = mem;
     hki_stat_mapped((ptrdiff_t)size);
     hki_stat_committed((ptrdiff_t)size);
+    guard_tail(seg, size);
     huge_setup(seg, size, HK_SEG_SIZE);
     hki_registry_set(seg, true);
     far_bit_set(seg->pages[0].start, true); /* after the header is findable (F1) */
@@ -283,7 +309,7 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
         errno = ENOMEM;
         return NULL;
     }
-    size_t size = round_os(offset + n);
+    size_t size = huge_map_size(offset, n);
     hk_segment_t *seg = NULL;
     if (align >= HK_SEG_SIZE) {
         if ((seg = far_map(n, align, os_refused)) == NULL) /* fresh: zero already */
@@ -305,6 +331,7 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
         seg = mem;
         hki_stat_mapped((ptrdiff_t)size);
         hki_stat_committed((ptrdiff_t)size);
+        guard_tail(seg, size);
         huge_setup(seg, size, offset);
         hki_registry_set(seg, true);
     }
@@ -384,7 +411,7 @@ void *hki_huge_realloc(hk_segment_t *seg, void *p, size_t n)
     size_t old_size = seg->map_size;
     if (n > ((size_t)1 << 46))
         return NULL;
-    size_t need = round_os(offset + n);
+    size_t need = huge_map_size(offset, n);
     size_t new_size;
     if (is_far(seg)) /* F2: never moved; the caller copies when it does not fit */
         return need <= old_size && need >= old_size / 2 ? p : NULL;
@@ -400,8 +427,8 @@ void *hki_huge_realloc(hk_segment_t *seg, void *p, size_t n)
         return NULL;
     nseg->map_size = new_size;
     nseg->pages[0].start = (uintptr_t)nseg + offset;
-    nseg->pages[0].block_size = new_size - offset;
-    nseg->pages[0].area_size = new_size - offset;
+    nseg->pages[0].block_size = new_size - offset - guard_size();
+    nseg->pages[0].area_size = nseg->pages[0].block_size;
     hki_stat_mapped((ptrdiff_t)new_size - (ptrdiff_t)old_size);
     hki_stat_committed((ptrdiff_t)new_size - (ptrdiff_t)old_size);
     atomic_fetch_add_explicit(&huge_live_bytes, new_size - old_size, memory_order_relaxed);

@@ -26,6 +26,10 @@ int hki_os_map_aligned_at(size_t size, size_t align, size_t offset, void **out);
 int hki_os_unmap(void *p, size_t size);
 /* Returns the physical pages to the OS; the range stays mapped and reads back as zero. */
 int hki_os_purge(void *p, size_t size);
+/* Makes [p, p+size) inaccessible (a guard: any access faults); 0 or an errno value. */
+int hki_os_guard(void *p, size_t size);
+/* Makes a guard [p, p+size) readable and writable again; 0 or an errno value. */
+int hki_os_unguard(void *p, size_t size);
 /* Resizes the mapping at p to new_size. Tries in place first; if that fails and `may_move`,
  * moves it (without copying) to a fresh address aligned to `align`. */
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move,

@@ -76,7 +76,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     uintptr_t start = base + ((uintptr_t)page->slot << seg->page_shift);
     if (start < base + HK_SEG_HDR_SIZE)
         start = base + HK_SEG_HDR_SIZE;
-    uintptr_t end = base + ((uintptr_t)(page->slot + 1u) << seg->page_shift);
+    uintptr_t end = hki_slot_end(seg, page->slot);
     size_t bs = hki_class_size[class_idx];
     hk_assert_internal(end > start && bs > 0);
     page->free = NULL;

@@ -75,7 +75,7 @@ static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, 
     uintptr_t s = base + ((uintptr_t)slot << seg->page_shift);
     if (s < base + HK_SEG_HDR_SIZE)
         s = base + HK_SEG_HDR_SIZE;
-    uintptr_t e = base + ((uintptr_t)(slot + 1u) << seg->page_shift);
+    uintptr_t e = hki_slot_end(seg, slot);
     *start = s;
     *size = e > s ? e - s : 0;
 }
@@ -89,12 +89,25 @@ static size_t header_commit_size(const hk_segment_t *seg)
 
 /* ---- creation and release ---- */
 
+/* The secure build's guard pages (segment.h). Without them (mprotect refused, or an OS
+ * page larger than the guard) the segment works the same, unguarded. */
+static void segment_guard(hk_segment_t *seg)
+{
+    char *base = (char *)seg;
+    if (hki_os_page_size() != HK_SEG_GUARD)
+        return;
+    (void)hki_os_guard(base + HK_SEG_HDR_SIZE - HK_SEG_GUARD, HK_SEG_GUARD);
+    (void)hki_os_guard(base + HK_SEG_SIZE - HK_SEG_GUARD, HK_SEG_GUARD);
+}
+
 hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
 {
     void *mem;
     if (hki_os_map_aligned(HK_SEG_SIZE, HK_SEG_SIZE, &mem) != 0)
         return NULL;
     hk_segment_t *seg = mem;
+    if (HK_SEG_GUARD != 0)
+        segment_guard(seg);
     seg->kind = (uint8_t)kind;
     seg->page_shift = kind_shift[kind];
     seg->page_count = (uint8_t)(HK_SEG_SIZE >> seg->page_shift);

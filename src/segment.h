@@ -14,6 +14,28 @@
 #include "os.h"
 #include "support.h"
 
+/* ---- guard pages (the secure build) ----
+ * The secure build keeps two OS pages of every segment inaccessible (segment.c
+ * hki_segment_new): the last page of the header, so an underflow out of the first page
+ * faults before it reaches the page descriptors, and the segment's last page, so a
+ * linear overflow out of its last page faults before it reaches the header of the
+ * segment mapped after it. The slot areas stop short of the latter (hki_slot_end). */
+#if HK_SECURE
+#define HK_SEG_GUARD ((size_t)4096)
+#else
+#define HK_SEG_GUARD ((size_t)0)
+#endif
+_Static_assert(sizeof(hk_segment_t) + HK_SEG_PAGES_MAX * sizeof(hk_page_t) <=
+                   HK_SEG_HDR_SIZE - HK_SEG_GUARD,
+               "the header's guard page holds no part of the header");
+
+/* The end of a slot's area: the slot's end, short of the guard for the last slot. */
+static inline uintptr_t hki_slot_end(const hk_segment_t *seg, unsigned slot)
+{
+    uintptr_t end = (uintptr_t)seg + ((uintptr_t)(slot + 1u) << seg->page_shift);
+    return end == (uintptr_t)seg + HK_SEG_SIZE ? end - HK_SEG_GUARD : end;
+}
+
 /* ---- segment registry (segment.c): one bit per 4 MiB of address space ---- */
 #define HK_REGISTRY_BITS  ((size_t)1 << (HK_ADDR_BITS - HK_SEG_SHIFT))
 #define HK_REGISTRY_WORDS (HK_REGISTRY_BITS / 64)

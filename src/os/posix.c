@@ -146,6 +146,16 @@ int hki_os_purge(void *p, size_t size)
     return madvise(p, size, MADV_DONTNEED) == 0 ? 0 : errno;
 }
 
+int hki_os_guard(void *p, size_t size)
+{
+    return mprotect(p, size, PROT_NONE) == 0 ? 0 : errno;
+}
+
+int hki_os_unguard(void *p, size_t size)
+{
+    return mprotect(p, size, PROT_READ | PROT_WRITE) == 0 ? 0 : errno;
+}
+
 int hki_os_remap(void *p, size_t old_size, size_t new_size, size_t align, int may_move, void **out)
 {
     if (new_size > old_size && fault_now())

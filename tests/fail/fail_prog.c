@@ -7,6 +7,7 @@
  */
 #include <heapkit.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,46 @@ int main(int argc, char **argv)
                 hk_free(hk_realloc(p, n + 4096)); /* realloc reports, then moves it */
         }
         printf("cases %zu\n", cases);
+    } else if (strcmp(c, "guard-tail") == 0 || strcmp(c, "guard-head") == 0) {
+        /* the secure build's guard pages (segment.h): find a 4 KiB block that ends where
+         * its 4 MiB segment's last OS page begins (or starts where the header's ends) and
+         * write one byte past it (before it): the write must fault, nothing is reported */
+        const uintptr_t seg_size = (uintptr_t)4 << 20, hdr = (uintptr_t)64 << 10;
+        bool tail = c[6] == 't';
+        for (int i = 0; i < 4000; i++) {
+            char *p = hk_malloc(4088); /* (+ 8 for the canary: the 4 KiB class) */
+            uintptr_t seg = (uintptr_t)p & ~(seg_size - 1);
+            if (tail && (uintptr_t)p + 4096 == seg + seg_size - 4096) {
+                printf("writing past %p\n", (void *)p);
+                fflush(stdout);
+                ((volatile char *)launder(p))[4096] = 'x';
+            } else if (!tail && (uintptr_t)p == seg + hdr) {
+                printf("writing before %p\n", (void *)p);
+                fflush(stdout);
+                ((volatile char *)launder(p))[-1] = 'x';
+            }
+        }
+        printf("no block found next to a guard\n");
+        return 3;
+    } else if (strcmp(c, "guard-huge") == 0 || strcmp(c, "guard-huge-realloc") == 0) {
+        /* a huge block ends at its mapping's guard page, also after mremap moved it */
+        char *p = hk_malloc((size_t)3 << 20);
+        if (c[10] == '-') {
+            memset(p, 'x', (size_t)3 << 20);
+            p = hk_realloc(p, (size_t)9 << 20); /* (grown by mremap) */
+            p = hk_realloc(p, (size_t)5 << 20); /* (kept: not worth a system call) */
+            hk_free(hk_malloc(64));
+        }
+        size_t n = hk_usable_size(p);
+        memset(p, 'y', n); /* the whole usable block is writable */
+        unsigned char vec;
+        if (((uintptr_t)p + n) % 4096 != 0 || mincore(p + n, 4096, &vec) != 0) {
+            printf("no mapped page after the block: no guard\n"); /* (unmapped: ENOMEM) */
+            return 4;
+        }
+        printf("writing past %p + %zu\n", (void *)p, n);
+        fflush(stdout);
+        ((volatile char *)launder(p))[n] = 'x';
     } else if (strcmp(c, "top-class") == 0) {
         /* the largest class has no canary (secure.h): its blocks may be written to their
          * last byte and freed, reallocated and sized without a report */

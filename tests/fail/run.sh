@@ -46,6 +46,11 @@ if [ "$mode" = secure ]; then
         head -3 "$tmp/stderr"
     fi
     expect 0 NONE top-class
+    # the guard pages at a segment's end and after its header: the write faults
+    expect 139 NONE guard-tail
+    expect 139 NONE guard-head
+    expect 139 NONE guard-huge
+    expect 139 NONE guard-huge-realloc
     # the quarantine (HEAPKIT_QUARANTINE, off by default)
     Q=HEAPKIT_QUARANTINE=1024
     expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free $Q
