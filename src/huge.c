@@ -340,6 +340,20 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
     return (void *)seg->pages[0].start;
 }
 
+#if HK_SECURE
+/* HEAPKIT_ZERO_ON_FREE (secure build): a cached block's data is gone before the next
+ * malloc takes its mapping: the bytes before its first whole OS page are zeroed, its
+ * pages given back (they read as zeros again; the guard page is not among them). */
+static void huge_zero(hk_segment_t *seg)
+{
+    uintptr_t start = seg->pages[0].start, end = start + seg->pages[0].block_size;
+    uintptr_t first = round_os(start);
+    memset((void *)start, 0, first - start);
+    if (end > first)
+        (void)hki_os_purge((void *)first, end - first);
+}
+#endif
+
 void hki_huge_free(hk_segment_t *seg)
 {
     size_t size = seg->map_size;
@@ -355,6 +369,10 @@ void hki_huge_free(hk_segment_t *seg)
     }
     long delay = hki_option(HK_OPT_PURGE_DELAY);
     size_t limit = (size_t)hki_option(HK_OPT_HUGE_CACHE) << 20;
+#if HK_SECURE
+    if (delay != 0 && hki_option(HK_OPT_ZERO_ON_FREE) != 0)
+        huge_zero(seg);
+#endif
     if (delay != 0) {
         hki_lock(&hki_huge_lock);
         if (cache_count < HK_HUGE_CACHE_COUNT && cache_bytes + size <= limit) {

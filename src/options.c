@@ -41,6 +41,9 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
     [HK_OPT_QUARANTINE]  = {"HEAPKIT_QUARANTINE", 0, 0, 1 << 20, NULL,
                             "libheapkit-secure.so only: KiB of freed blocks each thread holds "
                             "back before reuse (at most 1024 blocks; 0: no quarantine)"},
+    [HK_OPT_ZERO_ON_FREE] = {"HEAPKIT_ZERO_ON_FREE", 0, 0, 1, bool_words,
+                            "libheapkit-secure.so only: 1: a freed block's data is zeroed (huge "
+                            "blocks: their pages given back) before anyone can reuse it"},
 };
 // clang-format on
 
@@ -51,6 +54,7 @@ long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_ON_ERROR] = HK_ON_ERROR_ABORT,
     [HK_OPT_HUGE_CACHE] = 64,
     [HK_OPT_QUARANTINE] = 0,
+    [HK_OPT_ZERO_ON_FREE] = 0,
 };
 
 /* Row i of the table (see internal.h); read by tools/options_doc.c. */

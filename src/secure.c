@@ -115,6 +115,15 @@ static size_t canary_check(hk_page_t *page, const void *p, const char *func)
 
 /* ---- the quarantine ---- */
 
+/* HEAPKIT_ZERO_ON_FREE: the n bytes a block held, after its first word (the free-list
+ * link, written next; with the quarantine, its marker) */
+static void zero_freed(void *p, size_t n)
+{
+    if (n > sizeof(uintptr_t))
+        memset((char *)p + sizeof(uintptr_t), 0, n - sizeof(uintptr_t));
+}
+
+
 static inline uintptr_t marker(const void *p, uintptr_t key)
 {
     return key ^ ((((uintptr_t)p ^ key) * 0xc2b2ae3d27d4eb4fULL) | (uintptr_t)1 << 63);
@@ -173,6 +182,10 @@ static void quarantine_evict(hk_quarantine_t *q)
     q->bytes -= page->block_size;
     quarantine_verify(p);
     hki_store_word(p, 0, 0); /* no longer a marker: a later free is one of a freed block */
+    if (hki_option(HK_OPT_ZERO_ON_FREE) != 0) { /* the fill too: the request's bytes */
+        size_t n = request_of(p, page->block_size, page->key);
+        zero_freed(p, n <= page->block_size - HK_CANARY_SIZE ? n : 0);
+    }
     hki_free_valid(seg, page, p);
 }
 
@@ -215,22 +228,36 @@ static bool quarantine_put(hk_page_t *page, void *p, size_t n)
     return true;
 }
 
+/* ---- the end of a free ---- */
+
+/* p, a validated class block whose request n (its block size without a canary) was
+ * checked, is freed: held in the quarantine, or zeroed and freed, as the options say. */
+static void release(hk_segment_t *seg, hk_page_t *page, void *p, size_t n)
+{
+    bool canary = hki_secure_has_canary(page->block_size);
+    if (canary && hki_option(HK_OPT_QUARANTINE) != 0 && quarantine_put(page, p, n))
+        return; /* (zeroed when it leaves) */
+    if (hki_option(HK_OPT_ZERO_ON_FREE) != 0)
+        zero_freed(p, n);
+    hki_free_valid(seg, page, p);
+}
+
 void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
 {
-    if (!hki_secure_has_canary(page->block_size)) { /* the largest class (secure.h) */
-        hki_free_valid(seg, page, p);
+    size_t bs = page->block_size;
+    if (!hki_secure_has_canary(bs)) { /* the largest class (secure.h) */
+        release(seg, page, p, bs);
         return;
     }
-    bool quarantine = hki_option(HK_OPT_QUARANTINE) != 0;
-    if (quarantine && is_quarantined(page, p)) { /* (before the canary: n < 8 under it) */
+    if (hki_option(HK_OPT_QUARANTINE) != 0 && is_quarantined(page, p)) {
+        /* (before the canary: a request under 8 bytes is under the marker) */
         hki_usage_error("double free of %p (free)", p);
         return;
     }
     size_t n = canary_check(page, p, "free");
     if (n == SIZE_MAX) /* reported; the free goes on (HEAPKIT_ON_ERROR=warn) */
         n = 0;
-    if (!quarantine || !quarantine_put(page, p, n))
-        hki_free_valid(seg, page, p);
+    release(seg, page, p, n);
 }
 
 void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req)
@@ -290,7 +317,6 @@ void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t siz
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < n ? size : n);
-    if (!canary || hki_option(HK_OPT_QUARANTINE) == 0 || !quarantine_put(page, p, n))
-        hki_free_valid(seg, page, p);
+    release(seg, page, p, n);
     return q;
 }

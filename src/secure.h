@@ -100,6 +100,11 @@ static inline void *hki_secure_stamp_popped(hk_page_t *page, void *p, size_t req
 /* malloc's slow path, then the canary (secure.c) */
 void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req);
 
+/* Does every free go through secure.c (the quarantine, or zeroing on free)? */
+static inline bool hki_secure_free_work(void)
+{
+    return (hki_option(HK_OPT_QUARANTINE) | hki_option(HK_OPT_ZERO_ON_FREE)) != 0;
+}
 /* free's test for a block of the calling thread's heap (so not huge): does it need
  * secure.c's side of free (its canary changed: an overflow, or the quarantine is on)? A
  * block without a canary (the largest class) decodes to garbage and goes there too, where
@@ -111,7 +116,7 @@ static inline bool hki_secure_free_diverted_local(const hk_page_t *page, const v
     size_t n = hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
     return n > bs - HK_CANARY_SIZE ||
            ((hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs)) != 0 ||
-           hki_option(HK_OPT_QUARANTINE) != 0;
+           hki_secure_free_work();
 }
 /* The same for any validated block (huge blocks and the largest class have no canary). */
 static inline bool hki_secure_free_diverted(const hk_segment_t *seg, const hk_page_t *page,

@@ -180,6 +180,34 @@ int main(int argc, char **argv)
         printf("writing past %p + %zu\n", (void *)p, n);
         fflush(stdout);
         ((volatile char *)launder(p))[n] = 'x';
+    } else if (strcmp(c, "zero-on-free") == 0) {
+        /* prints how many of a freed block's bytes (after its first word) still held the
+         * program's data when the next malloc of its size got the block back: a class
+         * block, the same through realloc, and a huge block through the huge cache */
+        static char *taken[2000];
+        size_t sizes[] = {100, 5000, 200000, (size_t)3 << 20}, left = 0;
+        for (size_t i = 0; i < 4; i++) {
+            char *keep = hk_malloc(sizes[i]), *p = hk_malloc(sizes[i]), *moved = NULL;
+            memset(p, 'x', sizes[i]);
+            if (i == 1)
+                moved = hk_realloc(p, 3 * sizes[i]); /* the old block freed by realloc */
+            else
+                hk_free(p);
+            size_t n = 0; /* malloc until p comes back (the page's free list runs out) */
+            while (n < 2000 && (taken[n] = hk_malloc(sizes[i])) != p) {
+                n++;
+                hk_free(hk_malloc(64)); /* (pushes p out of a quarantine) */
+            }
+            if (n == 2000)
+                return printf("the block never came back\n"), 5;
+            for (size_t k = 8; k < sizes[i]; k++)
+                left += p[k] == 'x';
+            for (size_t k = 0; k <= n; k++)
+                hk_free(taken[k]);
+            hk_free(moved);
+            hk_free(keep);
+        }
+        printf("left %zu\n", left);
     } else if (strcmp(c, "top-class") == 0) {
         /* the largest class has no canary (secure.h): its blocks may be written to their
          * last byte and freed, reallocated and sized without a report */

@@ -51,6 +51,14 @@ if [ "$mode" = secure ]; then
     expect 139 NONE guard-head
     expect 139 NONE guard-huge
     expect 139 NONE guard-huge-realloc
+    # HEAPKIT_ZERO_ON_FREE: nothing of a freed block's data reaches its next owner
+    left() { env "$@" "$prog" zero-on-free 2>&1 | sed -n 's/^left //p'; }
+    off=$(left) on=$(left HEAPKIT_ZERO_ON_FREE=1) onq=$(left HEAPKIT_ZERO_ON_FREE=1 HEAPKIT_QUARANTINE=1)
+    if [ "${off:-0}" -gt 0 ] && [ "$on" = 0 ] && [ "$onq" = 0 ]; then
+        pass
+    else
+        fail "zero-on-free: bytes left off ${off:-?}, on ${on:-?}, on with a quarantine ${onq:-?}"
+    fi
     # the quarantine (HEAPKIT_QUARANTINE, off by default)
     Q=HEAPKIT_QUARANTINE=1024
     expect $A '^heapkit: error: write after free of the block at 0x[0-9a-f]+: byte 8 changed' write-after-free $Q
