@@ -56,6 +56,7 @@
  */
 #include "config.h"
 #include "internal.h"
+#include "os.h"
 #include "secure.h"
 
 #if !HK_SECURE
@@ -116,11 +117,27 @@ static size_t canary_check(hk_page_t *page, const void *p, const char *func)
 /* ---- the quarantine ---- */
 
 /* HEAPKIT_ZERO_ON_FREE: the n bytes a block held, after its first word (the free-list
- * link, written next; with the quarantine, its marker) */
+ * link, written next; with the quarantine, its marker). From 64 KiB on, the OS pages the
+ * block covers whole are given back instead (madvise): they read as zeros and take no
+ * memory until touched again, where a memset would fault in every page the program
+ * never touched (make bench's `large`: RSS 2.5x). */
+#define ZERO_PURGE_MIN ((size_t)64 * 1024)
 static void zero_freed(void *p, size_t n)
 {
-    if (n > sizeof(uintptr_t))
-        memset((char *)p + sizeof(uintptr_t), 0, n - sizeof(uintptr_t));
+    if (n <= sizeof(uintptr_t))
+        return;
+    char *from = (char *)p + sizeof(uintptr_t), *end = (char *)p + n;
+    if (n >= ZERO_PURGE_MIN) {
+        uintptr_t ps = hki_os_page_size();
+        char *a = (char *)(((uintptr_t)from + ps - 1) & ~(ps - 1));
+        char *b = (char *)((uintptr_t)end & ~(ps - 1));
+        if (hki_os_purge(a, (size_t)(b - a)) == 0) {
+            memset(from, 0, (size_t)(a - from));
+            memset(b, 0, (size_t)(end - b));
+            return;
+        }
+    }
+    memset(from, 0, (size_t)(end - from));
 }
 
 
