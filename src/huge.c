@@ -68,6 +68,23 @@ static size_t huge_map_size(size_t offset, size_t n)
     return round_os(offset + n) + guard_size();
 }
 
+#if HK_SECURE
+/* HEAPKIT_QUARANTINE (secure build): a block waiting in the cache is inaccessible, from
+ * its first whole OS page to its end, until a malloc takes its mapping: a read or a write
+ * after free faults there (the header page stays readable: a second free reports). */
+static void cached_block_protect(hk_segment_t *seg, bool protect)
+{
+    if (hki_option(HK_OPT_QUARANTINE) == 0)
+        return;
+    uintptr_t first = round_os(seg->pages[0].start);
+    uintptr_t end = seg->pages[0].start + seg->pages[0].block_size;
+    if (end > first)
+        (void)(protect ? hki_os_guard : hki_os_unguard)((void *)first, end - first);
+}
+#else
+#define cached_block_protect(seg, protect) ((void)0)
+#endif
+
 static size_t block_offset(size_t align)
 {
     return align > HK_HUGE_HDR_SIZE ? align : HK_HUGE_HDR_SIZE;
@@ -162,6 +179,8 @@ static hk_segment_t *cache_take(size_t size)
         atomic_store_explicit(&cache_nonempty, cache_count, memory_order_relaxed);
     }
     hki_unlock(&hki_huge_lock);
+    if (seg != NULL)
+        cached_block_protect(seg, false); /* (before anything resizes the mapping) */
     if (seg == NULL || (seg->map_size >= size && seg->map_size / 4 <= size))
         return seg;
     size_t old = seg->map_size;
@@ -373,6 +392,8 @@ void hki_huge_free(hk_segment_t *seg)
     if (delay != 0 && hki_option(HK_OPT_ZERO_ON_FREE) != 0)
         huge_zero(seg);
 #endif
+    if (delay != 0)
+        cached_block_protect(seg, true);
     if (delay != 0) {
         hki_lock(&hki_huge_lock);
         if (cache_count < HK_HUGE_CACHE_COUNT && cache_bytes + size <= limit) {

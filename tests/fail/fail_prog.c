@@ -208,6 +208,16 @@ int main(int argc, char **argv)
             hk_free(keep);
         }
         printf("left %zu\n", left);
+    } else if (strcmp(c, "huge-after-free") == 0) {
+        /* reads a freed huge block (kept mapped in the huge cache): the secure build's
+         * quarantine protects cached blocks, so the read faults */
+        char *p = hk_malloc((size_t)3 << 20);
+        memset(p, 'x', (size_t)3 << 20);
+        hk_free(p);
+        printf("read %d\n", ((volatile char *)launder(p))[100000]);
+        char *q = hk_malloc((size_t)3 << 20); /* the cached mapping, usable again */
+        memset(q, 'y', (size_t)3 << 20);
+        hk_free(q);
     } else if (strcmp(c, "top-class") == 0) {
         /* the largest class has no canary (secure.h): its blocks may be written to their
          * last byte and freed, reallocated and sized without a report */

@@ -66,6 +66,8 @@ if [ "$mode" = secure ]; then
     expect $A '^heapkit: error: double free of 0x[0-9a-f]+ \(free\)' double-small $Q
     expect $A '^heapkit: error: realloc of 0x[0-9a-f]+, a block already freed' realloc-freed $Q
     expect $A '^heapkit: error: malloc_usable_size of 0x[0-9a-f]+, a block already freed' usable-freed $Q
+    expect 139 NONE huge-after-free $Q
+    expect 0 NONE huge-after-free
     expect 0 NONE owned-freed $Q
 else
     expect 0 NONE overflow-1
