@@ -259,8 +259,12 @@ static void release(hk_segment_t *seg, hk_page_t *page, void *p, size_t n)
     hki_free_valid(seg, page, p);
 }
 
+_Atomic long hki_secure_free_always = 1;
+
 void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
 {
+    hk_relaxed_store(&hki_secure_free_always, hki_option(HK_OPT_QUARANTINE) != 0 ||
+                                                  hki_option(HK_OPT_ZERO_ON_FREE) != 0);
     size_t bs = page->block_size;
     if (!hki_secure_has_canary(bs)) { /* the largest class (secure.h) */
         release(seg, page, p, bs);

@@ -100,10 +100,13 @@ static inline void *hki_secure_stamp_popped(hk_page_t *page, void *p, size_t req
 /* malloc's slow path, then the canary (secure.c) */
 void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req);
 
-/* Does every free go through secure.c (the quarantine, or zeroing on free)? */
+/* Does every free go through secure.c (the quarantine, or zeroing on free)? One load:
+ * hki_secure_free_always starts at 1, and secure.c's side of free sets it from the
+ * options (read before the first malloc, so before any free of a block of ours). */
+extern _Atomic long hki_secure_free_always;
 static inline bool hki_secure_free_work(void)
 {
-    return (hki_option(HK_OPT_QUARANTINE) | hki_option(HK_OPT_ZERO_ON_FREE)) != 0;
+    return hk_relaxed_load(&hki_secure_free_always) != 0;
 }
 /* free's test for a block of the calling thread's heap (so not huge): does it need
  * secure.c's side of free (its canary changed: an overflow, or the quarantine is on)? A
