@@ -2,10 +2,11 @@
  * log.c -- the recorder's log: per-thread buffers, event and meta files (rawlog.h),
  *          and what must happen at fork, exec, exit and on a fatal signal.
  *
- * Design:      Each thread appends fixed-size events to a buffer it holds alone, and
+ * Design:      Each thread appends slots (rawlog.h: one per call, two when it needs the
+ *              wide one; a fill starts with whose it is) to a buffer it holds alone, and
  *              writes the buffer to the buffer's own event file with write(2) when it is
- *              full: no lock between threads on the hot path, only the process-wide
- *              counter (one atomic add) that orders calls. Buffers are mapped, never
+ *              full: no lock between threads on the hot path, only the stamp that orders
+ *              calls (rdtsc, or one atomic add on a process-wide counter). Buffers are mapped, never
  *              malloc'd, and come back to a pool when their thread exits (a TLS key
  *              destructor), so memory is bounded by the threads alive at once.
  *              Someone else must be able to write a buffer out too (exit, exec, a fatal
@@ -356,6 +357,50 @@ uint64_t rec_seq(void)
     return t;
 }
 
+/* Room for `slots` slots in the current fill of b, after its RAWLOG_THREAD slot (R5: a
+ * fill is one thread's, and says whose first). Returns where they go. */
+static unsigned char *reserve(buffer_t *b, size_t slots)
+{
+    size_t end = atomic_load_explicit(&b->end, memory_order_relaxed);
+    if (end + (slots + 1) * event_size > BUFFER_BYTES) {
+        flush_own(b);
+        end = 0;
+    }
+    if (end == 0) {
+        memset(b->data, 0, event_size);
+        rawlog_slot_t *t = (rawlog_slot_t *)(void *)b->data;
+        t->addr = tls_thread - 1;
+        t->op = RAWLOG_THREAD;
+        end = event_size;
+    }
+    return b->data + end;
+}
+
+/* What does not fit the event slot goes into a wide slot after it (rawlog.h, R3). */
+static size_t encode(unsigned char *at, uint8_t op, uint64_t seq, uint64_t addr,
+                     uint64_t size, uint64_t aux, const void *caller)
+{
+    bool wide = op == RAWLOG_REALLOC || size >= RAWLOG_SIZE_WIDE || !use_tsc;
+    rawlog_slot_t *e = (rawlog_slot_t *)(void *)at;
+    e->seq = seq;
+    e->addr = addr;
+    e->size = size >= RAWLOG_SIZE_WIDE ? RAWLOG_SIZE_WIDE : (uint32_t)size;
+    e->op = (uint8_t)(op | (wide ? RAWLOG_WIDE : 0));
+    e->align_shift = op == RAWLOG_ALIGNED && aux ? (uint8_t)__builtin_ctzll(aux) : 0;
+    e->pad[0] = e->pad[1] = 0;
+    if (rec_callsites)
+        e->callsite = (uint64_t)(uintptr_t)caller;
+    if (!wide)
+        return event_size;
+    rawlog_wide_t *w = (rawlog_wide_t *)(void *)(at + event_size);
+    w->size = size;
+    w->aux = aux;
+    w->time = use_tsc ? 0 : now_ns();
+    if (rec_callsites)
+        w->pad = 0;
+    return 2 * event_size;
+}
+
 void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
                const void *caller)
 {
@@ -364,23 +409,9 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
         atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
         return;
     }
-    size_t end = atomic_load_explicit(&b->end, memory_order_relaxed);
-    if (end + event_size > BUFFER_BYTES) {
-        flush_own(b);
-        end = 0;
-    }
-    rawlog_event_t *e = (rawlog_event_t *)(void *)(b->data + end);
-    e->seq = seq;
-    e->time = use_tsc ? seq : now_ns();
-    e->addr = addr;
-    e->size = size;
-    e->aux = aux;
-    e->thread = tls_thread - 1;
-    e->op = op;
-    e->pad[0] = e->pad[1] = e->pad[2] = 0;
-    if (rec_callsites)
-        e->callsite = (uint64_t)(uintptr_t)caller;
-    atomic_store_explicit(&b->end, end + event_size, memory_order_release);
+    unsigned char *at = reserve(b, 2);
+    size_t used = encode(at, op, seq, addr, size, aux, caller);
+    atomic_store_explicit(&b->end, (size_t)(at - b->data) + used, memory_order_release);
     b->events++;
     if (tls_exiting) {
         flush_own(b);
@@ -501,7 +532,7 @@ static void meta_tick(void)
 static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, uint64_t fork_seq)
 {
     text_t t;
-    meta_line("heapkit-raw", "1");
+    meta_line("heapkit-raw", "2");
     meta_number("pid", image_pid);
     meta_number("ppid", (uint64_t)getppid());
     meta_number("image", image_k);
