@@ -65,6 +65,7 @@ typedef struct buffer {
 static _Atomic uint64_t seq_counter;
 static bool             use_tsc; /* the order and the time are the time stamp counter */
 static _Atomic uint32_t thread_counter;
+static _Atomic bool     many_threads; /* a second thread took a number: rdtsc every call */
 static _Atomic uint64_t events_dropped;
 static atomic_flag      pool_lock = ATOMIC_FLAG_INIT;
 static buffer_t        *registry, *pool;
@@ -80,6 +81,7 @@ static bool             unbuffered; /* after the final write-out at exit: write 
 static __thread buffer_t *tls_buffer;
 static __thread uint32_t  tls_thread; /* thread number + 1; 0: none yet */
 static __thread bool      tls_exiting; /* its buffer was given back (TLS destructor) */
+static __thread unsigned  tls_sync; /* calls it may still stamp without reading the counter */
 
 /* ---- Small output helpers (no stdio) ---- */
 
@@ -264,6 +266,19 @@ static buffer_t *map_buffer(void)
     return b;
 }
 
+/* The thread's number, at its first buffer (or fork). The second thread to take one
+ * makes every thread read the counter at each call (rec_seq) before it stamps anything
+ * itself: from then on a thread's stamp must be above every stamp another thread took
+ * before, which counting on from an earlier read does not promise. */
+static void take_number(void)
+{
+    if (tls_thread)
+        return;
+    tls_thread = atomic_fetch_add(&thread_counter, 1) + 1;
+    if (tls_thread > 1)
+        atomic_store(&many_threads, true);
+}
+
 static buffer_t *acquire_buffer(void)
 {
     spin_lock(&pool_lock);
@@ -275,9 +290,9 @@ static buffer_t *acquire_buffer(void)
     spin_unlock(&pool_lock);
     if (!b)
         return NULL;
-    if (!tls_thread)
-        tls_thread = atomic_fetch_add(&thread_counter, 1) + 1;
+    take_number();
     tls_buffer = b;
+    tls_sync = 0; /* its first stamp reads the counter: the buffer's last one may be old */
     if (!tls_exiting) /* an exiting thread gives it back after each event (rec_event) */
         pthread_setspecific(thread_key, b);
     return b;
@@ -341,6 +356,28 @@ static bool kernel_uses_tsc(void)
 #endif
 }
 
+/* A stamp (clock tsc): the counter, or while one thread records, the counter every
+ * RAWLOG_SYNC-th call and one more than the last stamp in between. rdtsc costs about as
+ * much as the rest of the recorder's work for a call; counting on is exact enough for
+ * order because no other thread stamps meanwhile, and for time to within RAWLOG_SYNC
+ * calls. Every stamp stays at or below the counter at its call (a call takes far more
+ * than one count), so another thread's stamp read later is above all of them (rawlog.h). */
+static uint64_t stamp(buffer_t *b)
+{
+    uint64_t t;
+    if (tls_sync && !atomic_load_explicit(&many_threads, memory_order_relaxed)) {
+        tls_sync--;
+        t = b->last_seq + 1;
+    } else {
+        tls_sync = RAWLOG_SYNC - 1;
+        t = read_tsc();
+        if (t <= b->last_seq) /* R1 even if the counter stood still between two calls */
+            t = b->last_seq + 1;
+    }
+    b->last_seq = t;
+    return t;
+}
+
 /* The thread holds its buffer before it takes a number: a buffer another thread gave back
  * holds only numbers taken before this one, so every event file stays in order (R1). */
 uint64_t rec_seq(void)
@@ -350,11 +387,7 @@ uint64_t rec_seq(void)
         return atomic_fetch_add_explicit(&seq_counter, 1, memory_order_relaxed);
     if (!use_tsc)
         return atomic_fetch_add_explicit(&seq_counter, 1, memory_order_relaxed);
-    uint64_t t = read_tsc();
-    if (t <= b->last_seq) /* R1 even if the counter stood still between two calls */
-        t = b->last_seq + 1;
-    b->last_seq = t;
-    return t;
+    return stamp(b);
 }
 
 /* Room for `slots` slots in the current fill of b, after its RAWLOG_THREAD slot (R5: a
@@ -583,11 +616,23 @@ void rec_flush_all(const char *how)
 static uint64_t fork_point; /* taken in the parent just before the fork: the child's copy */
 
 /* The child inherits what the parent held before this point: a number taken in the child
- * would also count what the parent did after the fork, running on meanwhile. */
+ * would also count what the parent did after the fork, running on meanwhile. The point
+ * is a counter read by this thread, kept as its stamp (its later calls stamp above it),
+ * and a thread that never recorded takes a number here, so that any other thread reads
+ * the counter again before it stamps: counting on, its first calls after the fork could
+ * stay below the point. */
 static void before_fork(void)
 {
     spin_lock(&pool_lock);
-    fork_point = use_tsc ? read_tsc() : atomic_load(&seq_counter);
+    take_number();
+    buffer_t *b = tls_buffer;
+    if (use_tsc && b) {
+        tls_sync = 0;
+        fork_point = stamp(b);
+        tls_sync = 0;
+    } else {
+        fork_point = use_tsc ? read_tsc() : atomic_load(&seq_counter);
+    }
 }
 static void after_fork_parent(void) { spin_unlock(&pool_lock); }
 
@@ -610,6 +655,7 @@ static void after_fork_child(void)
     tls_buffer = NULL;
     pthread_setspecific(thread_key, NULL);
     atomic_store(&events_dropped, 0);
+    atomic_store(&many_threads, false); /* the forking thread is the child's only one */
     logfile_close(&meta);
     tls_exiting = false;
     if (!open_meta()) {
