@@ -42,17 +42,21 @@ static void widen(const rawev_file_t *f, const rawlog_slot_t *s, rawlog_event_t 
     e->aux = op == RAWLOG_ALIGNED ? (uint64_t)1 << s->align_shift : 0;
     e->thread = f->thread;
     e->op = (uint8_t)op;
-    e->callsite = f->slot > RAWLOG_EVENT_SIZE ? s->callsite : 0;
+    e->callsite = s->callsite;
 }
 
 int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t *e,
                size_t *used, const char **why)
 {
     size_t at = 0;
-    rawlog_slot_t s = {0};
+    rawlog_slot_t s;
     *used = 0;
-    for (; n - at >= f->slot; at += f->slot) {
-        memcpy(&s, p + at, f->slot);
+    for (;; at += f->slot) { /* constant-size copies: moves, not calls (~1/3 of the cost) */
+        if (n - at < f->slot) {
+            *used = at;
+            return 0;
+        }
+        memcpy(&s, p + at, RAWLOG_EVENT_SIZE);
         if (s.op != RAWLOG_THREAD)
             break;
         if (s.addr > UINT32_MAX) {
@@ -62,10 +66,9 @@ int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t
         f->thread = (uint32_t)s.addr;
         f->started = true;
     }
-    if (n - at < f->slot) {
-        *used = at;
-        return 0;
-    }
+    s.callsite = 0;
+    if (f->slot > RAWLOG_EVENT_SIZE)
+        memcpy(&s.callsite, p + at + RAWLOG_EVENT_SIZE, sizeof s.callsite);
     *why = !f->started ? "no thread before its first event (R5)" : check_slot(f, &s);
     if (*why)
         return -1;
@@ -77,7 +80,7 @@ int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t
             return 0;
         }
         rawlog_wide_t w;
-        memcpy(&w, p + at + f->slot, sizeof w - sizeof w.pad);
+        memcpy(&w, p + at + f->slot, RAWLOG_EVENT_SIZE);
         if (s.size != RAWLOG_SIZE_WIDE && w.size != s.size) {
             *why = "an event whose two slots disagree on its size (R3)";
             return -1;
