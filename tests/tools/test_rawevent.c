@@ -9,14 +9,14 @@
 
 typedef struct log {
     unsigned char bytes[1024];
-    size_t        len, slot;
+    size_t len, slot;
 } log_t;
 
-static void put_slot(log_t *l, uint64_t seq, uint64_t addr, uint32_t size, uint8_t op,
-                     uint8_t ash, uint64_t callsite)
+static void put_slot(log_t *l, uint64_t seq, uint64_t addr, uint32_t size, uint8_t op, uint8_t ash,
+                     uint64_t callsite)
 {
-    rawlog_slot_t s = {.seq = seq, .addr = addr, .size = size, .op = op, .align_shift = ash,
-                       .callsite = callsite};
+    rawlog_slot_t s = {
+        .seq = seq, .addr = addr, .size = size, .op = op, .align_shift = ash, .callsite = callsite};
     memcpy(l->bytes + l->len, &s, l->slot);
     l->len += l->slot;
 }
@@ -28,7 +28,10 @@ static void put_wide(log_t *l, uint64_t size, uint64_t aux, uint64_t time)
     l->len += l->slot;
 }
 
-static void put_thread(log_t *l, uint64_t thread) { put_slot(l, 0, thread, 0, RAWLOG_THREAD, 0, 0); }
+static void put_thread(log_t *l, uint64_t thread)
+{
+    put_slot(l, 0, thread, 0, RAWLOG_THREAD, 0, 0);
+}
 
 /* Decodes every whole event of l; returns how many, the last status in *status. */
 static int decode_all(const log_t *l, bool tsc, rawlog_event_t *out, int max, int *status)
@@ -38,8 +41,8 @@ static int decode_all(const log_t *l, bool tsc, rawlog_event_t *out, int max, in
     size_t at = 0, used;
     const char *why = NULL;
     int n = 0;
-    while (n < max && (*status = rawev_next(&f, l->bytes + at, l->len - at, &out[n], &used,
-                                            &why)) == 1) {
+    while (n < max &&
+           (*status = rawev_next(&f, l->bytes + at, l->len - at, &out[n], &used, &why)) == 1) {
         at += used;
         n++;
     }
@@ -66,9 +69,9 @@ static void each_kind(void)
     CHECK("malloc", e[0].op == RAWLOG_MALLOC && e[0].addr == 0x1000 && e[0].size == 24 &&
                         e[0].thread == 3 && e[0].seq == 10 && e[0].time == 10 && e[0].aux == 0);
     CHECK("aligned: aux from the shift", e[1].op == RAWLOG_ALIGNED && e[1].aux == 64);
-    CHECK("realloc: old block from the wide slot",
-          e[2].op == RAWLOG_REALLOC && e[2].aux == 0x1000 && e[2].size == 100 &&
-              e[2].addr == 0x3000);
+    CHECK("realloc: old block from the wide slot", e[2].op == RAWLOG_REALLOC &&
+                                                       e[2].aux == 0x1000 && e[2].size == 100 &&
+                                                       e[2].addr == 0x3000);
     CHECK("a thread slot changes the thread", e[3].thread == 5 && e[2].thread == 3);
     CHECK("a size of 4 GiB or more from the wide slot", e[3].size == (uint64_t)5 << 32);
     CHECK("free", e[4].op == RAWLOG_FREE && e[4].addr == 0x4000 && e[4].seq == 14);
@@ -102,8 +105,9 @@ static void cut_events(void)
     CHECK("the thread slot and the event slot without its wide slot: the thread read",
           rawev_next(&f, l.bytes, 2 * l.slot + 5, &e, &used, &why) == 0 && used == l.slot &&
               f.thread == 2);
-    CHECK("then the whole pair", rawev_next(&f, l.bytes + l.slot, 2 * l.slot, &e, &used, &why) ==
-                                         1 && used == 2 * l.slot && e.aux == 0x800);
+    CHECK("then the whole pair",
+          rawev_next(&f, l.bytes + l.slot, 2 * l.slot, &e, &used, &why) == 1 &&
+              used == 2 * l.slot && e.aux == 0x800);
 }
 
 /* One broken log: the first event must be refused with a reason. */

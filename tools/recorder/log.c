@@ -6,9 +6,9 @@
  *              wide one; a fill starts with whose it is) to a buffer it holds alone, and
  *              writes the buffer to the buffer's own event file with write(2) when it is
  *              full: no lock between threads on the hot path, only the stamp that orders
- *              calls (rdtsc, or one atomic add on a process-wide counter). Buffers are mapped, never
- *              malloc'd, and come back to a pool when their thread exits (a TLS key
- *              destructor), so memory is bounded by the threads alive at once.
+ *              calls (rdtsc, or one atomic add on a process-wide counter). Buffers are
+ *              mapped, never malloc'd, and come back to a pool when their thread exits (a
+ *              TLS key destructor), so memory is bounded by the threads alive at once.
  *              Someone else must be able to write a buffer out too (exit, exec, a fatal
  *              signal in another thread): the owner publishes `end` after each event,
  *              the other side writes [flushed, end) under the buffer's flag and advances
