@@ -394,23 +394,41 @@ uint64_t rec_seq(void)
     return stamp(b);
 }
 
-/* Room for `slots` slots in the current fill of b, after its RAWLOG_THREAD slot (R5: a
- * fill is one thread's, and says whose first). Returns where they go. */
-static unsigned char *reserve(buffer_t *b, size_t slots)
+/* rec_event's slow part, kept out of its line (the hot path then saves fewer registers):
+ * the buffer and offset for the next event, after a write-out when the fill lacks room
+ * for two slots, and after the fill's RAWLOG_THREAD slot when it starts (R5: a fill is
+ * one thread's, and says whose first). NULL when the thread cannot get a buffer. */
+__attribute__((noinline)) static buffer_t *make_room(size_t *end)
 {
-    size_t end = atomic_load_explicit(&b->end, memory_order_relaxed);
-    if (end + (slots + 1) * event_size > BUFFER_BYTES) {
+    buffer_t *b = tls_buffer;
+    if (!b && !(b = acquire_buffer()))
+        return NULL;
+    size_t at = atomic_load_explicit(&b->end, memory_order_relaxed);
+    if (at + 2 * event_size > BUFFER_BYTES) {
         flush_own(b);
-        end = 0;
+        at = 0;
     }
-    if (end == 0) {
+    if (at == 0) {
         memset(b->data, 0, event_size);
         rawlog_slot_t *t = (rawlog_slot_t *)(void *)b->data;
         t->addr = tls_thread - 1;
         t->op = RAWLOG_THREAD;
-        end = event_size;
+        at = event_size;
     }
-    return b->data + end;
+    *end = at;
+    return b;
+}
+
+/* After an event of an exiting thread, or after the final write-out at exit. */
+__attribute__((noinline)) static void after_event(buffer_t *b)
+{
+    if (tls_exiting) {
+        flush_own(b);
+        tls_buffer = NULL;
+        pool_put(b);
+    } else {
+        flush_other(b);
+    }
 }
 
 /* What does not fit the event slot goes into a wide slot after it (rawlog.h, R3). */
@@ -442,21 +460,17 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
                const void *caller)
 {
     buffer_t *b = tls_buffer;
-    if (!b && !(b = acquire_buffer())) {
+    size_t end = b ? atomic_load_explicit(&b->end, memory_order_relaxed) : 0;
+    if (__builtin_expect(end == 0 || end + 2 * event_size > BUFFER_BYTES, 0) &&
+        !(b = make_room(&end))) {
         atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
         return;
     }
-    unsigned char *at = reserve(b, 2);
-    size_t used = encode(at, op, seq, addr, size, aux, caller);
-    atomic_store_explicit(&b->end, (size_t)(at - b->data) + used, memory_order_release);
+    size_t used = encode(b->data + end, op, seq, addr, size, aux, caller);
+    atomic_store_explicit(&b->end, end + used, memory_order_release);
     b->events++;
-    if (tls_exiting) {
-        flush_own(b);
-        tls_buffer = NULL;
-        pool_put(b);
-    } else if (unbuffered) {
-        flush_other(b);
-    }
+    if (__builtin_expect(tls_exiting || unbuffered, 0))
+        after_event(b);
 }
 
 /* ---- Meta file ---- */
