@@ -14,8 +14,10 @@
  *   +--------------------+---------------------+--------------------+
  *   | converted          | read, not converted | room               |
  *   +--------------------+---------------------+--------------------+
- *   [at, len) holds whole events and at most one cut one at its end (L3); after the
- *   merge the rest (less than an event) moves to the front: pending_ok checks that.
+ *   [at, len) holds whole slots and at most one cut event at its end (L3); after the
+ *   merge the rest (part of an event: less than two slots, rawlog.h) moves to the
+ *   front: pending_ok checks that. `dec` is the file's state at `at` (its thread), and
+ *   `next` the event at `at` once decoded (`ready`).
  */
 #include "rawlive.h"
 
@@ -28,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rawevent.h"
 #include "recorder/rawlog.h"
 
 #define LIVE_FILES_MAX 16           /* more event files: converted after the end */
@@ -43,6 +46,10 @@ typedef struct live_file {
     size_t         at, len, cap;
     uint64_t       last_seq; /* of its last converted event (L2) */
     bool           any;
+    rawev_file_t   dec;
+    rawlog_event_t next;
+    size_t         next_len;
+    bool           ready;
 } live_file_t;
 
 typedef enum live_state { LIVE_WAITING, LIVE_ON, LIVE_OFF } live_state_t;
@@ -200,49 +207,60 @@ static bool read_file(raw_live_t *l, live_file_t *f)
 
 /* ---- Merging ---- */
 
-static uint64_t seq_at(const live_file_t *f)
+/* Decodes f's next event if its bytes hold it all. False when it gave up. */
+static bool decode(raw_live_t *l, live_file_t *f)
 {
-    uint64_t seq;
-    memcpy(&seq, f->buf + f->at, sizeof seq);
-    return seq;
+    const char *why = NULL;
+    size_t used;
+    if (f->ready)
+        return true;
+    if (!f->dec.slot) /* files are listed before the meta is read (start) */
+        rawev_init(&f->dec, (size_t)l->img.event_size, l->img.tsc);
+    int got = rawev_next(&f->dec, f->buf + f->at, f->len - f->at, &f->next, &used, &why);
+    if (got < 0) {
+        give_up(l, "an event file is malformed"); /* said again, with why, after the end */
+        return false;
+    }
+    if (got > 0) {
+        f->ready = true;
+        f->next_len = used;
+    } else {
+        f->at += used; /* thread slots: read into dec */
+    }
+    return true;
 }
 
 /* The file whose next whole event has the lowest seq, or NULL. */
-static live_file_t *lowest(raw_live_t *l, size_t esize)
+static live_file_t *lowest(raw_live_t *l)
 {
     live_file_t *min = NULL;
-    uint64_t min_seq = 0;
-    for (size_t i = 0; i < l->nfiles; i++) {
+    for (size_t i = 0; i < l->nfiles && l->state == LIVE_ON; i++) {
         live_file_t *f = &l->files[i];
-        if (f->len - f->at < esize)
-            continue;
-        uint64_t seq = seq_at(f);
-        if (!min || seq < min_seq) {
+        if (decode(l, f) && f->ready && (!min || f->next.seq < min->next.seq))
             min = f;
-            min_seq = seq;
-        }
     }
-    return min;
+    return l->state == LIVE_ON ? min : NULL;
 }
 
 /* The layout above after a merge: everything whole was converted, so what is left of
- * each file is at most one cut event, at the front (L3). */
+ * each file is part of one event, at the front (L3). */
 static bool pending_ok(const live_file_t *f, size_t esize)
 {
-    return f->at == 0 && f->len <= f->cap && f->len < esize && (f->buf || !f->cap);
+    return f->at == 0 && !f->ready && f->len <= f->cap && f->len < 2 * esize &&
+           (f->buf || !f->cap);
 }
 
 static void merge(raw_live_t *l)
 {
     size_t esize = (size_t)l->img.event_size;
     live_file_t *f;
-    while (l->state == LIVE_ON && (f = lowest(l, esize)) != NULL) {
-        uint64_t seq = seq_at(f);
+    while (l->state == LIVE_ON && (f = lowest(l)) != NULL) {
+        uint64_t seq = f->next.seq;
         const char *broken = l->any && seq < l->last_seq
                                  ? "events arrived out of order" /* L1: a quiet buffer */
                              : f->any && seq <= f->last_seq
                                  ? "an event file is out of order" /* L2: said after the end */
-                             : raw_build_event(l->build, f->buf + f->at, f->path) < 0
+                             : raw_build_event(l->build, &f->next, f->path) < 0
                                  ? "an event could not be converted"
                                  : NULL;
         if (broken) {
@@ -251,9 +269,12 @@ static void merge(raw_live_t *l)
         }
         l->last_seq = f->last_seq = seq;
         l->any = f->any = true;
-        f->at += esize;
-        if (f->len - f->at >= (LIVE_PREFETCH + 1) * esize) /* all of that event there */
-            raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize);
+        f->at += f->next_len;
+        f->ready = false;
+        size_t left = f->len - f->at;
+        if (left >= (LIVE_PREFETCH + 2) * esize) /* all of that event there */
+            raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize,
+                               left - LIVE_PREFETCH * esize);
     }
     for (size_t i = 0; i < l->nfiles && l->state == LIVE_ON; i++) {
         f = &l->files[i];

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "addrtrace.h"
+#include "rawevent.h"
 #include "lines.h"
 #include "recorder/rawlog.h"
 #include "symbolize.h"
@@ -111,8 +112,10 @@ int raw_meta_read(raw_image_t *img, const char *path)
     int got = 0;
     while (ok && (got = lines_next(&in)) > 0) {
         char *line = in.text, *sp = strchr(line, ' ');
-        if (first && strcmp(line, "heapkit-raw 1") != 0) {
-            lines_report(&in, "not a heapkit recorder meta file (expected 'heapkit-raw 1')");
+        if (first && strcmp(line, "heapkit-raw 2") != 0) {
+            lines_report(&in, !strcmp(line, "heapkit-raw 1")
+                                  ? "written by an older recorder (heapkit-raw 1): record again"
+                                  : "not a heapkit recorder meta file (expected 'heapkit-raw 2')");
             lines_close(&in);
             return -1;
         }
@@ -301,7 +304,9 @@ void raw_dir_close(raw_dir_t *d)
 typedef struct cursor {
     const unsigned char *at, *end;
     const char          *path;
-    uint64_t             seq; /* of the event at `at` */
+    rawev_file_t         dec;
+    rawlog_event_t       ev;     /* the event at `at`, decoded */
+    size_t               ev_len; /* its bytes */
     void                *map;
     size_t               map_len;
 } cursor_t;
@@ -311,15 +316,29 @@ typedef struct merge {
     size_t    count, esize;
 } merge_t;
 
-static void cursor_load(cursor_t *c) { memcpy(&c->seq, c->at, sizeof c->seq); }
+/* Decodes the event at c->at: 1, 0 at the file's end (a cut last event is dropped with a
+ * note), -1 after a message. */
+static int cursor_load(cursor_t *c)
+{
+    const char *why = NULL;
+    size_t left = (size_t)(c->end - c->at);
+    int got = left ? rawev_next(&c->dec, c->at, left, &c->ev, &c->ev_len, &why) : 0;
+    if (got < 0)
+        fprintf(stderr, "heapkit: %s: at byte %zu: %s\n", c->path,
+                (size_t)(c->at - (const unsigned char *)c->map), why);
+    else if (got == 0 && c->ev_len < left)
+        fprintf(stderr, "heapkit: %s: its last event was cut short (%zu bytes): dropped\n",
+                c->path, left - c->ev_len);
+    return got;
+}
 
 static void sift_down(merge_t *m, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, min = i;
-        if (l < m->count && m->c[l].seq < m->c[min].seq)
+        if (l < m->count && m->c[l].ev.seq < m->c[min].ev.seq)
             min = l;
-        if (r < m->count && m->c[r].seq < m->c[min].seq)
+        if (r < m->count && m->c[r].ev.seq < m->c[min].ev.seq)
             min = r;
         if (min == i)
             return;
@@ -330,10 +349,12 @@ static void sift_down(merge_t *m, size_t i)
     }
 }
 
-static int open_cursor(cursor_t *c, const char *path, size_t esize)
+/* Maps the file; c->at stays NULL when it holds no event. */
+static int open_cursor(cursor_t *c, const char *path, const raw_image_t *img)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
+    rawev_init(&c->dec, (size_t)img->event_size, img->tsc);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -342,24 +363,24 @@ static int open_cursor(cursor_t *c, const char *path, size_t esize)
             close(fd);
         return -1;
     }
-    size_t len = (size_t)st.st_size, whole = len / esize * esize;
-    if (whole != len)
-        fprintf(stderr, "heapkit: %s: its last event was cut short (%zu bytes): dropped\n",
-                path, len - whole);
-    if (whole) {
-        c->map = mmap(NULL, whole, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    size_t len = (size_t)st.st_size;
+    if (len) {
+        c->map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
         if (c->map == MAP_FAILED) {
             fprintf(stderr, "heapkit: %s: cannot map: %s\n", path, strerror(errno));
+            c->map = NULL;
             close(fd);
             return -1;
         }
-        c->map_len = whole;
+        c->map_len = len;
         c->at = c->map;
-        c->end = c->at + whole;
-        cursor_load(c);
+        c->end = c->at + len;
     }
     close(fd);
-    return 0;
+    int got = c->at ? cursor_load(c) : 0;
+    if (got <= 0)
+        c->at = NULL;
+    return got < 0 ? -1 : 0;
 }
 
 /* ns per count from the start pair and the end pair, or, for an image that never reached
@@ -469,12 +490,6 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
         at_alloc(b, TRACE_CALLOC, e->addr, e->size, 0, e->thread, e->time, cs);
         break;
     case RAWLOG_ALIGNED:
-        if (e->aux == 0 || (e->aux & (e->aux - 1))) {
-            fprintf(stderr, "heapkit: %s: event %llu: alignment %llu is not a power of two "
-                            "(R3)\n", path, (unsigned long long)e->seq,
-                    (unsigned long long)e->aux);
-            return -1;
-        }
         at_alloc(b, TRACE_ALIGNED, e->addr, e->size, log2_of(e->aux), e->thread, e->time, cs);
         break;
     case RAWLOG_REALLOC:
@@ -496,17 +511,35 @@ static int feed_event(feed_t *f, const rawlog_event_t *raw, const char *path)
 }
 
 /* An event a few ahead: its addresses' map slots are fetched meanwhile (with a live set
- * of 10^5-10^6 blocks, each lookup is otherwise a wait for memory). */
+ * of 10^5-10^6 blocks, each lookup is otherwise a wait for memory). In slots: a wide or
+ * thread slot there only fetches something useless. */
 #define PREFETCH_AHEAD 8
 
-static void prefetch_event(const addrtrace_t *b, const unsigned char *raw)
+static void prefetch_event(const addrtrace_t *b, const unsigned char *raw, size_t n,
+                           size_t slot)
 {
-    uint64_t addr, aux;
-    memcpy(&addr, raw + offsetof(rawlog_event_t, addr), sizeof addr);
-    memcpy(&aux, raw + offsetof(rawlog_event_t, aux), sizeof aux);
+    uint64_t addr, old;
+    rawev_peek(raw, n, slot, &addr, &old);
     addrmap_prefetch(&b->live, addr);
-    if (raw[offsetof(rawlog_event_t, op)] == RAWLOG_REALLOC)
-        addrmap_prefetch(&b->live, aux);
+    if (old)
+        addrmap_prefetch(&b->live, old);
+}
+
+/* Opens a cursor on each event file of img into all[]; returns how many hold events
+ * (moved to the front: each cursor keeps its own map), or -1 after a message. */
+static long open_cursors(const raw_image_t *img, cursor_t *all)
+{
+    size_t with = 0;
+    for (size_t i = 0; i < img->ev_count; i++) {
+        if (open_cursor(&all[i], img->ev_paths[i], img) < 0)
+            return -1;
+        if (all[i].at) {
+            cursor_t t = all[with];
+            all[with++] = all[i];
+            all[i] = t;
+        }
+    }
+    return (long)with;
 }
 
 /* Feeds the events of img with seq < stop (UINT64_MAX: all) in seq order. */
@@ -516,47 +549,45 @@ static int feed_events(feed_t *f, const raw_image_t *img, uint64_t stop)
     cursor_t *all = calloc(img->ev_count ? img->ev_count : 1, sizeof *all);
     if (!all)
         return -1;
-    for (size_t i = 0; i < img->ev_count; i++) {
-        if (open_cursor(&all[m.count], img->ev_paths[i], m.esize) < 0) {
-            merge_close(&m, all, m.count);
-            return -1;
-        }
-        if (all[m.count].at)
-            m.count++;
+    long with = open_cursors(img, all);
+    if (with < 0) {
+        merge_close(&m, all, img->ev_count);
+        return -1;
     }
-    size_t opened = m.count;
     m.c = all;
-    uint64_t events = 0;
+    m.count = (size_t)with;
+    uint64_t slots = 0;
     for (size_t i = 0; i < m.count; i++)
-        events += (uint64_t)(all[i].end - all[i].at) / m.esize;
-    at_reserve(f->b, events + 16);
+        slots += (uint64_t)(all[i].end - all[i].at) / m.esize;
+    at_reserve(f->b, slots + 16); /* at least one slot per event */
     f->ns_per_tick = tick_rate(img);
     for (size_t i = m.count; i-- > 0;)
         sift_down(&m, i);
     int status = 0;
-    while (status == 0 && m.count > 0 && m.c[0].seq < stop) {
+    while (status == 0 && m.count > 0 && m.c[0].ev.seq < stop) {
         cursor_t *c = &m.c[0];
-        if ((size_t)(c->end - c->at) >= (PREFETCH_AHEAD + 1) * m.esize) /* all of it there */
-            prefetch_event(f->b, c->at + PREFETCH_AHEAD * m.esize);
-        rawlog_event_t e = {0};
-        memcpy(&e, c->at, RAWLOG_EVENT_SIZE); /* constant sizes: copies, not calls */
-        if (m.esize > RAWLOG_EVENT_SIZE)
-            memcpy(&e.callsite, c->at + RAWLOG_EVENT_SIZE, sizeof e.callsite);
+        size_t left = (size_t)(c->end - c->at);
+        if (left >= (PREFETCH_AHEAD + 2) * m.esize)
+            prefetch_event(f->b, c->at + PREFETCH_AHEAD * m.esize, left - PREFETCH_AHEAD * m.esize,
+                           m.esize);
+        rawlog_event_t e = c->ev;
         status = feed_event(f, &e, c->path);
-        c->at += m.esize;
-        if (c->at < c->end) {
-            cursor_load(c);
-            if (c->seq <= e.seq) {
-                fprintf(stderr, "heapkit: %s: event seq %llu is not after %llu (R1)\n",
-                        c->path, (unsigned long long)c->seq, (unsigned long long)e.seq);
-                status = -1;
-            }
-        } else {
+        c->at += c->ev_len;
+        int got = status == 0 ? cursor_load(c) : 0;
+        if (got < 0) {
+            status = -1;
+        } else if (got == 0) { /* this file is done: it keeps its map, past the heap's end */
+            cursor_t t = m.c[0];
             m.c[0] = m.c[--m.count];
+            m.c[m.count] = t;
+        } else if (c->ev.seq <= e.seq) {
+            fprintf(stderr, "heapkit: %s: event seq %llu is not after %llu (R1)\n", c->path,
+                    (unsigned long long)c->ev.seq, (unsigned long long)e.seq);
+            status = -1;
         }
         sift_down(&m, 0);
     }
-    merge_close(&m, all, opened);
+    merge_close(&m, all, img->ev_count);
     return f->failed ? -1 : status;
 }
 
@@ -716,14 +747,9 @@ raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_
     return rb;
 }
 
-int raw_build_event(raw_build_t *rb, const void *event, const char *path)
+int raw_build_event(raw_build_t *rb, const rawlog_event_t *e, const char *path)
 {
-    rawlog_event_t e;
-    memcpy(&e, event, RAWLOG_EVENT_SIZE);
-    e.callsite = 0;
-    if (rb->f.img->event_size > RAWLOG_EVENT_SIZE)
-        memcpy(&e.callsite, (const char *)event + RAWLOG_EVENT_SIZE, sizeof e.callsite);
-    int status = feed_event(&rb->f, &e, path);
+    int status = feed_event(&rb->f, e, path);
     return rb->f.failed ? -1 : status;
 }
 
@@ -735,9 +761,9 @@ int raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_
     return status;
 }
 
-void raw_build_prefetch(const raw_build_t *rb, const void *event)
+void raw_build_prefetch(const raw_build_t *rb, const void *slots, size_t n)
 {
-    prefetch_event(&rb->b, event);
+    prefetch_event(&rb->b, slots, n, (size_t)rb->f.img->event_size);
 }
 
 void raw_build_drop(raw_build_t *rb)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recorder/rawlog.h"
 #include "trace.h"
 
 typedef struct raw_image {
@@ -70,14 +71,15 @@ void raw_image_free(raw_image_t *img);
  * for a caller that has the events in seq order another way (rawlive.h: while the program
  * runs). img (its start, event size, call sites) must stay until finish or drop.
  * ns_per_tick: the rate of a tsc image's stamps, or 0 for the one of img's pairs.
- * event: img->event_size bytes. finish completes it with the final meta of image i of d
+ * event: one decoded with rawevent.h. finish completes it with the final meta of image i of d
  * (how it ended; call sites named through its maps) and frees rb, like raw_image_trace
  * (-1 after a message, *out then empty); drop frees rb and *out. */
 typedef struct raw_build raw_build_t;
 raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick);
-int          raw_build_event(raw_build_t *rb, const void *event, const char *path);
-/* An event that comes a few events later: its map lookups are started now. */
-void         raw_build_prefetch(const raw_build_t *rb, const void *event);
+int          raw_build_event(raw_build_t *rb, const rawlog_event_t *e, const char *path);
+/* The slots of an event that comes a few events later (n bytes there): its map lookups
+ * are started now. */
+void         raw_build_prefetch(const raw_build_t *rb, const void *slots, size_t n);
 int          raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_t *sum);
 void         raw_build_drop(raw_build_t *rb);
 

@@ -1,7 +1,7 @@
 # tools/tools.mk -- the `heapkit` command, the recorder it preloads and the player it runs.
 TOOL_SRCS := tools/heapkit.c tools/lines.c tools/trace.c tools/trace_hkt.c tools/trace_write.c \
              tools/replay.c tools/liveset.c tools/pattern.c tools/report.c tools/gen.c \
-             tools/convert.c tools/addrtrace.c tools/rawread.c tools/rawlive.c tools/record.c tools/import.c tools/gzsink.c \
+             tools/convert.c tools/addrtrace.c tools/rawread.c tools/rawevent.c tools/rawlive.c tools/record.c tools/import.c tools/gzsink.c \
              tools/elffile.c tools/elfsym.c tools/symbolize.c
 TOOL_SRCS += tools/map.c tools/layout.c tools/svg.c
 TOOL_SRCS += tools/peers.c tools/peerrun.c tools/playwrite.c tools/callgrind.c tools/progress.c \

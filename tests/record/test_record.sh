@@ -168,21 +168,23 @@ record quickexit 4 -o "$tmp/quick.hkt" -- "$PROG" quickexit 25
 expect "quick_exit: blocks" "$(count "$tmp/quick.hkt" 50002 | field sized)" 25
 # ---- converted while it runs (tools/rawlive.h), and after it when that cannot be exact ----
 export HEAPKIT_RECORD_LIVE=say
-record live 0 -o "$tmp/live.hkt" -- "$PROG" steady 30
+# 100 rounds: 20000 events, so buffers of 256 KiB reach the file while the program runs
+record live 0 -o "$tmp/live.hkt" -- "$PROG" steady 100
 expect_in "$tmp/live.err" "live: converted while the program ran" "converted while the program ran$"
-expect "live: every block" "$(count "$tmp/live.hkt" 100001 | field sized)" 3000
+expect "live: every block" "$(count "$tmp/live.hkt" 100001 | field sized)" 10000
 replays_everywhere live "$tmp/live.hkt"
-record livecs 0 --callsites -o "$tmp/livecs.hkt" -- "$PROG" steady 30
+record livecs 0 --callsites -o "$tmp/livecs.hkt" -- "$PROG" steady 100
 expect_in "$tmp/livecs.err" "live --callsites: converted while the program ran" "converted while the program ran$"
 zcat "$tmp/livecs.hkt" >"$tmp/livecs.txt"
 expect_in "$tmp/livecs.txt" "live --callsites: call sites named at the end" '^s [0-9]+ [a-z_]+\+0x[0-9a-f]+ \(rec_prog\)$'
 expect_in "$tmp/livecs.txt" "live --callsites: ops name them" ' a [0-9]+ 100001 @[0-9]+$'
-HEAPKIT_RECORD_LIVE=0 "$HEAPKIT" record -q -o "$tmp/post.hkt" -- "$PROG" steady 30 >/dev/null 2>&1
+HEAPKIT_RECORD_LIVE=0 "$HEAPKIT" record -q -o "$tmp/post.hkt" -- "$PROG" steady 100 >/dev/null 2>&1
 # the same ops either way (only the times of a run differ): every line but pid, parent, times
 ops_of() { zcat "$1" | awk '/^(pid|parent) / { next } NF >= 4 && $1 ~ /^[0-9]+$/ { $1 = "" } { print }'; }
 if [ "$(ops_of "$tmp/live.hkt" | cksum)" = "$(ops_of "$tmp/post.hkt" | cksum)" ]; then pass; else fail "live: ops differ from the conversion after the end"; fi
 # a thread holds an old event in its unwritten buffer while main's newer ones are converted
-record oldbuffer 0 -o "$tmp/oldbuf.hkt" -- "$PROG" oldbuffer 30
+# (100 rounds: 20000 events, more than one 256 KiB buffer of main's reaches its file)
+record oldbuffer 0 -o "$tmp/oldbuf.hkt" -- "$PROG" oldbuffer 100
 expect_in "$tmp/oldbuffer.err" "oldbuffer: the live conversion gives up" "converted after the program ended: events arrived out of order$"
 c=$(count "$tmp/oldbuf.hkt" 100002)
 expect "oldbuffer: the held block" "$(echo "$c" | field sized)" 1
@@ -192,7 +194,7 @@ id=$(awk '$3 == "a" && $5 == 100002 { print $4 }' "$tmp/oldbuf.txt")
 if [ -n "$id" ] && awk -v id="$id" 'held && $3 == "f" && $4 == id { ok = 1 } $5 == 100002 { held = 1 } END { exit !ok }' "$tmp/oldbuf.txt"; then pass; else fail "oldbuffer: the held block is never freed"; fi
 # in the order it happened: the held block before main's first (a live merge breaks this)
 if awk '$5 == 100002 { held = NR } $5 == 100001 && !first { first = NR } END { exit !(held && first && held < first) }' "$tmp/oldbuf.txt"; then pass; else fail "oldbuffer: the held block's malloc is not before main's blocks"; fi
-expect "oldbuffer: main's blocks" "$(count "$tmp/oldbuf.hkt" 100001 | field sized)" 3000
+expect "oldbuffer: main's blocks" "$(count "$tmp/oldbuf.hkt" 100001 | field sized)" 10000
 if ! grep -q 'repaired' "$tmp/oldbuffer.err"; then pass; else fail "oldbuffer: repairs were needed"; cat "$tmp/oldbuffer.err"; fi
 replays_everywhere oldbuffer "$tmp/oldbuf.hkt"
 unset HEAPKIT_RECORD_LIVE

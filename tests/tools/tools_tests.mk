@@ -14,3 +14,8 @@ $(BUILD)/tests/test_addrtrace: $(BUILD)/obj/tests/tools/test_addrtrace.o \
     $(BUILD)/obj/tools/trace_write.o $(BUILD)/obj/tools/lines.o $(BUILD)/obj/tools/gzsink.o
 $(BUILD)/tests/test_addrtrace: TEST_LIBS := -ldeflate -lz -pthread
 $(BUILD)/obj/tests/tools/test_addrtrace.o: CPPFLAGS += -Itools
+
+# The raw log's slots read back (tools/rawevent.c): each kind, cut events, R3/R5 breaches.
+LAB_TESTS += $(BUILD)/tests/test_rawevent
+$(BUILD)/tests/test_rawevent: $(BUILD)/obj/tests/tools/test_rawevent.o $(BUILD)/obj/tools/rawevent.o
+$(BUILD)/obj/tests/tools/test_rawevent.o: CPPFLAGS += -Itools

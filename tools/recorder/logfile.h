@@ -7,7 +7,7 @@
  *              write to a stale descriptor would land in the program's file. So a log
  *              file's descriptor is moved high (near RLIMIT_NOFILE, where open() does not
  *              look first), and before every write the descriptor is checked to still be
- *              the file we opened (device and inode, one fstat per 64 KiB of events); if
+ *              the file we opened (device and inode, one fstat per 256 KiB of events); if
  *              it is not, the file is opened again by its path and the program's file is
  *              left alone.
  */
