@@ -47,9 +47,11 @@ static size_t round_os(size_t n)
     return (n + ps - 1) & ~(ps - 1);
 }
 
-/* The secure build ends every huge mapping with an inaccessible OS page (segment.h
- * "guard pages"): an overflow past the block faults there instead of running into the
- * next mapping. map_size counts it; the block stops short of it. */
+/* The secure build puts an inaccessible OS page on both sides of every huge block
+ * (segment.h "guard pages"): the mapping's last page, so an overflow past the block faults
+ * there instead of running into the next mapping (map_size counts it; the block stops
+ * short of it), and the page before the block, which starts two pages or more after the
+ * header (block_offset), so an underflow faults before it reaches the header. */
 static size_t guard_size(void)
 {
     return HK_SEG_GUARD != 0 ? hki_os_page_size() : 0;
@@ -60,6 +62,15 @@ static void guard_tail(hk_segment_t *seg, size_t map_size)
     size_t g = guard_size();
     if (g != 0)
         (void)hki_os_guard((char *)seg + map_size - g, g);
+}
+
+/* The page before a block at offset: guarded, or made accessible again (the mapping is
+ * one again for mremap, or the block moves: a cached mapping taken at another offset). */
+static void guard_head(hk_segment_t *seg, size_t offset, bool on)
+{
+    size_t g = guard_size();
+    if (g != 0)
+        (void)(on ? hki_os_guard : hki_os_unguard)((char *)seg + offset - g, g);
 }
 
 /* The mapped bytes for a block of n bytes at offset: whole OS pages, and the guard. */
@@ -87,7 +98,8 @@ static void cached_block_protect(hk_segment_t *seg, bool protect)
 
 static size_t block_offset(size_t align)
 {
-    return align > HK_HUGE_HDR_SIZE ? align : HK_HUGE_HDR_SIZE;
+    size_t min = guard_size() != 0 ? 2 * guard_size() : HK_HUGE_HDR_SIZE; /* header, guard */
+    return align > min ? align : min;
 }
 
 static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
@@ -136,9 +148,11 @@ static void huge_unmap(hk_segment_t *seg)
 static int huge_remap(hk_segment_t *seg, size_t old, size_t size, hk_segment_t **out)
 {
     bool may_move = size > old;
-    size_t g = guard_size();
-    if (g != 0) /* one mapping again: mremap moves or resizes one at a time */
+    size_t g = guard_size(), offset = seg->pages[0].start - (uintptr_t)seg;
+    if (g != 0) { /* one mapping again: mremap moves or resizes one at a time */
         (void)hki_os_unguard((char *)seg + old - g, g);
+        guard_head(seg, offset, false);
+    }
     if (may_move)
         hki_registry_set(seg, false);
     void *mem;
@@ -147,6 +161,7 @@ static int huge_remap(hk_segment_t *seg, size_t old, size_t size, hk_segment_t *
     if (may_move)
         hki_registry_set(*out, true);
     guard_tail(*out, err ? old : size);
+    guard_head(*out, offset, true);
     return err;
 }
 
@@ -312,6 +327,7 @@ static hk_segment_t *far_map(size_t n, size_t align, bool *os_refused)
     hki_stat_mapped((ptrdiff_t)size);
     hki_stat_committed((ptrdiff_t)size);
     guard_tail(seg, size);
+    guard_head(seg, HK_SEG_SIZE, true);
     huge_setup(seg, size, HK_SEG_SIZE);
     hki_registry_set(seg, true);
     far_bit_set(seg->pages[0].start, true); /* after the header is findable (F1) */
@@ -334,6 +350,11 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
         if ((seg = far_map(n, align, os_refused)) == NULL) /* fresh: zero already */
             return NULL;
     } else if ((seg = cache_take(size)) != NULL) {
+        size_t old_offset = seg->pages[0].start - (uintptr_t)seg;
+        if (old_offset != offset) { /* (the head guard sits before the block) */
+            guard_head(seg, old_offset, false);
+            guard_head(seg, offset, true);
+        }
         huge_setup(seg, seg->map_size, offset);
         /* unpoisoned before our memset touches it (the caller's hk_track_malloc, too
          * late for that, does the same) */
@@ -351,6 +372,7 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
         hki_stat_mapped((ptrdiff_t)size);
         hki_stat_committed((ptrdiff_t)size);
         guard_tail(seg, size);
+        guard_head(seg, offset, true);
         huge_setup(seg, size, offset);
         hki_registry_set(seg, true);
     }

@@ -51,6 +51,8 @@
  *           |                              |  huge.c "far blocks")
  *           | block (usable = end - p)     |
  *           +------------------------------+  seg + map_size
+ *   The secure build: p is 2 OS pages after seg at least, the page before p and the
+ *   mapping's last page are guard pages, and the block ends before the latter (huge.c).
  *   pages[0] describes the block as a page of capacity 1 (start = p), page_shift = 63 so
  *   the page lookup of free() always lands on pages[0]. heap = &hki_heap_huge (a marker
  *   that no thread owns), so free() takes its "not mine" path, which routes to huge.c.

@@ -208,6 +208,22 @@ int main(int argc, char **argv)
             hk_free(keep);
         }
         printf("left %zu\n", left);
+    } else if (strcmp(c, "guard-huge-head") == 0) {
+        /* the page before a huge block is a guard too, also when a cached mapping is
+         * taken for a block at another offset (aligned first, then not) */
+        void *a = NULL;
+        if (hk_posix_memalign(&a, (size_t)64 << 10, (size_t)3 << 20) != 0)
+            return 6;
+        memset(a, 'a', (size_t)3 << 20);
+        hk_free(a);
+        char *p = hk_malloc((size_t)3 << 20); /* (the cached mapping, its block earlier) */
+        memset(p, 'y', hk_usable_size(p)); /* the old guard's page is the block's now */
+        unsigned char vec;
+        if ((uintptr_t)p % 4096 != 0 || mincore(p - 4096, 4096, &vec) != 0)
+            return printf("no mapped page before the block: no guard\n"), 4;
+        printf("writing before %p\n", (void *)p);
+        fflush(stdout);
+        ((volatile char *)launder(p))[-1] = 'x';
     } else if (strcmp(c, "huge-after-free") == 0) {
         /* reads a freed huge block (kept mapped in the huge cache): the secure build's
          * quarantine protects cached blocks, so the read faults */

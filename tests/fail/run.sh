@@ -51,6 +51,7 @@ if [ "$mode" = secure ]; then
     expect 139 NONE guard-head
     expect 139 NONE guard-huge
     expect 139 NONE guard-huge-realloc
+    expect 139 NONE guard-huge-head
     # HEAPKIT_ZERO_ON_FREE: nothing of a freed block's data reaches its next owner
     left() { env "$@" "$prog" zero-on-free 2>&1 | sed -n 's/^left //p'; }
     off=$(left) on=$(left HEAPKIT_ZERO_ON_FREE=1) onq=$(left HEAPKIT_ZERO_ON_FREE=1 HEAPKIT_QUARANTINE=1)
