@@ -268,18 +268,31 @@ static void keep_block(addrtrace_t *b, uint32_t id, uint64_t size, uint8_t kind,
     b->align_shift[id] = align_shift;
 }
 
-/* Makes addr live as id, freeing whatever the log still had there. */
+/* Makes addr live as id, freeing whatever the log still had there. One probe: a stale
+ * entry takes the new id in place (its probe run stays as it was), and an absent key goes
+ * into the empty slot that ended the search (found again only when the map grew). */
 static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, uint64_t time)
 {
-    uint32_t stale;
-    if (map_take(&b->live, addr, &stale)) {
-        b->implicit_frees++;
-        free_id(b, stale, thread, time);
-    }
+    addrmap_t *m = &b->live;
     if (!b->emit)
         b->addr[id] = addr;
-    if (!addrmap_put(&b->live, addr, id))
-        b->failed = true;
+    uint32_t s = m->capacity ? map_find(m, addr) : 0;
+    if (m->capacity && m->slots[s].key) {
+        uint32_t stale = m->slots[s].val;
+        m->slots[s].val = id;
+        b->implicit_frees++;
+        free_id(b, stale, thread, time);
+        return;
+    }
+    if ((m->count + 1) * 2 > m->capacity) {
+        if (!map_grow(m)) {
+            b->failed = true;
+            return;
+        }
+        s = map_find(m, addr);
+    }
+    m->slots[s] = (addrmap_slot_t){.key = addr, .val = id};
+    m->count++;
 }
 
 /* A thread's realloc released its block and the thread went on without completing it
