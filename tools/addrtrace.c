@@ -160,7 +160,8 @@ static at_thread_t *raw_thread(addrtrace_t *b, uint32_t raw)
 
 static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
 {
-    at_thread_t *th = raw_thread(b, raw);
+    /* per op: a known thread without the call that grows the table */
+    at_thread_t *th = raw < b->thread_capacity ? &b->threads[raw] : raw_thread(b, raw);
     if (!th)
         return 0;
     if (!th->trace_thread)
