@@ -142,7 +142,7 @@ static unsigned dec_digits(uint64_t v)
 }
 
 /* Two digits of v < 100 at `at`. */
-static char *put_pair(char *at, unsigned v)
+static inline char *put_pair(char *at, unsigned v)
 {
     at[0] = dec_pairs[v * 2];
     at[1] = dec_pairs[v * 2 + 1];
@@ -154,7 +154,7 @@ static char *put_pair(char *at, unsigned v)
  * 10^4 (the thread, time steps, ids and sizes of a busy program, nearly every number)
  * the digits are placed without a loop or a count: the general path was a third of
  * the op lines' cost. */
-static char *put_dec(char *at, uint64_t v)
+static inline char *put_dec(char *at, uint64_t v)
 {
     if (v < 10) {
         *at = (char)('0' + v);
