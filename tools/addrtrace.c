@@ -288,7 +288,7 @@ static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, ui
 
 /* A thread's realloc released its block and the thread went on without completing it
  * (R4 broken: the call never returned, say): the block is gone, as a free. */
-static void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
+static inline void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
 {
     at_thread_t *th = thread < b->thread_capacity ? &b->threads[thread] : NULL;
     if (!th || !th->pending)
