@@ -15,7 +15,11 @@
 
 /* ---- Address map ---- */
 
-static uint32_t slot_of(const addrmap_t *m, uint64_t key) { return addrmap_home(m, key); }
+static uint32_t slot_of(const addrmap_t *m, uint64_t key)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(h >> 32) & (m->capacity - 1);
+}
 
 static bool map_grow(addrmap_t *m)
 {
@@ -65,6 +69,12 @@ bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val)
     m->slots[s] = (addrmap_slot_t){.key = key, .val = val};
     m->count++;
     return true;
+}
+
+void addrmap_prefetch(const addrmap_t *m, uint64_t key)
+{
+    if (m->capacity)
+        __builtin_prefetch(&m->slots[slot_of(m, key)]);
 }
 
 /* Removes key (if there) and returns whether it was; *val gets its value. */

@@ -42,26 +42,12 @@ typedef struct addrmap {
     uint32_t        count;
 } addrmap_t;
 
-/* The map on its own (a key is an address, never 0). put requires the key absent. */
+/* The map on its own (a key is an address, never 0). put requires the key absent.
+ * prefetch: asks the cache for key's slot, for a lookup a little later. */
 bool addrmap_get(const addrmap_t *m, uint64_t key, uint32_t *val);
 bool addrmap_put(addrmap_t *m, uint64_t key, uint32_t val);
+void addrmap_prefetch(const addrmap_t *m, uint64_t key);
 void addrmap_free(addrmap_t *m);
-
-/* The home slot of key (Fibonacci hashing: addresses differ in their middle bits). */
-static inline uint32_t addrmap_home(const addrmap_t *m, uint64_t key)
-{
-    uint64_t h = key * 0x9e3779b97f4a7c15ull;
-    return (uint32_t)(h >> 32) & (m->capacity - 1);
-}
-
-/* Asks the cache for key's slot, for a lookup a little later. Inline: the converter
- * calls it per event, and as calls the prefetch cost more than a lookup in a map that
- * fits the cache. */
-static inline void addrmap_prefetch(const addrmap_t *m, uint64_t key)
-{
-    if (m->capacity)
-        __builtin_prefetch(&m->slots[addrmap_home(m, key)]);
-}
 
 typedef struct at_thread {
     uint32_t trace_thread; /* its thread in the trace + 1; 0: no op yet */

@@ -115,3 +115,15 @@ int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t
     *used = at + len;
     return 1;
 }
+
+void rawev_peek(const unsigned char *p, size_t n, size_t slot, uint64_t *addr, uint64_t *old)
+{
+    rawlog_slot_t s;
+    *addr = *old = 0;
+    if (n < RAWLOG_EVENT_SIZE)
+        return;
+    memcpy(&s, p, RAWLOG_EVENT_SIZE);
+    *addr = s.addr;
+    if (s.op == (RAWLOG_REALLOC | RAWLOG_WIDE) && n >= 2 * slot)
+        memcpy(old, p + slot + offsetof(rawlog_wide_t, aux), sizeof *old);
+}

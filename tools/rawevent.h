@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "recorder/rawlog.h"
 
@@ -37,19 +36,8 @@ int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t
 
 /* The addresses of the event at p (n bytes there) that a reader will look up: its addr
  * and, for a realloc whose wide slot is within n, the old block (else 0). For prefetching
- * only: a slot that is not an event gives whatever it holds. Inline, as it runs per
- * event (the prefetch it serves was a chain of calls). */
-static inline void rawev_peek(const unsigned char *p, size_t n, size_t slot, uint64_t *addr,
-                              uint64_t *old)
-{
-    rawlog_slot_t s;
-    *addr = *old = 0;
-    if (n < RAWLOG_EVENT_SIZE)
-        return;
-    memcpy(&s, p, RAWLOG_EVENT_SIZE);
-    *addr = s.addr;
-    if (s.op == (RAWLOG_REALLOC | RAWLOG_WIDE) && n >= 2 * slot)
-        memcpy(old, p + slot + offsetof(rawlog_wide_t, aux), sizeof *old);
-}
+ * only: a slot that is not an event gives whatever it holds. */
+void rawev_peek(const unsigned char *p, size_t n, size_t slot, uint64_t *addr,
+                uint64_t *old);
 
 #endif
