@@ -170,7 +170,8 @@ static at_thread_t *raw_thread(addrtrace_t *b, uint32_t raw)
 
 static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
 {
-    at_thread_t *th = raw_thread(b, raw);
+    /* per op: a known thread without the call that grows the table */
+    at_thread_t *th = raw < b->thread_capacity ? &b->threads[raw] : raw_thread(b, raw);
     if (!th)
         return 0;
     if (!th->trace_thread)
@@ -268,23 +269,36 @@ static void keep_block(addrtrace_t *b, uint32_t id, uint64_t size, uint8_t kind,
     b->align_shift[id] = align_shift;
 }
 
-/* Makes addr live as id, freeing whatever the log still had there. */
+/* Makes addr live as id, freeing whatever the log still had there. One probe: a stale
+ * entry takes the new id in place (its probe run stays as it was), and an absent key goes
+ * into the empty slot that ended the search (found again only when the map grew). */
 static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, uint64_t time)
 {
-    uint32_t stale;
-    if (map_take(&b->live, addr, &stale)) {
-        b->implicit_frees++;
-        free_id(b, stale, thread, time);
-    }
+    addrmap_t *m = &b->live;
     if (!b->emit)
         b->addr[id] = addr;
-    if (!addrmap_put(&b->live, addr, id))
-        b->failed = true;
+    uint32_t s = m->capacity ? map_find(m, addr) : 0;
+    if (m->capacity && m->slots[s].key) {
+        uint32_t stale = m->slots[s].val;
+        m->slots[s].val = id;
+        b->implicit_frees++;
+        free_id(b, stale, thread, time);
+        return;
+    }
+    if ((m->count + 1) * 2 > m->capacity) {
+        if (!map_grow(m)) {
+            b->failed = true;
+            return;
+        }
+        s = map_find(m, addr);
+    }
+    m->slots[s] = (addrmap_slot_t){.key = addr, .val = id};
+    m->count++;
 }
 
 /* A thread's realloc released its block and the thread went on without completing it
  * (R4 broken: the call never returned, say): the block is gone, as a free. */
-static void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
+static inline void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
 {
     at_thread_t *th = thread < b->thread_capacity ? &b->threads[thread] : NULL;
     if (!th || !th->pending)

@@ -208,7 +208,7 @@ static bool read_file(raw_live_t *l, live_file_t *f)
 /* ---- Merging ---- */
 
 /* Decodes f's next event if its bytes hold it all. False when it gave up. */
-static bool decode(raw_live_t *l, live_file_t *f)
+static inline bool decode(raw_live_t *l, live_file_t *f)
 {
     const char *why = NULL;
     size_t used;
@@ -250,32 +250,42 @@ static bool pending_ok(const live_file_t *f, size_t esize)
            (f->buf || !f->cap);
 }
 
+/* Converts f's decoded event, the lowest. False when it gave up. */
+static inline bool convert(raw_live_t *l, live_file_t *f, size_t esize)
+{
+    uint64_t seq = f->next.seq;
+    const char *broken = l->any && seq < l->last_seq
+                             ? "events arrived out of order" /* L1: a quiet buffer */
+                         : f->any && seq <= f->last_seq
+                             ? "an event file is out of order" /* L2: said after the end */
+                         : raw_build_event(l->build, &f->next, f->path) < 0
+                             ? "an event could not be converted"
+                             : NULL;
+    if (broken) {
+        give_up(l, broken);
+        return false;
+    }
+    l->last_seq = f->last_seq = seq;
+    l->any = f->any = true;
+    f->at += f->next_len;
+    f->ready = false;
+    size_t left = f->len - f->at;
+    if (left >= (LIVE_PREFETCH + 2) * esize) /* all of that event there */
+        raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize,
+                           left - LIVE_PREFETCH * esize);
+    return true;
+}
+
 static void merge(raw_live_t *l)
 {
     size_t esize = (size_t)l->img.event_size;
-    live_file_t *f;
-    while (l->state == LIVE_ON && (f = lowest(l)) != NULL) {
-        uint64_t seq = f->next.seq;
-        const char *broken = l->any && seq < l->last_seq
-                                 ? "events arrived out of order" /* L1: a quiet buffer */
-                             : f->any && seq <= f->last_seq
-                                 ? "an event file is out of order" /* L2: said after the end */
-                             : raw_build_event(l->build, &f->next, f->path) < 0
-                                 ? "an event could not be converted"
-                                 : NULL;
-        if (broken) {
-            give_up(l, broken);
-            return;
-        }
-        l->last_seq = f->last_seq = seq;
-        l->any = f->any = true;
-        f->at += f->next_len;
-        f->ready = false;
-        size_t left = f->len - f->at;
-        if (left >= (LIVE_PREFETCH + 2) * esize) /* all of that event there */
-            raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize,
-                               left - LIVE_PREFETCH * esize);
-    }
+    live_file_t *f = &l->files[0];
+    if (l->nfiles == 1) /* one thread has recorded (the common case): nothing to pick */
+        while (decode(l, f) && f->ready && convert(l, f, esize))
+            continue;
+    else
+        while (l->state == LIVE_ON && (f = lowest(l)) != NULL && convert(l, f, esize))
+            continue;
     for (size_t i = 0; i < l->nfiles && l->state == LIVE_ON; i++) {
         f = &l->files[i];
         if (f->at) {
