@@ -27,7 +27,7 @@ void __libc_free(void *p);
 
 static char mode[16];
 static long at = -1, mallocs, callocs, frees;
-static void *last;
+static void *last, *repeated;
 
 static void read_mode(void)
 {
@@ -53,7 +53,7 @@ void *malloc(size_t n)
     if (k == at && is("null"))
         return NULL;
     if (k == at && is("overlap") && last)
-        return last;
+        return repeated = last;
     if (k == at && is("hang"))
         for (;;)
             pause();
@@ -87,5 +87,8 @@ void free(void *p)
     read_mode();
     if (++frees == at && is("crash"))
         raise(SIGSEGV);
+    if (p != NULL && p == repeated)
+        return; /* glibc would reuse it (its free-list link over the tags the player checks:
+                 * 2 runs in 60 passed the check) or abort on the second free */
     __libc_free(p);
 }
