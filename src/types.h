@@ -33,6 +33,10 @@
  *           | ...                                          |
  *           +---------------------------------------------+  4 MiB
  *
+ *   The secure build (segment.h "guard pages") makes the header's last 4 KiB and the
+ *   segment's last 4 KiB PROT_NONE; hki_slot_end stops the last slot's area before the
+ *   latter.
+ *
  *   kind    page_shift  slots  block sizes      blocks per page
  *   small   16 (64K)    64     16 .. 8 KiB      >= 8 (slot 0 unusable)
  *   medium  17 (128K)   32     10 KiB .. 64 KiB >= 1 (slot 0: 64K)
