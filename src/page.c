@@ -43,27 +43,38 @@ static uintptr_t page_key(uintptr_t start)
     return key;
 }
 
-/* Links blocks first .. first + (n-1)*bs onto free in a random order (Fisher-Yates over
- * their indices; n <= HK_EXTEND_SIZE / 16). */
+/* order[i] = a uniform pick among the i + 1 places of the permutation built so far (the
+ * "inside-out" Fisher-Yates step: the value at the picked place moves to the end). r: 32
+ * random bits, reduced to 0..i by a multiply (Lemire's reduction; no division, whose
+ * latency was most of the carving's time; its bias, (i + 1) / 2^32, is negligible). */
+static inline void shuffle_place(uint16_t *order, uint32_t i, uint32_t r)
+{
+    uint32_t j = (uint32_t)(((uint64_t)r * (i + 1)) >> 32);
+    order[i] = order[j];
+    order[j] = (uint16_t)i;
+}
+
+/* Links blocks first .. first + (n-1)*bs onto free in a random order (a uniform random
+ * permutation of their indices; n <= HK_EXTEND_SIZE / 16). One mix gives two picks. */
 static void carve_shuffled(hk_page_t *page, uintptr_t first, uint32_t n, size_t bs)
 {
     static _Thread_local uintptr_t state;
     uint16_t order[HK_EXTEND_SIZE / 16];
     hk_assert_internal(n >= 1 && n <= HK_EXTEND_SIZE / 16);
-    for (uint32_t i = 0; i < n; i++)
-        order[i] = (uint16_t)i;
-    state = secure_mix(state ^ first ^ page->key);
-    for (uint32_t i = n - 1; i > 0; i--) {
-        state = secure_mix(state + 0x9e3779b97f4a7c15ULL);
-        uint32_t j = (uint32_t)(state % (i + 1));
-        uint16_t t = order[i];
-        order[i] = order[j];
-        order[j] = t;
+    /* (the page's secret key in the state: each step's mix spreads it) */
+    uintptr_t s = state ^ first ^ page->key;
+    order[0] = 0;
+    for (uint32_t i = 1; i < n; i += 2) {
+        s = secure_mix(s + 0x9e3779b97f4a7c15ULL);
+        shuffle_place(order, i, (uint32_t)s);
+        if (i + 1 < n)
+            shuffle_place(order, i + 1, (uint32_t)(s >> 32));
     }
-    uintptr_t head = (uintptr_t)page->free;
-    for (uint32_t i = 0; i < n; i++) {
-        uintptr_t b = first + (uintptr_t)order[i] * bs;
-        ((hk_block_t *)b)->next_enc = head ^ page->key;
+    state = s;
+    uintptr_t head = (uintptr_t)page->free, key = page->key;
+    for (uint32_t k = 0; k < n; k++) {
+        uintptr_t b = first + (uintptr_t)order[k] * bs;
+        ((hk_block_t *)b)->next_enc = head ^ key;
         head = b;
     }
     page->free = (hk_block_t *)head;

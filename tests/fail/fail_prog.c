@@ -234,6 +234,21 @@ int main(int argc, char **argv)
         char *q = hk_malloc((size_t)3 << 20); /* the cached mapping, usable again */
         memset(q, 'y', (size_t)3 << 20);
         hk_free(q);
+    } else if (strcmp(c, "carve-order") == 0) {
+        /* prints how many of 255 consecutive mallocs of one size returned a higher
+         * address than the one before: carving in address order gives all of them, a
+         * random order (the secure build) about half, and distinct blocks either way */
+        enum { N = 256 };
+        static uintptr_t seen[N];
+        int ascents = 0;
+        for (int i = 0; i < N; i++) {
+            seen[i] = (uintptr_t)hk_malloc(200);
+            for (int k = 0; k < i; k++)
+                if (seen[k] == seen[i])
+                    return 1;
+            ascents += i > 0 && seen[i] > seen[i - 1];
+        }
+        printf("ascents %d\n", ascents);
     } else if (strcmp(c, "top-class") == 0) {
         /* the largest class has no canary (secure.h): its blocks may be written to their
          * last byte and freed, reallocated and sized without a report */

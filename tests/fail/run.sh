@@ -46,6 +46,9 @@ if [ "$mode" = secure ]; then
         head -3 "$tmp/stderr"
     fi
     expect 0 NONE top-class
+    # blocks are carved in a random order: about half of 255 steps go up (mean 127, sd 4.6)
+    asc=$("$prog" carve-order | sed -n 's/^ascents //p')
+    if [ -n "$asc" ] && [ "$asc" -ge 90 ] && [ "$asc" -le 165 ]; then pass; else fail "carve-order: ${asc:-?} ascents of 255"; fi
     # the guard pages at a segment's end and after its header: the write faults
     expect 139 NONE guard-tail
     expect 139 NONE guard-head
@@ -73,6 +76,8 @@ if [ "$mode" = secure ]; then
 else
     expect 0 NONE overflow-1
     expect 0 NONE write-after-free
+    asc=$("$prog" carve-order | sed -n 's/^ascents //p')
+    if [ "${asc:-0}" -ge 250 ]; then pass; else fail "carve-order (default): ${asc:-?} ascents of 255"; fi
 fi
 expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-remote
 expect $A '^heapkit: error: invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' foreign-stack
