@@ -68,8 +68,14 @@ void *hki_malloc_class(unsigned c)
 
 void *hk_malloc(size_t size)
 {
-    void *p = hki_secure_canary_for(size) ? heap_malloc(size + HK_CANARY_SIZE, size, true)
-                                          : heap_malloc(hki_secure_request(size), size, false);
+    void *p;
+#if HK_SECURE
+    if (hk_likely(size <= HK_DIRECT_MAX - HK_CANARY_SIZE)) /* one test for a small request */
+        p = heap_malloc(size + HK_CANARY_SIZE, size, true);
+    else
+#endif
+        p = hki_secure_canary_for(size) ? heap_malloc(size + HK_CANARY_SIZE, size, true)
+                                        : heap_malloc(hki_secure_request(size), size, false);
     hk_track_malloc(p);
     return p;
 }
