@@ -3,12 +3,16 @@
 # by program: make bench's programs at smaller sizes under libheapkit.so and
 # libheapkit-secure.so. Usage: sh scripts/secure_ir.sh [build]   (needs valgrind; ~4 min)
 build=${1:-build}
+case $build in /*) ;; *) build=$(pwd)/$build ;; esac # (LD_PRELOAD needs a full path)
+for lib in libheapkit.so libheapkit-secure.so; do
+    [ -f "$build/$lib" ] || { echo "secure_ir.sh: no $build/$lib (run make)" >&2; exit 2; }
+done
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 ir() { # lib prog args...: the program's total instruction count
     lib=$1
     shift
-    LD_PRELOAD="$(pwd)/$build/$lib" valgrind --tool=callgrind --callgrind-out-file="$out" \
+    LD_PRELOAD="$build/$lib" valgrind --tool=callgrind --callgrind-out-file="$out" \
         "$@" >/dev/null 2>&1 || return 1
     sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$out" | head -1
 }

@@ -75,6 +75,11 @@
 #define HK_SMALL_MAX         ((size_t)8 * 1024)
 #define HK_MEDIUM_MAX        ((size_t)64 * 1024)
 #define HK_LARGE_MAX         ((size_t)1024 * 1024) /* largest size class; above: huge */
+/* The secure build's largest block size with a canary (secure.h): the class below the
+ * largest (the top classes step by 1/16 of 1 MiB). Blocks of the largest class, 960 KiB..
+ * 1 MiB, carry none, as huge blocks: a 1 MiB request (a common buffer size) stays in its
+ * class instead of taking a mapping of its own for its 8 more bytes (docs/HARDENING.md). */
+#define HK_CANARY_BLOCK_MAX  (HK_LARGE_MAX - HK_LARGE_MAX / 16)
 /* realloc growing a block to this size or more gives it a mapping of its own (huge.c),
  * which later growth moves with mremap instead of copying (realloc.c) */
 #define HK_REALLOC_REMAP_MIN ((size_t)128 * 1024)

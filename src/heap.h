@@ -33,6 +33,9 @@ bool hki_is_initialized(void);
 
 /* ---- pages (page.c) ---- */
 void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx);
+#if HK_SECURE
+uint32_t hki_page_canary_end(size_t block_size); /* types.h P7 */
+#endif
 void hki_page_extend(hk_page_t *page);
 /* Moves local_free (if free is empty) and the thread-free list into free. */
 void hki_page_collect(hk_heap_t *heap, hk_page_t *page);

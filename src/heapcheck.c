@@ -71,6 +71,10 @@ static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
         (size_t)page->reserved * page->block_size > page->area_size ||
         hk_relaxed_load(&page->carved) != (size_t)page->capacity * page->block_size)
         fail(x, (void *)page->start, "P3", "capacity/reserved/carved inconsistent");
+#if HK_SECURE
+    if (page->canary_end != hki_page_canary_end(page->block_size))
+        fail(x, (void *)page->start, "P7", "canary_end does not match the block size");
+#endif
     uint8_t seen[MAX_BLOCKS / 8];
     memset(seen, 0, sizeof seen);
     uint32_t nfree = walk_list(x, page, (uintptr_t)page->free, seen);

@@ -54,6 +54,16 @@ static inline void shuffle_place(uint16_t *order, uint32_t i, uint32_t r)
     order[j] = (uint16_t)i;
 }
 
+/* types.h P7. The options are read in hki_init, before any page exists, and never
+ * change: with the quarantine or zeroing on free, no free takes the fast path. */
+uint32_t hki_page_canary_end(size_t block_size)
+{
+    bool all_to_secure = block_size > HK_CANARY_BLOCK_MAX ||
+                         hki_option(HK_OPT_QUARANTINE) != 0 ||
+                         hki_option(HK_OPT_ZERO_ON_FREE) != 0;
+    return all_to_secure ? 0 : (uint32_t)(block_size - 7);
+}
+
 /* Links blocks first .. first + (n-1)*bs onto free in a random order (a uniform random
  * permutation of their indices; n <= HK_EXTEND_SIZE / 16). One mix gives two picks. */
 static void carve_shuffled(hk_page_t *page, uintptr_t first, uint32_t n, size_t bs)
@@ -98,6 +108,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->capacity = 0;
 #if HK_SECURE
     page->key = page_key(start);
+    page->canary_end = hki_page_canary_end(bs);
 #else
     page->key = hki_key;
 #endif

@@ -9,11 +9,14 @@
  *              flushes the quarantine at thread exit and in malloc_trim.
  *                canary     every request grows by 8 bytes before its class is chosen.
  *                           The block's last word holds the request size XOR a keyed
- *                           multiply of the address (the page's key), and the 8 bytes
- *                           after the request (fewer if the canary word is nearer) hold
- *                           0xDD: free, realloc and malloc_usable_size check both, so an
- *                           overflow of even one byte is reported ("overflow past the
- *                           block"). Two stores per malloc, two loads per free.
+ *                           multiply of the address (the page's key), and the byte after
+ *                           the request holds 0xDD: free, realloc and malloc_usable_size
+ *                           check both, so an overflow of even one byte is reported
+ *                           ("overflow past the block"). Two stores per malloc, two loads
+ *                           per free. One pad byte, not eight: an overflow runs on from
+ *                           the request's end, so its first byte is the one it always
+ *                           writes, and one byte is one compare on free where eight
+ *                           (fewer near the canary word) took a mask.
  *                quarantine HEAPKIT_QUARANTINE=KiB (default 0: off, for its cost, see
  *                           docs/HARDENING.md): each thread holds its last freed blocks
  *                           (at most 1024 and that many KiB) in a FIFO ring in its heap,
@@ -32,19 +35,21 @@
  *   live:   p -> +------------------------------+ 0
  *                | user data (n bytes)           |
  *                +------------------------------+ n
- *                | 0xDD x min(8, bs - 8 - n)     |   pad
+ *                | 0xDD                          |   pad byte (if n < bs - 8)
  *                | not written                   |
  *                +------------------------------+ bs - 8
- *                | n ^ canary(p)                 |   canary word
+ *                | 0xDD | upper 56 bits of       |   canary word: its first byte 0xDD,
+ *                |      | (n << 8) ^ canary(p)   |   the rest the request, encoded
  *                +------------------------------+ bs
  *   in the quarantine:
- *                | marker(p) | 0xDD up to min(n, 256) rounded up to 8 | pad | ... | canary |
+ *                | marker(p) | 0xDD from 8 up to min(n, 256) | ... | pad | ... | canary |
  *
- *   canary(p) = (p ^ key) * key, marker(p) = key ^ (((p ^ key) *
+ *   so the byte at n is 0xDD for every n <= bs - 8 (at n = bs - 8 it is the canary word's
+ *   first). canary(p) = (p ^ key) * key, marker(p) = key ^ (((p ^ key) *
  *   0xc2b2ae3d27d4eb4f) | 2^63) with key the page's secret free-list key: the marker is
  *   never "link shaped" (segment.h), so free's fast path always reaches the hook.
  * Invariants:  C1 a live class block of size bs <= HK_CANARY_BLOCK_MAX: its canary word
- *              decodes to n <= bs - 8 and its pad bytes are 0xDD (checked by free,
+ *              decodes to n <= bs - 8 and the byte at n is 0xDD (checked by free,
  *              realloc, malloc_usable_size);
  *              Q1 every ring entry is a class block, counted in its page's `used`,
  *              holding marker(p) and its fill (checked when it leaves: freed_changed);
@@ -69,24 +74,13 @@
 #define FILL_MAX ((size_t)256)
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-               "the pad mask: the first byte in memory is the lowest of a word");
+               "the canary word: the first byte in memory is the lowest of a word");
 
 /* ---- the canary (the check itself is inline: secure.h hki_secure_free_diverted) ---- */
 
-const uintptr_t hki_pad_masks[9] = {
-    0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffULL, 0xffffffffffffULL,
-    0xffffffffffffffULL, UINTPTR_MAX,
-};
-
 static inline size_t request_of(const void *p, size_t bs, uintptr_t key)
 {
-    return hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
-}
-/* the first pad byte after the request n that changed, or 0 */
-static size_t pad_changed(const void *p, size_t n, size_t bs)
-{
-    uintptr_t diff = (hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs);
-    return diff == 0 ? 0 : n + (size_t)__builtin_ctzll(diff) / 8;
+    return hki_canary_request(hki_load_word(p, bs - HK_CANARY_SIZE), p, key);
 }
 
 static HK_COLD void report_overflow(const void *p, size_t bs, const char *func)
@@ -100,14 +94,14 @@ static HK_COLD void report_overflow(const void *p, size_t bs, const char *func)
     else
         hki_usage_error("overflow past the block at %p (%s): %zu bytes requested, byte %zu "
                         "written",
-                        p, func, n, pad_changed(p, n, bs));
+                        p, func, n, n);
 }
 
 /* C1 for a class block: its request size, or SIZE_MAX after reporting an overflow. */
 static size_t canary_check(hk_page_t *page, const void *p, const char *func)
 {
     size_t bs = page->block_size, n = request_of(p, bs, page->key);
-    if (n > bs - HK_CANARY_SIZE || pad_changed(p, n, bs) != 0) {
+    if (n > bs - HK_CANARY_SIZE || !hki_pad_intact(p, n)) {
         report_overflow(p, bs, func);
         return SIZE_MAX;
     }
@@ -150,14 +144,15 @@ static inline bool is_quarantined(const hk_page_t *page, const void *p)
     return hki_load_word(p, 0) == marker(p, page->key);
 }
 
-/* The fill of a freed block of request n: FILL in whole words from 8 up to the request
- * rounded up to 8 (at most FILL_MAX; the bytes past the request are pad, the same byte,
- * and the canary word starts at bs - 8, at or after that), then the marker. */
+/* The fill of a freed block of request n: FILL over bytes 8 .. min(n, FILL_MAX), whole
+ * words then bytes (not past the request: the pad byte at n stays), then the marker. */
 static void fill_freed(const hk_page_t *page, void *p, size_t n)
 {
-    size_t end = n < FILL_MAX ? n : FILL_MAX;
-    for (size_t off = 8; off < end; off += 8)
+    size_t end = n < FILL_MAX ? n : FILL_MAX, off = 8;
+    for (; off + 8 <= end; off += 8)
         hki_store_word(p, off, HK_FILL_WORD);
+    for (; off < end; off++)
+        ((unsigned char *)p)[off] = (unsigned char)HK_FILL_WORD;
     hki_store_word(p, 0, marker(p, page->key));
 }
 
@@ -170,14 +165,17 @@ static size_t freed_changed(const hk_page_t *page, const void *p)
     size_t bs = page->block_size, n = request_of(p, bs, page->key);
     if (n > bs - HK_CANARY_SIZE)
         return bs - HK_CANARY_SIZE;
-    size_t end = n < FILL_MAX ? n : FILL_MAX;
-    for (size_t off = 8; off < end; off += 8) {
+    size_t end = n < FILL_MAX ? n : FILL_MAX, off = 8;
+    for (; off + 8 <= end; off += 8) {
         uintptr_t diff = hki_load_word(p, off) ^ HK_FILL_WORD;
         if (diff != 0)
             return off + (size_t)__builtin_ctzll(diff) / 8;
     }
-    size_t bad = n >= 8 ? pad_changed(p, n, bs) : 0; /* (below 8: under the marker) */
-    return bad != 0 ? bad : SIZE_MAX;
+    for (; off < end; off++)
+        if (((const unsigned char *)p)[off] != (unsigned char)HK_FILL_WORD)
+            return off;
+    bool bad = n >= 8 && !hki_pad_intact(p, n); /* (below 8: under the marker) */
+    return bad ? n : SIZE_MAX;
 }
 
 static void quarantine_verify(const void *p)
@@ -259,12 +257,8 @@ static void release(hk_segment_t *seg, hk_page_t *page, void *p, size_t n)
     hki_free_valid(seg, page, p);
 }
 
-_Atomic long hki_secure_free_always = 1;
-
 void hki_secure_free_slow(hk_segment_t *seg, hk_page_t *page, void *p)
 {
-    hk_relaxed_store(&hki_secure_free_always, hki_option(HK_OPT_QUARANTINE) != 0 ||
-                                                  hki_option(HK_OPT_ZERO_ON_FREE) != 0);
     size_t bs = page->block_size;
     if (!hki_secure_has_canary(bs)) { /* the largest class (secure.h) */
         release(seg, page, p, bs);

@@ -20,12 +20,9 @@
 #if HK_SECURE
 /* bytes added to every request for the canary word (secure.c "Block layout") */
 #define HK_CANARY_SIZE ((size_t)8)
-#define HK_FILL_WORD   ((uintptr_t)0xDDDDDDDDDDDDDDDDULL) /* pad (and freed fill) bytes 0xDD */
-/* The largest block size with a canary: the class below the largest (the top classes step
- * by 1/16 of 1 MiB). Blocks of the largest class, 960 KiB..1 MiB, carry none, as huge
- * blocks: a 1 MiB request (a common buffer size) stays in its class instead of taking a
- * mapping of its own for its 8 more bytes (docs/HARDENING.md, the `large` benchmark). */
-#define HK_CANARY_BLOCK_MAX   (HK_LARGE_MAX - HK_LARGE_MAX / 16)
+#define HK_FILL_WORD   ((uintptr_t)0xDDDDDDDDDDDDDDDDULL) /* freed fill: bytes 0xDD */
+#define HK_PAD_BYTE    0xDD /* the byte after the request (secure.c "Block layout") */
+/* (HK_CANARY_BLOCK_MAX, the largest block size with a canary: config.h) */
 #define HK_CANARY_REQUEST_MAX (HK_CANARY_BLOCK_MAX - HK_CANARY_SIZE)
 
 /* Does a request of n bytes get a canary? (malloc's fast branch) */
@@ -61,23 +58,29 @@ static inline void hki_store_word(void *p, size_t off, uintptr_t w)
 {
     memcpy((char *)p + off, &w, sizeof w);
 }
-/* Of the word at offset n (the request's end), the bytes that are pad: min(8, bs-8-n),
- * the first in memory being the lowest (little-endian: secure.c); the rest, if any, are
- * the canary word's. A request n > bs - 8 (an overwritten canary word) gives a
- * meaningless mask: callers test that first. */
-extern const uintptr_t hki_pad_masks[9]; /* [k]: the low k bytes (secure.c) */
-static inline uintptr_t hki_pad_mask(size_t n, size_t bs)
+/* The canary word of block p for a request of n bytes: n in its upper 56 bits under the
+ * keyed multiply, and 0xDD in its low byte, the first in memory (little-endian), so that
+ * the byte at offset n is 0xDD both when it is pad and when it is the canary word's first
+ * (n = bs - 8). (A fixed byte, not a keyed one: a keyed byte would let a one-byte
+ * overflow of any value pass on 1 block in 256; 0xDD lets only a write of 0xDD pass.) */
+static inline uintptr_t hki_canary_word(const void *p, size_t n, uintptr_t key)
 {
-    size_t room = bs - HK_CANARY_SIZE - n;
-    /* a table, no branch: room < 8 is a coin toss on mixed sizes (a branch there made
-     * larson's frees 1.5x slower) */
-    return hki_pad_masks[room < 8 ? room : 8];
+    return ((((uintptr_t)n << 8) ^ hki_canary(p, key)) & ~(uintptr_t)0xff) | HK_PAD_BYTE;
 }
-/* Two stores: the pad word at n (bs >= n + 8), then the canary word over its tail. */
+/* The request a canary word w says (far above the block size if w was overwritten). */
+static inline size_t hki_canary_request(uintptr_t w, const void *p, uintptr_t key)
+{
+    return (w ^ hki_canary(p, key)) >> 8;
+}
+static inline bool hki_pad_intact(const void *p, size_t n)
+{
+    return ((const unsigned char *)p)[n] == HK_PAD_BYTE;
+}
+/* Two stores: the pad byte at n, then the canary word (bs >= n + 8). */
 static inline void hki_secure_stamp_block(void *p, size_t n, size_t bs, uintptr_t key)
 {
-    hki_store_word(p, n, HK_FILL_WORD);
-    hki_store_word(p, bs - HK_CANARY_SIZE, n ^ hki_canary(p, key));
+    ((unsigned char *)p)[n] = HK_PAD_BYTE;
+    hki_store_word(p, bs - HK_CANARY_SIZE, hki_canary_word(p, n, key));
 }
 /* Writes the canary of a class block just allocated for a request of n bytes (sized by
  * hki_secure_request: a canary block has room for it); returns p. */
@@ -100,34 +103,25 @@ static inline void *hki_secure_stamp_popped(hk_page_t *page, void *p, size_t req
 /* malloc's slow path, then the canary (secure.c) */
 void *hki_secure_malloc_slow(hk_heap_t *heap, unsigned c, size_t req);
 
-/* Does every free go through secure.c (the quarantine, or zeroing on free)? One load:
- * hki_secure_free_always starts at 1, and secure.c's side of free sets it from the
- * options (read before the first malloc, so before any free of a block of ours). */
-extern _Atomic long hki_secure_free_always;
-static inline bool hki_secure_free_work(void)
-{
-    return hk_relaxed_load(&hki_secure_free_always) != 0;
-}
-/* free's test for a block of the calling thread's heap (so not huge): does it need
- * secure.c's side of free (its canary changed: an overflow, or the quarantine is on)? A
- * block without a canary (the largest class) decodes to garbage and goes there too, where
- * it is freed as it is: that costs its rare frees a call, and every other free a test. */
+/* free's test for a block of a class page: does it need secure.c's side of free (its
+ * canary changed: an overflow; or the page has canary_end 0: no canary, the largest
+ * class, or the quarantine or zeroing on free is on, types.h P7)? One compare covers
+ * both: a request below canary_end (bs - 7, or 0) and the pad byte intact. */
 static inline bool hki_secure_free_diverted_local(const hk_page_t *page, const void *p,
                                                   uintptr_t key)
 {
     size_t bs = page->block_size;
-    size_t n = hki_load_word(p, bs - HK_CANARY_SIZE) ^ hki_canary(p, key);
-    return n > bs - HK_CANARY_SIZE ||
-           ((hki_load_word(p, n) ^ HK_FILL_WORD) & hki_pad_mask(n, bs)) != 0 ||
-           hki_secure_free_work();
+    size_t n = hki_canary_request(hki_load_word(p, bs - HK_CANARY_SIZE), p, key);
+    return n >= page->canary_end || !hki_pad_intact(p, n);
 }
-/* The same for any validated block (huge blocks and the largest class have no canary). */
+/* The same for any validated block: huge blocks have no canary, and neither they nor a
+ * page with canary_end 0 have their last word read (it may lie on an OS page the program
+ * never touched: a fault, and memory). */
 static inline bool hki_secure_free_diverted(const hk_segment_t *seg, const hk_page_t *page,
                                             const void *p, uintptr_t key)
 {
-    if (seg->kind == HK_KIND_HUGE || !hki_secure_has_canary(page->block_size))
-        return false;
-    return hki_secure_free_diverted_local(page, p, key);
+    return seg->kind != HK_KIND_HUGE &&
+           (page->canary_end == 0 || hki_secure_free_diverted_local(page, p, key));
 }
 /* secure.c's side of free, reached by a tail call (no stack frame on free's path): the
  * overflow report, then the quarantine, or the free itself (hki_free_valid). */

@@ -86,6 +86,9 @@
  *       heap's full list (in_full = 1, report_at = hki_full_report_at(capacity));
  *       the first page of queue[c] is heap->current[c].
  *   P6  heap->direct[i] == heap->current[class of size 16*i] (or the empty page).
+ *   P7  (secure build) canary_end == hki_page_canary_end(block_size): block_size - 7, or
+ *       0 (every free goes to secure.c) if the blocks have no canary or the quarantine or
+ *       zeroing on free is on.
  *
  * ---- Segment invariants (checked by segment_check()) ----------------------------------
  *
@@ -146,7 +149,11 @@ typedef struct hk_page_s {
     uint64_t expire_ms;     /* free slot: purge deadline; empty page: retire deadline */
     _Atomic uintptr_t thread_free; /* blocks freed by other threads (encoded list) */
     uint32_t stat_used;     /* `used` when last added to the heap's statistics */
+#if HK_SECURE
+    uint32_t canary_end;    /* free's fast path takes a block whose canary says less (P7) */
+#else
     uint32_t pad3_;
+#endif
 } __attribute__((aligned(64))) hk_page_t;
 
 enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_LARGE = 2, HK_KIND_HUGE = 3 };
