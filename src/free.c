@@ -251,21 +251,13 @@ static HK_NOINLINE void free_bad(void *p)
     report_bad_block(seg, hki_page_of(seg, p), p, "free");
 }
 
-void hk_free(void *p)
+/* Validates p, a pointer into seg (a registered segment), and frees it: locally if `mine`
+ * (seg is the calling thread's heap's), else by free_other_heap. Inlined twice into
+ * hk_free, with `mine` a constant on its fast path. */
+static HK_ALWAYS_INLINE void free_in_segment(hk_heap_t *heap, hk_segment_t *seg, void *p,
+                                             bool mine)
 {
-    hk_track_free(p); /* before p is linked anywhere */
     uintptr_t a = (uintptr_t)p;
-    hk_heap_t *heap = hki_tls_heap;
-    hk_segment_t *seg = hki_segment_of(p);
-    /* 1. registry, unless seg is the heap's known segment (types.h free_seg) */
-    if (hk_unlikely(seg != heap->free_seg)) {
-        if (hk_unlikely(!hki_registry_has(a))) {
-            free_bad(p);
-            return;
-        }
-        if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap)
-            heap->free_seg = seg;
-    }
     hk_page_t *page = hki_page_of(seg, p);
     /* validation (segment.h "what a valid block is"), each page field read once: block
      * start inside the carved part, and the first word does not look like a free-list
@@ -281,7 +273,7 @@ void hk_free(void *p)
         free_suspected(seg, page, b);
         return;
     }
-    if (hk_unlikely(atomic_load_explicit(&seg->heap, memory_order_relaxed) != heap)) {
+    if (!mine) {
         free_other_heap(seg, page, b);
         return;
     }
@@ -295,6 +287,29 @@ void hk_free(void *p)
     page->local_free = b;
     if (hk_unlikely(--page->used == page->report_at))
         free_local_slow(heap, page);
+}
+
+void hk_free(void *p)
+{
+    hk_track_free(p); /* before p is linked anywhere */
+    hk_heap_t *heap = hki_tls_heap;
+    hk_segment_t *seg = hki_segment_of(p);
+    /* the heap's known segment: registered, and the heap's own (types.h S4), so neither
+     * the registry nor the owner is looked up */
+    if (hk_likely(seg == heap->free_seg)) {
+        free_in_segment(heap, seg, p, true);
+        return;
+    }
+    if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
+        free_bad(p);
+        return;
+    }
+    if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
+        heap->free_seg = seg;
+        free_in_segment(heap, seg, p, true);
+    } else {
+        free_in_segment(heap, seg, p, false);
+    }
 }
 
 void hk_free_sized(void *p, size_t size)

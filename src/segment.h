@@ -76,7 +76,7 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
  * multiply: types.h div_magic). */
 static inline bool hki_block_is_start(uintptr_t off, size_t carved, uint64_t div_magic)
 {
-    return off < carved && off * div_magic <= div_magic - 1;
+    return off < carved && off * div_magic < div_magic; /* (<, not <= m - 1: no subtract) */
 }
 /* word = the block's first word: it decodes with key to NULL or to an address in the
  * page's carved part, as a free block's link does (a live block's word never does:
