@@ -176,7 +176,7 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
     }
     b->next_enc = (uintptr_t)page->local_free ^ page->key;
     page->local_free = b;
-    if (hk_unlikely(--page->used == page->report_at))
+    if (hk_unlikely(--page->used_rel == 0)) /* used == report_at (types.h) */
         free_local_slow(heap, page);
 }
 
@@ -285,7 +285,7 @@ static HK_ALWAYS_INLINE void free_in_segment(hk_heap_t *heap, hk_segment_t *seg,
 #endif
     b->next_enc = (uintptr_t)page->local_free ^ key;
     page->local_free = b;
-    if (hk_unlikely(--page->used == page->report_at))
+    if (hk_unlikely(--page->used_rel == 0)) /* used == report_at (types.h) */
         free_local_slow(heap, page);
 }
 

@@ -256,7 +256,7 @@ void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page)
         hki_full_remove(heap, page);
         hki_queue_push_back(heap, page);
     }
-    if (page->used == 0)
+    if (hki_page_used(page) == 0)
         page_empty(heap, page);
 }
 
@@ -271,7 +271,7 @@ static void retire_kept_pages(hk_heap_t *heap, uint64_t now, bool force)
             continue;
         if (force)
             hki_page_collect(heap, page);
-        if (page->used != 0) {
+        if (hki_page_used(page) != 0) {
             page->expire_ms = 0;
             continue;
         }
@@ -297,7 +297,7 @@ static void sweep_full(hk_heap_t *heap)
             atomic_load_explicit(&page->thread_free, memory_order_relaxed) != 0) {
             hki_page_collect(heap, page);
             hki_full_remove(heap, page);
-            if (page->used == 0)
+            if (hki_page_used(page) == 0)
                 page_free_slot(heap, page);
             else
                 hki_queue_push_back(heap, page);
@@ -319,9 +319,9 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
         hk_page_t *page = &seg->pages[slot];
         page->next = page->prev = NULL;
         page->in_full = 0;
-        page->report_at = 0;
+        hki_page_set_report_at(page, 0);
         hki_page_collect(heap, page);
-        if (page->used == 0)
+        if (hki_page_used(page) == 0)
             empty |= (uint64_t)1 << slot;
         else if (page->free || page->local_free || page->capacity < page->reserved)
             hki_queue_push_back(heap, page);
@@ -341,7 +341,7 @@ static void collect_and_retire(hk_heap_t *heap, hk_page_t *page)
     while (page != NULL) {
         hk_page_t *next = page->next;
         hki_page_collect(heap, page);
-        if (page->used == 0)
+        if (hki_page_used(page) == 0)
             page_retire(heap, page);
         page = next;
     }
@@ -578,7 +578,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
         while (page != NULL) {
             hk_page_t *next = page->next;
             hki_page_collect(heap, page);
-            if (page->used == 0 && (force || page != heap->queue[c].first))
+            if (hki_page_used(page) == 0 && (force || page != heap->queue[c].first))
                 page_retire(heap, page);
             page = next;
         }

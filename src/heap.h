@@ -79,7 +79,7 @@ static inline void *hki_page_take(hk_page_t *page, hk_block_t *b)
     uintptr_t next = b->next_enc ^ page->key;
     page->free = (hk_block_t *)next;
     b->next_enc = 0; /* a live block never looks free (types.h "Block layout") */
-    page->used++;
+    page->used_rel++; /* (used + 1: types.h) */
     return b;
 }
 /* Pops b, the head of a page's non-empty free list: checked, then taken. */
@@ -94,8 +94,9 @@ static inline void *hki_page_pop(hk_heap_t *heap, hk_page_t *page, hk_block_t *b
  * (slow paths only; see types.h hk_class_stats_t). */
 static inline void hki_page_stat_flush(hk_heap_t *heap, hk_page_t *page)
 {
-    hki_count(heap->stats.live[page->class_idx], (size_t)page->used - (size_t)page->stat_used);
-    page->stat_used = page->used;
+    hki_count(heap->stats.live[page->class_idx],
+              (size_t)hki_page_used(page) - (size_t)page->stat_used);
+    page->stat_used = hki_page_used(page);
 }
 /* Adds the page's allocations since they were last counted to the heap's statistics
  * (types.h hk_class_stats_t); walks `free` only if both it and local_free are non-empty
@@ -103,7 +104,7 @@ static inline void hki_page_stat_flush(hk_heap_t *heap, hk_page_t *page)
 static inline void hki_page_alloc_flush(hk_heap_t *heap, hk_page_t *page)
 {
     uint32_t nfree = page->free == NULL         ? 0
-                     : page->local_free == NULL ? page->capacity - page->used /* P2 */
+                     : page->local_free == NULL ? page->capacity - hki_page_used(page) /* P2 */
                                                 : hki_page_free_count(page);
     hki_count(heap->stats.alloc[page->class_idx], (uint32_t)(page->stat_fed - nfree));
     page->stat_fed = nfree;

@@ -81,7 +81,8 @@ static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
     uint32_t n = nfree + walk_list(x, page, (uintptr_t)page->local_free, seen);
     uint32_t t = walk_list(x, page, atomic_load_explicit(&page->thread_free, memory_order_acquire),
                            seen);
-    if (page->used + n != page->capacity || t > page->used)
+    uint32_t used = hki_page_used(page);
+    if (used + n != page->capacity || t > used)
         fail(x, (void *)page->start, "P2", "used + free + local_free != capacity");
     if (nfree > page->stat_fed)
         fail(x, (void *)page->start, "P2", "more blocks on free than counted onto it (stat_fed)");

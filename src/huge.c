@@ -115,7 +115,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     seg->next = seg->prev = NULL;
     hk_page_t *page = &seg->pages[0];
     page->free = page->local_free = NULL;
-    page->used = page->capacity = page->reserved = 1;
+    page->capacity = page->reserved = 1;
     page->key = hki_key;
     page->start = (uintptr_t)seg + offset;
     page->block_size = map_size - offset - guard_size();
@@ -124,6 +124,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     page->class_idx = 0;
     page->in_full = 0;
     page->report_at = 0;
+    hki_page_set_used(page, 1);
     page->slot = 0;
     atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
     ((hk_block_t *)page->start)->next_enc = 0;

@@ -102,7 +102,6 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     hk_assert_internal(end > start && bs > 0);
     page->free = NULL;
     page->local_free = NULL;
-    page->used = 0;
     page->stat_used = 0;
     page->stat_fed = 0;
     page->capacity = 0;
@@ -121,6 +120,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->class_idx = (uint8_t)class_idx;
     page->in_full = 0;
     page->report_at = 0;
+    hki_page_set_used(page, 0);
     page->next = page->prev = NULL;
     page->expire_ms = 0;
     atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
@@ -157,7 +157,7 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     if (page->free == NULL && page->local_free != NULL) {
         page->free = page->local_free;
         page->local_free = NULL;
-        page->stat_fed += page->capacity - page->used; /* |local_free| by P2 (free was empty) */
+        page->stat_fed += page->capacity - hki_page_used(page); /* |local_free| by P2 */
     }
     if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) == 0)
         return;
@@ -180,9 +180,9 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
     tail->next_enc = (uintptr_t)page->free ^ key;
     page->free = (hk_block_t *)head;
     page->stat_fed += n;
-    if (hk_unlikely(n > page->used))
+    if (hk_unlikely(n > hki_page_used(page)))
         hki_fatal("page %p: more frees than allocations", (void *)page->start);
-    page->used -= n; /* counted in the statistics at the next hki_page_stat_flush */
+    page->used_rel -= n; /* (used - n: types.h) counted in the statistics at the next hki_page_stat_flush */
     hki_count(heap->handoff.remote_frees, n); /* (counted here: free's remote path stays as is) */
 }
 
@@ -240,9 +240,9 @@ void hki_heap_set_current(hk_heap_t *heap, unsigned c)
     hk_page_t *page = heap->queue[c].first ? heap->queue[c].first : &hki_page_empty;
     hk_page_t *old = heap->current[c];
     if (old != page && old != &hki_page_empty)
-        old->report_at = old->in_full ? hki_full_report_at(old->capacity) : 0;
+        hki_page_set_report_at(old, old->in_full ? hki_full_report_at(old->capacity) : 0);
     if (page != &hki_page_empty && hki_option(HK_OPT_PURGE_DELAY) != 0)
-        page->report_at = HK_REPORT_NEVER;
+        hki_page_set_report_at(page, HK_REPORT_NEVER);
     heap->current[c] = page;
     size_t bs = hki_class_size[c];
     if (bs > HK_DIRECT_MAX)
@@ -317,7 +317,7 @@ void hki_full_push(hk_heap_t *heap, hk_page_t *page)
      * pages with one free block each, one slow path per block (158k slow paths of
      * 128-byte blocks in 1.47M mallocs). The frees wait on local_free meanwhile, and
      * sweep_full (heap.c) takes them before a fresh page would be. */
-    page->report_at = hki_full_report_at(page->capacity);
+    hki_page_set_report_at(page, hki_full_report_at(page->capacity));
     heap->full_count++;
 }
 
@@ -325,6 +325,6 @@ void hki_full_remove(hk_heap_t *heap, hk_page_t *page)
 {
     list_unlink(&heap->full, page);
     page->in_full = 0;
-    page->report_at = 0;
+    hki_page_set_report_at(page, 0);
     heap->full_count--;
 }

@@ -237,9 +237,10 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     page->class_idx = 0;
     hk_relaxed_store(&page->carved, 0);
     page->free = page->local_free = NULL;
-    page->used = page->capacity = 0;
+    page->capacity = 0;
     page->in_full = 0;
     page->report_at = 0;
+    hki_page_set_used(page, 0);
     page->div_magic = 1;
     page->start = 0;
     uintptr_t s;

@@ -59,6 +59,22 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
     uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
     return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
 }
+/* `used` of a page (types.h): stored relative to report_at, so that free's fast path
+ * counts down to its report with one decrement (no load and compare of report_at) */
+static inline uint32_t hki_page_used(const hk_page_t *page)
+{
+    return page->used_rel + page->report_at;
+}
+static inline void hki_page_set_used(hk_page_t *page, uint32_t used)
+{
+    page->used_rel = used - page->report_at;
+}
+static inline void hki_page_set_report_at(hk_page_t *page, uint32_t report_at)
+{
+    uint32_t used = hki_page_used(page);
+    page->report_at = report_at;
+    hki_page_set_used(page, used);
+}
 /* ---- what a valid block is (free.c header, checks 1-3), written once ----
  * p is a live block of ours when
  *   1. its segment is in the registry (hki_registry_has; free() skips this for the

@@ -127,7 +127,9 @@ typedef struct hk_page_s {
     /* cache line 1: everything malloc's and free's fast paths touch */
     hk_block_t *free;       /* blocks ready for malloc */
     hk_block_t *local_free; /* blocks freed by the owner, merged into free when it runs out */
-    uint32_t used;          /* blocks handed out and not yet returned to the owner */
+    uint32_t used_rel;      /* used - report_at (mod 2^32), where used = blocks handed out
+                             * and not yet returned to the owner: free's fast path counts
+                             * it down and reports at 0 (segment.h hki_page_used) */
     uint32_t capacity;      /* blocks carved so far */
     uintptr_t key;          /* free-list encoding key (hki_key) */
     uintptr_t start;        /* address of block 0 */
@@ -138,7 +140,8 @@ typedef struct hk_page_s {
     uint8_t slot;           /* index in the segment */
     uint8_t pad_;
     uint32_t report_at;     /* free's fast path calls its slow path when `used` drops to
-                             * this: 0, or on the full list an eighth below capacity (P5) */
+                             * this: 0, or on the full list an eighth below capacity (P5);
+                             * changed only by hki_page_set_report_at */
     /* cache line 2: slow paths, and the other threads' frees */
     size_t block_size;
     uint32_t reserved;      /* blocks that fit in the area */
