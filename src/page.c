@@ -138,11 +138,12 @@ void hki_page_extend(hk_page_t *page)
 #if HK_SECURE
     carve_shuffled(page, first, n, bs);
 #else
-    uintptr_t key = page->key;
-    uintptr_t b = first;
-    for (uint32_t k = 1; k < n; k++, b += bs)
+    /* (a pointer loop, no counter: 7 instructions per block instead of 9; carving is
+     * most of malloc's slow path while a program's heap grows) */
+    uintptr_t key = page->key, last = first + (uintptr_t)(n - 1) * bs;
+    for (uintptr_t b = first; b != last; b += bs)
         ((hk_block_t *)b)->next_enc = (b + bs) ^ key;
-    ((hk_block_t *)b)->next_enc = (uintptr_t)page->free ^ key;
+    ((hk_block_t *)last)->next_enc = (uintptr_t)page->free ^ key;
     page->free = (hk_block_t *)first;
 #endif
     page->capacity += n;
