@@ -50,7 +50,7 @@ static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const v
                                      const char *func)
 {
     if (seg->kind == HK_KIND_HUGE) {
-        if (p == (const void *)page->start && hk_relaxed_load(&page->carved) == 0)
+        if (p == (const void *)page->start && hki_page_carved(page) == 0)
             hki_usage_error("double free of %p (%s)", p, func);
         else
             hki_usage_error("invalid pointer %p passed to %s (not a block start)", p, func);
@@ -263,7 +263,7 @@ static HK_ALWAYS_INLINE void free_in_segment(hk_heap_t *heap, hk_segment_t *seg,
      * start inside the carved part, and the first word does not look like a free-list
      * link */
     uintptr_t start = page->start, key = page->key;
-    size_t carved = hk_relaxed_load(&page->carved);
+    size_t carved = mine ? page->carved : hki_page_carved(page); /* (types.h) */
     if (hk_unlikely(!hki_block_is_start(a - start, carved, page->div_magic))) {
         free_bad(p);
         return;

@@ -71,7 +71,7 @@ void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
  * read, so a damaged link stops the malloc that would follow it. */
 static inline bool hki_page_head_damaged(const hk_page_t *page, const hk_block_t *b)
 {
-    return hk_unlikely((uintptr_t)b - page->start >= hk_relaxed_load(&page->carved));
+    return hk_unlikely((uintptr_t)b - page->start >= page->carved); /* (owner: plain) */
 }
 /* Takes b, the checked head of the page's free list (the malloc fast path). */
 static inline void *hki_page_take(hk_page_t *page, hk_block_t *b)

@@ -129,7 +129,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
     ((hk_block_t *)page->start)->next_enc = 0;
     atomic_store_explicit(&seg->heap, &hki_heap_huge, memory_order_relaxed);
-    hk_relaxed_store(&page->carved, 1); /* the block is live */
+    hki_page_set_carved(page, 1); /* the block is live */
 }
 
 static void huge_unmap(hk_segment_t *seg)
@@ -401,7 +401,7 @@ void hki_huge_free(hk_segment_t *seg)
     size_t size = seg->map_size;
     atomic_fetch_sub_explicit(&huge_live_count, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&huge_live_bytes, size, memory_order_relaxed);
-    hk_relaxed_store(&seg->pages[0].carved, 0); /* a second free now reports */
+    hki_page_set_carved(&seg->pages[0], 0); /* a second free now reports */
     if (is_far(seg)) { /* F2: cleared before the address can be mapped again */
         hki_lock(&hki_huge_lock); /* the checker reads headers under it */
         far_bit_set(seg->pages[0].start, false);
@@ -514,7 +514,7 @@ static int cached_segment_check(const hk_segment_t *seg, hki_check_fail_fn *fail
     else if (seg->kind != HK_KIND_HUGE ||
              atomic_load_explicit(&seg->heap, memory_order_relaxed) != &hki_heap_huge)
         why = "cached segment not a huge one (kind or owner)";
-    else if (hk_relaxed_load(&seg->pages[0].carved) != 0)
+    else if (hki_page_carved(&seg->pages[0]) != 0)
         why = "cached huge block still carved (a free into it would not report)";
     else if (seg->map_size % ps != 0 || seg->map_size <= HK_HUGE_HDR_SIZE)
         why = "cached huge segment with a bad map_size";

@@ -114,7 +114,7 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     page->start = start;
     page->block_size = bs;
     page->div_magic = UINT64_MAX / bs + 1;
-    hk_relaxed_store(&page->carved, 0);
+    hki_page_set_carved(page, 0);
     page->area_size = end - start;
     page->reserved = (uint32_t)((end - start) / bs);
     page->class_idx = (uint8_t)class_idx;
@@ -148,7 +148,7 @@ void hki_page_extend(hk_page_t *page)
 #endif
     page->capacity += n;
     page->stat_fed += n;
-    hk_relaxed_store(&page->carved, (size_t)page->capacity * bs);
+    hki_page_set_carved(page, (size_t)page->capacity * bs);
 }
 
 /* ---- collecting frees ---- */

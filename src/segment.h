@@ -59,6 +59,17 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
     uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
     return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
 }
+/* carved (types.h): written by the page's owner, read by any thread's free, so stored
+ * and loaded atomically (relaxed); the owner reads it plainly (no other writer), which
+ * lets the compiler fold the load into a compare (malloc's and free's fast paths) */
+static inline size_t hki_page_carved(const hk_page_t *page)
+{
+    return __atomic_load_n(&page->carved, __ATOMIC_RELAXED);
+}
+static inline void hki_page_set_carved(hk_page_t *page, size_t carved)
+{
+    __atomic_store_n(&page->carved, carved, __ATOMIC_RELAXED);
+}
 /* `used` of a page (types.h): stored relative to report_at, so that free's fast path
  * counts down to its report with one decrement (no load and compare of report_at) */
 static inline uint32_t hki_page_used(const hk_page_t *page)
@@ -114,13 +125,13 @@ static inline bool hki_block_link_shaped(uintptr_t word, uintptr_t key)
 /* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
 static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)
 {
-    return hki_block_is_start((uintptr_t)p - page->start, hk_relaxed_load(&page->carved),
+    return hki_block_is_start((uintptr_t)p - page->start, hki_page_carved(page),
                               page->div_magic);
 }
 static inline bool hki_page_block_looks_freed(hk_page_t *page, const hk_block_t *b)
 {
     return hki_block_looks_freed(b->next_enc, page->key, page->start,
-                                 hk_relaxed_load(&page->carved));
+                                 hki_page_carved(page));
 }
 void hki_registry_set(hk_segment_t *seg, bool on);
 /* R1: every registered segment is mapped (process-wide; see segment.c). Calls

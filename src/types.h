@@ -134,7 +134,8 @@ typedef struct hk_page_s {
     uintptr_t key;          /* free-list encoding key (hki_key) */
     uintptr_t start;        /* address of block 0 */
     uint64_t div_magic;     /* ceil(2^64 / block_size): offset % bs == 0 iff off*m < m */
-    _Atomic size_t carved;  /* capacity * block_size (read by freeing threads) */
+    size_t carved;          /* capacity * block_size; other threads' frees read it:
+                             * segment.h hki_page_carved */
     uint8_t class_idx;      /* 0: slot not in use */
     uint8_t in_full;        /* on the heap's full list */
     uint8_t slot;           /* index in the segment */
