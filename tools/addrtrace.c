@@ -192,10 +192,46 @@ static bool grow_output(addrtrace_t *b, uint32_t cap)
     return true;
 }
 
+void at_set_sink(addrtrace_t *b, at_sink_t sink, void *ctx)
+{
+    b->sink = sink;
+    b->sink_ctx = ctx;
+}
+
 void at_reserve(addrtrace_t *b, uint64_t ops)
 {
-    if (b->emit && ops > b->capacity && ops < UINT32_MAX)
+    if (b->emit && !b->sink && ops > b->capacity && ops < UINT32_MAX)
         grow_output(b, (uint32_t)ops); /* a hint: failing here only means growing later */
+}
+
+/* The time of the next op since the first, never below the one before (threads stamp
+ * their calls a little out of seq order). */
+static inline uint64_t op_time(addrtrace_t *b, uint64_t time)
+{
+    if (!b->has_time) {
+        b->first_time = b->last_time = time;
+        b->has_time = true;
+    }
+    if (time < b->last_time)
+        time = b->last_time;
+    b->last_time = time;
+    return time - b->first_time;
+}
+
+static void emit_to_sink(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size,
+                         uint8_t align_shift, uint32_t thread, uint64_t time, uint32_t callsite)
+{
+    trace_t *t = b->out;
+    if (t->num_ops == UINT32_MAX) { /* what a trace counts */
+        b->failed = true;
+        return;
+    }
+    t->num_ops++;
+    trace_op_t op = {.size = (size_t)size, .id = id, .kind = kind, .align_shift = align_shift};
+    b->any_callsite |= callsite != 0;
+    if (id >= t->id_span)
+        t->id_span = id + 1;
+    b->sink(b->sink_ctx, &op, trace_thread(b, thread), op_time(b, time), callsite);
 }
 
 static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
@@ -204,23 +240,20 @@ static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8
     trace_t *t = b->out;
     if (!b->emit || b->failed)
         return;
+    if (b->sink) { /* written as it comes: nothing stored (at_set_sink) */
+        emit_to_sink(b, kind, id, size, align_shift, thread, time, callsite);
+        return;
+    }
     if (t->num_ops == b->capacity &&
         !grow_output(b, b->capacity ? b->capacity * 2 : 65536)) {
         b->failed = true;
         return;
     }
-    if (!b->has_time) {
-        b->first_time = b->last_time = time;
-        b->has_time = true;
-    }
-    if (time < b->last_time) /* threads stamp their calls a little out of seq order */
-        time = b->last_time;
-    b->last_time = time;
     uint32_t i = t->num_ops++;
     t->ops[i] = (trace_op_t){.size = (size_t)size, .id = id, .kind = kind,
                              .align_shift = align_shift};
     t->thread[i] = trace_thread(b, thread);
-    t->time[i] = time - b->first_time;
+    t->time[i] = op_time(b, time);
     t->callsite[i] = callsite;
     t->lines[i] = i + 1; /* no file yet: messages name the op number */
     b->any_callsite |= callsite != 0;
