@@ -168,7 +168,7 @@ static at_thread_t *raw_thread(addrtrace_t *b, uint32_t raw)
     return &b->threads[raw];
 }
 
-static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
+static inline uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
 {
     /* per op: a known thread without the call that grows the table */
     at_thread_t *th = raw < b->thread_capacity ? &b->threads[raw] : raw_thread(b, raw);
@@ -192,15 +192,11 @@ static bool grow_output(addrtrace_t *b, uint32_t cap)
     return true;
 }
 
-void at_set_sink(addrtrace_t *b, at_sink_t sink, void *ctx)
-{
-    b->sink = sink;
-    b->sink_ctx = ctx;
-}
+void at_set_stream(addrtrace_t *b, trace_stream_t *stream) { b->stream = stream; }
 
 void at_reserve(addrtrace_t *b, uint64_t ops)
 {
-    if (b->emit && !b->sink && ops > b->capacity && ops < UINT32_MAX)
+    if (b->emit && !b->stream && ops > b->capacity && ops < UINT32_MAX)
         grow_output(b, (uint32_t)ops); /* a hint: failing here only means growing later */
 }
 
@@ -218,7 +214,7 @@ static inline uint64_t op_time(addrtrace_t *b, uint64_t time)
     return time - b->first_time;
 }
 
-static void emit_to_sink(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size,
+static inline void emit_to_stream(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size,
                          uint8_t align_shift, uint32_t thread, uint64_t time, uint32_t callsite)
 {
     trace_t *t = b->out;
@@ -231,7 +227,7 @@ static void emit_to_sink(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t siz
     b->any_callsite |= callsite != 0;
     if (id >= t->id_span)
         t->id_span = id + 1;
-    b->sink(b->sink_ctx, &op, trace_thread(b, thread), op_time(b, time), callsite);
+    trace_stream_op(b->stream, &op, trace_thread(b, thread), op_time(b, time), callsite);
 }
 
 static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
@@ -240,8 +236,8 @@ static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8
     trace_t *t = b->out;
     if (!b->emit || b->failed)
         return;
-    if (b->sink) { /* written as it comes: nothing stored (at_set_sink) */
-        emit_to_sink(b, kind, id, size, align_shift, thread, time, callsite);
+    if (b->stream) { /* written as it comes: nothing stored (at_set_stream) */
+        emit_to_stream(b, kind, id, size, align_shift, thread, time, callsite);
         return;
     }
     if (t->num_ops == b->capacity &&

@@ -55,17 +55,10 @@ typedef struct at_thread {
     uint64_t pending_addr; /* that block's address */
 } at_thread_t;
 
-/* Where a builder with a sink (at_set_sink) hands each op instead of storing it: its
- * trace thread, its time in nanoseconds since the first op (never decreasing), and its
- * call site + 1 (0: none). */
-typedef void (*at_sink_t)(void *ctx, const trace_op_t *op, uint32_t thread, uint64_t time,
-                          uint32_t callsite);
-
 typedef struct addrtrace {
     trace_t  *out;
     bool      emit;        /* false: only track the live set (a forked child's prefix) */
-    at_sink_t sink;        /* set: ops go there, not into out's arrays (at_set_sink) */
-    void     *sink_ctx;
+    trace_stream_t *stream; /* set: ops go there, not into out's arrays (at_set_stream) */
     addrmap_t live;        /* address -> id of every live block */
     /* per id (index < id_capacity), only when !emit (at_each_live needs them): */
     uint64_t *addr;        /* its address while live */
@@ -90,11 +83,12 @@ typedef struct addrtrace {
 int  at_init(addrtrace_t *b, trace_t *out, bool emit);
 void at_fini(addrtrace_t *b); /* the builder's own memory; *out stays */
 
-/* Ops go to sink(ctx, ...) as they are made instead of into *out's arrays, which stay
- * NULL: *out then holds the counts (num_ops, id_span, num_threads) and no op, for a
- * caller that writes the ops as they come and needs them no longer (rawlive.h: memory
- * then stays bounded by the live set, not the length of the recording). Before any op. */
-void at_set_sink(addrtrace_t *b, at_sink_t sink, void *ctx);
+/* Ops go to the stream (trace_stream_op: the trace thread, the time since the first op,
+ * the call site + 1) as they are made instead of into *out's arrays, which stay NULL:
+ * *out then holds the counts (num_ops, id_span, num_threads) and no op, for a caller that
+ * needs the ops no longer once written (rawlive.h: memory then follows the live set, not
+ * the length of the recording). Before any op. */
+void at_set_stream(addrtrace_t *b, trace_stream_t *stream);
 
 /* Room for about `ops` ops at once (a hint: the arrays grow as needed anyway). */
 void at_reserve(addrtrace_t *b, uint64_t ops);

@@ -738,13 +738,6 @@ int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *s
     return build_finish(&rb, d, img, status, sum);
 }
 
-/* at_sink_t of a build into a stream. */
-static void to_stream(void *stream, const trace_op_t *op, uint32_t thread, uint64_t time,
-                      uint32_t callsite)
-{
-    trace_stream_op(stream, op, thread, time, callsite);
-}
-
 raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick,
                             trace_stream_t *stream)
 {
@@ -752,7 +745,7 @@ raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_
     if (!rb)
         return NULL;
     build_init(rb, img, out);
-    at_set_sink(&rb->b, to_stream, stream);
+    at_set_stream(&rb->b, stream);
     rb->f.ns_per_tick = ns_per_tick > 0 ? ns_per_tick : tick_rate(img);
     return rb;
 }

@@ -73,7 +73,7 @@ void raw_image_free(raw_image_t *img);
  * runs). img (its start, event size, call sites) must stay until finish or drop.
  * ns_per_tick: the rate of a tsc image's stamps, or 0 for the one of img's pairs. Each op
  * goes to `stream` (trace_stream_op) as it is made and is not kept: *out gets the counts
- * and the meta, never an op (addrtrace.h: at_set_sink).
+ * and the meta, never an op (addrtrace.h: at_set_stream).
  * event: one decoded with rawevent.h. finish completes it with the final meta of image i of d
  * (how it ended; call sites named through its maps) and frees rb, like raw_image_trace
  * (-1 after a message, *out then empty); drop frees rb and *out. */
