@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- Address map ---- */
 
@@ -21,10 +22,48 @@ static uint32_t slot_of(const addrmap_t *m, uint64_t key)
     return (uint32_t)(h >> 32) & (m->capacity - 1);
 }
 
+/* Tables of 2 MiB and more are mapped on their own, in huge pages where the kernel
+ * gives them (madvise): a live set of 10^6 blocks makes a 32 MiB table, whose random
+ * probes otherwise miss the TLB at nearly every op and whose 4 KiB pages each cost a
+ * fault or two (perl's recording: 40K faults in the converter). Both are zeroed. */
+#define HUGE_BYTES ((size_t)2 << 20)
+
+static bool table_mapped(uint32_t capacity)
+{
+    return (size_t)capacity * sizeof(addrmap_slot_t) >= HUGE_BYTES;
+}
+
+static addrmap_slot_t *table_alloc(uint32_t capacity)
+{
+    size_t bytes = (size_t)capacity * sizeof(addrmap_slot_t);
+    if (!table_mapped(capacity))
+        return calloc(capacity, sizeof(addrmap_slot_t));
+    /* HUGE_BYTES more, so that a huge page boundary is inside; the rest is given back */
+    unsigned char *p = mmap(NULL, bytes + HUGE_BYTES, PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    size_t head = (HUGE_BYTES - (uintptr_t)p % HUGE_BYTES) % HUGE_BYTES;
+    if (head)
+        munmap(p, head);
+    if (HUGE_BYTES - head)
+        munmap(p + head + bytes, HUGE_BYTES - head);
+    madvise(p + head, bytes, MADV_HUGEPAGE); /* a hint: 4 KiB pages work too */
+    return (addrmap_slot_t *)(void *)(p + head);
+}
+
+static void table_free(addrmap_slot_t *slots, uint32_t capacity)
+{
+    if (slots && table_mapped(capacity))
+        munmap(slots, (size_t)capacity * sizeof *slots);
+    else
+        free(slots);
+}
+
 static bool map_grow(addrmap_t *m)
 {
     uint32_t old_cap = m->capacity, cap = old_cap ? old_cap * 2 : 1024;
-    addrmap_slot_t *slots = cap > old_cap ? calloc(cap, sizeof *slots) : NULL, *old = m->slots;
+    addrmap_slot_t *slots = cap > old_cap ? table_alloc(cap) : NULL, *old = m->slots;
     if (!slots)
         return false;
     m->slots = slots;
@@ -36,7 +75,7 @@ static bool map_grow(addrmap_t *m)
                 s = (s + 1) & (cap - 1);
             slots[s] = old[i];
         }
-    free(old);
+    table_free(old, old_cap);
     return true;
 }
 
@@ -104,7 +143,7 @@ static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val)
 
 void addrmap_free(addrmap_t *m)
 {
-    free(m->slots);
+    table_free(m->slots, m->capacity);
     memset(m, 0, sizeof *m);
 }
 
@@ -168,7 +207,7 @@ static at_thread_t *raw_thread(addrtrace_t *b, uint32_t raw)
     return &b->threads[raw];
 }
 
-static uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
+static inline uint32_t trace_thread(addrtrace_t *b, uint32_t raw)
 {
     /* per op: a known thread without the call that grows the table */
     at_thread_t *th = raw < b->thread_capacity ? &b->threads[raw] : raw_thread(b, raw);
@@ -192,10 +231,42 @@ static bool grow_output(addrtrace_t *b, uint32_t cap)
     return true;
 }
 
+void at_set_stream(addrtrace_t *b, trace_stream_t *stream) { b->stream = stream; }
+
 void at_reserve(addrtrace_t *b, uint64_t ops)
 {
-    if (b->emit && ops > b->capacity && ops < UINT32_MAX)
+    if (b->emit && !b->stream && ops > b->capacity && ops < UINT32_MAX)
         grow_output(b, (uint32_t)ops); /* a hint: failing here only means growing later */
+}
+
+/* The time of the next op since the first, never below the one before (threads stamp
+ * their calls a little out of seq order). */
+static inline uint64_t op_time(addrtrace_t *b, uint64_t time)
+{
+    if (!b->has_time) {
+        b->first_time = b->last_time = time;
+        b->has_time = true;
+    }
+    if (time < b->last_time)
+        time = b->last_time;
+    b->last_time = time;
+    return time - b->first_time;
+}
+
+static inline void emit_to_stream(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size,
+                         uint8_t align_shift, uint32_t thread, uint64_t time, uint32_t callsite)
+{
+    trace_t *t = b->out;
+    if (t->num_ops == UINT32_MAX) { /* what a trace counts */
+        b->failed = true;
+        return;
+    }
+    t->num_ops++;
+    trace_op_t op = {.size = (size_t)size, .id = id, .kind = kind, .align_shift = align_shift};
+    b->any_callsite |= callsite != 0;
+    if (id >= t->id_span)
+        t->id_span = id + 1;
+    trace_stream_op(b->stream, &op, trace_thread(b, thread), op_time(b, time), callsite);
 }
 
 static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
@@ -204,23 +275,20 @@ static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8
     trace_t *t = b->out;
     if (!b->emit || b->failed)
         return;
+    if (b->stream) { /* written as it comes: nothing stored (at_set_stream) */
+        emit_to_stream(b, kind, id, size, align_shift, thread, time, callsite);
+        return;
+    }
     if (t->num_ops == b->capacity &&
         !grow_output(b, b->capacity ? b->capacity * 2 : 65536)) {
         b->failed = true;
         return;
     }
-    if (!b->has_time) {
-        b->first_time = b->last_time = time;
-        b->has_time = true;
-    }
-    if (time < b->last_time) /* threads stamp their calls a little out of seq order */
-        time = b->last_time;
-    b->last_time = time;
     uint32_t i = t->num_ops++;
     t->ops[i] = (trace_op_t){.size = (size_t)size, .id = id, .kind = kind,
                              .align_shift = align_shift};
     t->thread[i] = trace_thread(b, thread);
-    t->time[i] = time - b->first_time;
+    t->time[i] = op_time(b, time);
     t->callsite[i] = callsite;
     t->lines[i] = i + 1; /* no file yet: messages name the op number */
     b->any_callsite |= callsite != 0;

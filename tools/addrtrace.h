@@ -58,6 +58,7 @@ typedef struct at_thread {
 typedef struct addrtrace {
     trace_t  *out;
     bool      emit;        /* false: only track the live set (a forked child's prefix) */
+    trace_stream_t *stream; /* set: ops go there, not into out's arrays (at_set_stream) */
     addrmap_t live;        /* address -> id of every live block */
     /* per id (index < id_capacity), only when !emit (at_each_live needs them): */
     uint64_t *addr;        /* its address while live */
@@ -81,6 +82,13 @@ typedef struct addrtrace {
 /* Starts building into *out (emptied first) when emit, else tracks the live set only. */
 int  at_init(addrtrace_t *b, trace_t *out, bool emit);
 void at_fini(addrtrace_t *b); /* the builder's own memory; *out stays */
+
+/* Ops go to the stream (trace_stream_op: the trace thread, the time since the first op,
+ * the call site + 1) as they are made instead of into *out's arrays, which stay NULL:
+ * *out then holds the counts (num_ops, id_span, num_threads) and no op, for a caller that
+ * needs the ops no longer once written (rawlive.h: memory then follows the live set, not
+ * the length of the recording). Before any op. */
+void at_set_stream(addrtrace_t *b, trace_stream_t *stream);
 
 /* Room for about `ops` ops at once (a hint: the arrays grow as needed anyway). */
 void at_reserve(addrtrace_t *b, uint64_t ops);

@@ -45,14 +45,6 @@ static void widen(const rawev_file_t *f, const rawlog_slot_t *s, rawlog_event_t 
     e->callsite = s->callsite;
 }
 
-/* The common event: one slot after the file's thread slot, with the counter clock (no
- * wide slot: not a realloc, a size below RAWLOG_SIZE_WIDE). It holds R3 and R5. */
-static bool plain_slot(const rawev_file_t *f, const rawlog_slot_t *s)
-{
-    return f->started && f->tsc && known_op(s->op) && s->op != RAWLOG_REALLOC &&
-           s->size != RAWLOG_SIZE_WIDE && (s->op != RAWLOG_ALIGNED || s->align_shift < 64);
-}
-
 /* The common event first, checked at once: the general loop below costs more. */
 int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t *e,
                size_t *used, const char **why)
@@ -61,7 +53,7 @@ int rawev_next(rawev_file_t *f, const unsigned char *p, size_t n, rawlog_event_t
     rawlog_slot_t s;
     if (n >= f->slot) {
         memcpy(&s, p, RAWLOG_EVENT_SIZE);
-        if (plain_slot(f, &s)) {
+        if (rawev_plain(f, &s)) {
             s.callsite = 0;
             if (f->slot > RAWLOG_EVENT_SIZE)
                 memcpy(&s.callsite, p + RAWLOG_EVENT_SIZE, sizeof s.callsite);

@@ -23,6 +23,17 @@ typedef struct rawev_file {
     uint32_t thread;    /* of the events from here on */
 } rawev_file_t;
 
+/* The common event: one slot after the file's thread slot, with the counter clock (no
+ * wide slot: not a realloc, a size below RAWLOG_SIZE_WIDE). True when s is one, and then
+ * it holds R3 and R5: its fields are the event's (rawlog.h), its thread f->thread, its
+ * time its seq. Inline: the converters' fast paths test every slot with it. */
+static inline bool rawev_plain(const rawev_file_t *f, const rawlog_slot_t *s)
+{
+    return f->started && f->tsc && s->op >= RAWLOG_MALLOC && s->op <= RAWLOG_REALLOC_BEGIN &&
+           s->op != RAWLOG_REALLOC && s->size != RAWLOG_SIZE_WIDE &&
+           (s->op != RAWLOG_ALIGNED || s->align_shift < 64);
+}
+
 /* A reader at the start of a file of an image with this slot size and clock. */
 void rawev_init(rawev_file_t *f, size_t slot, bool tsc);
 

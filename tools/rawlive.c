@@ -4,10 +4,14 @@
  * Design:      Each step lists the image's event files (new ones appear as threads take
  *              buffers), reads every file to its current end into that file's pending
  *              bytes, then merges the whole events of all files by seq (the lowest
- *              first, a linear pick: a live image has few files) into the builder, and
- *              formats the new ops. Because every byte a file had at this step is read
- *              before the merge, an event can only be out of order if it reaches its file
- *              after a later one reached another: L1's check catches exactly that.
+ *              first, a linear pick: a live image has few files) into the builder, which
+ *              hands each op to the trace stream as it is made (nothing keeps it: memory
+ *              follows the live set, not the length of the run). With one file (one
+ *              thread recorded: the common case) its plain slots go to the builder
+ *              straight from the read bytes (raw_build_plain), the rest event by event.
+ *              Because every byte a file had at this step is read before the merge, an
+ *              event can only be out of order if it reaches its file after a later one
+ *              reached another: L1's check catches exactly that.
  * Layout of a file's pending bytes:
  *
  *   buf                  buf + at              buf + len            buf + cap
@@ -276,12 +280,28 @@ static inline bool convert(raw_live_t *l, live_file_t *f, size_t esize)
     return true;
 }
 
+/* The one file's plain slots from f->at on, fed straight to the builder (rawread.h:
+ * raw_build_plain checks R1, R3, R5 as decode and convert would; with one file L1 is
+ * L2). What stops it goes through decode and convert. True (it cannot give up). */
+static inline bool plain_run(raw_live_t *l, live_file_t *f)
+{
+    if (f->ready)
+        return true;
+    if (!f->dec.slot)
+        rawev_init(&f->dec, (size_t)l->img.event_size, l->img.tsc);
+    f->at += raw_build_plain(l->build, &f->dec, f->buf + f->at, f->len - f->at, f->path,
+                             &f->last_seq, &f->any);
+    l->last_seq = f->last_seq;
+    l->any = f->any;
+    return true;
+}
+
 static void merge(raw_live_t *l)
 {
     size_t esize = (size_t)l->img.event_size;
     live_file_t *f = &l->files[0];
     if (l->nfiles == 1) /* one thread has recorded (the common case): nothing to pick */
-        while (decode(l, f) && f->ready && convert(l, f, esize))
+        while (plain_run(l, f) && decode(l, f) && f->ready && convert(l, f, esize))
             continue;
     else
         while (l->state == LIVE_ON && (f = lowest(l)) != NULL && convert(l, f, esize))
@@ -323,9 +343,9 @@ static bool start(raw_live_t *l)
         }
         ns_per_tick = (double)(ns - l->pair_ns) / (double)(tsc - l->pair_tsc);
     }
-    l->build = raw_build_open(&l->img, &l->trace, ns_per_tick);
-    l->out = l->build ? trace_stream_open(TRACE_GZIP_FAST) : NULL;
-    if (!l->out) {
+    l->out = trace_stream_open(TRACE_GZIP_FAST);
+    l->build = l->out ? raw_build_open(&l->img, &l->trace, ns_per_tick, l->out) : NULL;
+    if (!l->build) {
         give_up(l, "out of memory");
         return false;
     }
@@ -361,8 +381,6 @@ bool raw_live_step(raw_live_t *l)
     if (!got || l->state != LIVE_ON)
         return false;
     merge(l);
-    if (l->state == LIVE_ON)
-        trace_stream_ops(l->out, &l->trace);
     return true;
 }
 

@@ -6,7 +6,8 @@
  *
  * Design:      Optimistic. The events of the image are merged in seq order as they
  *              reach their files, turned into trace ops (rawread.h: raw_build) and
- *              formatted and compressed at once (trace.h: trace_stream). A thread's
+ *              formatted and compressed at once (trace.h: trace_stream), not kept: the
+ *              trace it finishes holds the header's counts and meta, no op. A thread's
  *              buffer reaches its file only when full (or at the end), so a quiet
  *              thread's buffer can hold events older than ones already converted: the
  *              first event that arrives below what was already converted, or anything
@@ -45,7 +46,8 @@ bool raw_live_follows(const raw_live_t *l, const raw_image_t *img);
 /* Still converting (has not given up). */
 bool raw_live_on(const raw_live_t *l);
 /* After CMD ended: if image i of d is the one followed and the live conversion held to
- * the end, converts the rest and completes *out as raw_image_trace would (returns 0), or
+ * the end, converts the rest and completes *out as raw_image_trace would, but for its ops
+ * (num_ops counts them; the arrays are NULL: they are in the stream) (returns 0), or
  * -1 after a message as raw_image_trace; 1: not this image, or given up (*out untouched:
  * convert it from the files). */
 int raw_live_finish(raw_live_t *l, const raw_dir_t *d, size_t i, trace_t *out,

@@ -738,12 +738,14 @@ int raw_image_trace(const raw_dir_t *d, size_t i, trace_t *out, raw_summary_t *s
     return build_finish(&rb, d, img, status, sum);
 }
 
-raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick)
+raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick,
+                            trace_stream_t *stream)
 {
     raw_build_t *rb = malloc(sizeof *rb);
     if (!rb)
         return NULL;
     build_init(rb, img, out);
+    at_set_stream(&rb->b, stream);
     rb->f.ns_per_tick = ns_per_tick > 0 ? ns_per_tick : tick_rate(img);
     return rb;
 }
@@ -760,6 +762,44 @@ int raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_
     int status = build_finish(rb, d, &d->images[i], 0, sum);
     free(rb);
     return status;
+}
+
+/* The address map slot of the event PREFETCH_AHEAD slots on, fetched now: the inline
+ * part of prefetch_event for a plain slot (its addr at offset 8). */
+static inline void prefetch_plain(const addrtrace_t *b, const unsigned char *ahead)
+{
+    uint64_t addr;
+    memcpy(&addr, ahead + offsetof(rawlog_slot_t, addr), sizeof addr);
+    addrmap_prefetch(&b->live, addr);
+}
+
+size_t raw_build_plain(raw_build_t *rb, rawev_file_t *dec, const unsigned char *p, size_t n,
+                       const char *path, uint64_t *last_seq, bool *any)
+{
+    feed_t *f = &rb->f;
+    size_t slot = dec->slot, at = 0, ahead = PREFETCH_AHEAD * slot;
+    uint64_t last = *last_seq;
+    bool seen = *any;
+    for (; n - at >= slot && !f->failed; at += slot) {
+        rawlog_slot_t s;
+        memcpy(&s, p + at, RAWLOG_EVENT_SIZE);
+        if (!rawev_plain(dec, &s) || (seen && s.seq <= last))
+            break; /* the general path decodes it, or says what is wrong with it */
+        s.callsite = 0;
+        if (slot > RAWLOG_EVENT_SIZE)
+            memcpy(&s.callsite, p + at + RAWLOG_EVENT_SIZE, sizeof s.callsite);
+        if (n - at >= ahead + slot)
+            prefetch_plain(&rb->b, p + at + ahead);
+        rawlog_event_t e = {.seq = s.seq, .time = s.seq, .addr = s.addr, .size = s.size,
+                            .aux = s.op == RAWLOG_ALIGNED ? (uint64_t)1 << s.align_shift : 0,
+                            .thread = dec->thread, .op = s.op, .callsite = s.callsite};
+        feed_event(f, &e, path); /* a plain slot's op is known: it cannot fail */
+        last = s.seq;
+        seen = true;
+    }
+    *last_seq = last;
+    *any = seen;
+    return at;
 }
 
 void raw_build_prefetch(const raw_build_t *rb, const void *slots, size_t n)

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rawevent.h"
 #include "recorder/rawlog.h"
 #include "trace.h"
 
@@ -70,16 +71,27 @@ void raw_image_free(raw_image_t *img);
 /* The trace of an image built event by event, as raw_image_trace does from the files,
  * for a caller that has the events in seq order another way (rawlive.h: while the program
  * runs). img (its start, event size, call sites) must stay until finish or drop.
- * ns_per_tick: the rate of a tsc image's stamps, or 0 for the one of img's pairs.
+ * ns_per_tick: the rate of a tsc image's stamps, or 0 for the one of img's pairs. Each op
+ * goes to `stream` (trace_stream_op) as it is made and is not kept: *out gets the counts
+ * and the meta, never an op (addrtrace.h: at_set_stream).
  * event: one decoded with rawevent.h. finish completes it with the final meta of image i of d
  * (how it ended; call sites named through its maps) and frees rb, like raw_image_trace
  * (-1 after a message, *out then empty); drop frees rb and *out. */
 typedef struct raw_build raw_build_t;
-raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick);
+raw_build_t *raw_build_open(const raw_image_t *img, trace_t *out, double ns_per_tick,
+                            trace_stream_t *stream);
 int          raw_build_event(raw_build_t *rb, const rawlog_event_t *e, const char *path);
 /* The slots of an event that comes a few events later (n bytes there): its map lookups
  * are started now. */
 void         raw_build_prefetch(const raw_build_t *rb, const void *slots, size_t n);
+/* The fast path of a caller feeding one event file: the plain slots (rawevent.h:
+ * rawev_plain) at p, as many as follow one another there (n bytes), fed as events of the
+ * file read by dec, each after the one before (R1: seq above *last_seq, when *any). It
+ * stops at anything else (a thread or wide slot, the bytes' end, a seq out of order, an
+ * allocation failure) for the caller's general path; returns the bytes fed, and
+ * *last_seq, *any follow the last event fed. */
+size_t       raw_build_plain(raw_build_t *rb, rawev_file_t *dec, const unsigned char *p,
+                             size_t n, const char *path, uint64_t *last_seq, bool *any);
 int          raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_t *sum);
 void         raw_build_drop(raw_build_t *rb);
 

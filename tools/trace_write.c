@@ -175,15 +175,17 @@ static inline char *put_dec(char *at, uint64_t v)
 
 #define OP_LINE_MAX 128 /* 5 numbers of at most 20 digits, blanks, letters, '@', newline */
 
-static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
+/* One op line into o: its time since the op before, trace thread, and call site + 1 (0:
+ * none). */
+static inline void put_op(out_t *o, const trace_op_t *op, uint64_t dt, uint32_t thread,
+                          uint32_t callsite)
 {
-    const trace_op_t *op = &t->ops[i];
     if (o->len + OP_LINE_MAX > OUT_BUF)
         out_flush(o);
     char *at = o->buf + o->len;
-    at = put_dec(at, t->time && i > 0 ? t->time[i] - t->time[i - 1] : 0);
+    at = put_dec(at, dt);
     *at++ = ' ';
-    at = put_dec(at, t->thread ? t->thread[i] : 0);
+    at = put_dec(at, thread);
     *at++ = ' ';
     *at++ = (char)op->kind;
     *at++ = ' ';
@@ -196,13 +198,19 @@ static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
         *at++ = ' ';
         at = put_dec(at, (uint64_t)1 << op->align_shift);
     }
-    if (t->callsite && t->callsite[i]) {
+    if (callsite) {
         *at++ = ' ';
         *at++ = '@';
-        at = put_dec(at, t->callsite[i] - 1);
+        at = put_dec(at, callsite - 1);
     }
     *at++ = '\n';
     o->len = (size_t)(at - o->buf);
+}
+
+static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
+{
+    put_op(o, &t->ops[i], t->time && i > 0 ? t->time[i] - t->time[i - 1] : 0,
+           t->thread ? t->thread[i] : 0, t->callsite ? t->callsite[i] : 0);
 }
 
 /* ---- heapkit-trace 1, op lines first ---- */
@@ -210,6 +218,7 @@ static void hkt_op(out_t *o, const trace_t *t, uint32_t i)
 struct trace_stream {
     out_t    *body; /* a held sink (gzsink.h): the op lines, compressed as they come */
     uint32_t  done; /* ops formatted so far */
+    uint64_t  time; /* of the last one */
     int       level;
     uint64_t *size; /* per id: its live size (as trace_peak_live counts, op by op) */
     uint32_t  size_cap;
@@ -272,12 +281,15 @@ trace_stream_t *trace_stream_open(int level)
     return s;
 }
 
-void trace_stream_ops(trace_stream_t *s, const trace_t *t)
+void trace_stream_op(trace_stream_t *s, const trace_op_t *op, uint32_t thread, uint64_t time,
+                     uint32_t callsite)
 {
-    for (; s->done < t->num_ops && !s->failed; s->done++) {
-        stream_count(s, &t->ops[s->done]);
-        hkt_op(s->body, t, s->done);
-    }
+    if (s->failed)
+        return;
+    stream_count(s, op);
+    put_op(s->body, op, s->done ? time - s->time : 0, thread, callsite);
+    s->time = time;
+    s->done++;
 }
 
 static out_t *out_open(const char *path, int level);
@@ -285,14 +297,16 @@ static int    out_close(out_t *o);
 
 int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path, uint64_t *peak)
 {
-    trace_stream_ops(s, t);
-    bool failed = s->failed;
+    bool miscounted = !s->failed && s->done != t->num_ops, failed = s->failed || miscounted;
     *peak = s->peak;
     out_t *body = s->body, *o = failed ? NULL : out_open(path, s->level);
+    if (miscounted) /* a caller's bug: a header that does not count its op lines */
+        fprintf(stderr, "heapkit: %s: %u ops formatted, the header says %u\n", path,
+                s->done, t->num_ops);
+    else if (failed)
+        fprintf(stderr, "heapkit: %s: out of memory\n", path);
     free(s->size);
     free(s);
-    if (failed)
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
     if (body->len)
         gzsink_commit(body->sink, body->len);
     if (!o) {
