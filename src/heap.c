@@ -143,7 +143,7 @@ static size_t meta_left;
  * exited thread's arena to the next thread. The new thread reuses its predecessor's
  * partly used pages and committed free slots instead of faulting fresh memory, and the
  * exit purges only the free slots beyond HEAPKIT_EXIT_KEEP (counted over all orphans;
- * an empty segment's stay whole). thread_churn-2t: 2,140 madvise calls and 43k page
+ * its empty segments go to the abandoned list whole, as before). thread_churn-2t: 2,140 madvise calls and 43k page
  * faults before, 712 and 14k after, peak RSS 20 -> 17 MiB (medians of 5 runs: the heir
  * fills the pages its predecessor left part used, where a fresh heap started new ones
  * beside them).
@@ -167,8 +167,11 @@ static size_t meta_left;
  *     starts an empty heap, "undecided"; its first free of another heap's block decides:
  *     it takes that block's heap if it is an orphan, else the newest orphan, and the
  *     few pages of its own empty start are merged into the orphan it took (heap_merge).
- *     After that first free a thread never takes an orphan: one that has run a while
- *     does not steal the heap another thread is about to continue.
+ *     A malloc slow path of an undecided heap that already has a segment decides too
+ *     (the newest orphan): a thread that allocates much before it frees would otherwise
+ *     fill fresh pages beside the part-used ones of the heap it takes later.
+ *     After deciding a thread never takes an orphan: one that has run a while does not
+ *     steal the heap another thread is about to continue.
  * Invariants (hki_orphans_check, under pool_lock):
  *   E1  a heap is an orphan iff orphan_ms != 0; an orphan has in_use == 0; orphan_count
  *       is the number of orphans. Both fields change only under pool_lock, and whoever
@@ -514,6 +517,12 @@ static void heap_release(hk_heap_t *heap)
 static void heap_orphan(hk_heap_t *heap)
 {
     collect_all(heap); /* empty pages become free slots, kept or purged below */
+    /* Empty segments go to the abandoned list still committed, as an exit did before: a
+     * thread about to map a segment takes them whole (seq-threads-work: 1,000 madvise
+     * calls when the budget purged them), and those nobody takes expire. Kept in the
+     * orphan, the empty large segments (one 4 MiB page each) of threads exiting together
+     * sat unused beside their heirs' new ones (tests/robust/adopt: RSS 95 MiB, not 67). */
+    hki_heap_abandon_empty(heap);
     size_t budget = (size_t)hki_option(HK_OPT_EXIT_KEEP) << 10;
     hki_lock(&pool_lock);
     size_t room = budget > orphan_warm ? budget - orphan_warm : 0;
@@ -558,16 +567,17 @@ static hk_heap_t *newest_orphan_locked(void)
     return newest;
 }
 
-bool hki_heap_take_orphan(hk_heap_t *owner)
+/* The calling thread, without a heap yet or undecided, takes an orphan: `owner` if it is
+ * one (the heap of the block it frees; NULL: none), else, if the thread has a heap, the
+ * newest; its own heap's few pages are merged into it. Returns the orphan taken or NULL. */
+static hk_heap_t *heir_take(hk_heap_t *owner)
 {
     hk_heap_t *heap = hki_tls_heap, *taken = NULL;
-    if ((heap != &hki_heap_empty && !heap_undecided) || thread_exited)
-        return false;
     heap_undecided = false;
     if (atomic_load_explicit(&orphan_count, memory_order_relaxed) == 0)
-        return false;
+        return NULL;
     hki_lock(&pool_lock);
-    if (is_orphan_locked(owner))
+    if (owner != NULL && is_orphan_locked(owner))
         taken = owner;
     else if (heap != &hki_heap_empty)
         taken = newest_orphan_locked();
@@ -575,7 +585,7 @@ bool hki_heap_take_orphan(hk_heap_t *owner)
         orphan_take_locked(taken);
     hki_unlock(&pool_lock);
     if (taken == NULL)
-        return false;
+        return NULL;
     heap_install(taken);
     if (taken == owner)
         hki_count(taken->handoff.claimed, taken->seg_count); /* taken by a free into them */
@@ -583,7 +593,14 @@ bool hki_heap_take_orphan(hk_heap_t *owner)
         hki_count(taken->handoff.adopted, taken->seg_count);
     if (heap != &hki_heap_empty)
         heap_merge(taken, heap);
-    return taken == owner;
+    return taken;
+}
+
+bool hki_heap_take_orphan(hk_heap_t *owner)
+{
+    if ((hki_tls_heap != &hki_heap_empty && !heap_undecided) || thread_exited)
+        return false;
+    return heir_take(owner) == owner;
 }
 
 /* Dissolves the orphans orphaned at or before before_ms (their thread's exit, deferred:
@@ -783,6 +800,13 @@ void *hki_malloc_slow(hk_heap_t *heap, unsigned c)
             errno = ENOMEM;
             return NULL;
         }
+    }
+    if (hk_unlikely(heap_undecided) && heap->seg_count != 0) {
+        /* an undecided heap wants more pages and no free has said whose heap to continue:
+         * the newest (threads that allocate much before they free, tests/robust/adopt,
+         * filled fresh pages beside the part-used ones of the heap they took later) */
+        if (heir_take(NULL) != NULL)
+            heap = hki_tls_heap;
     }
     heap->slow_count++;
     heap_periodic(heap);

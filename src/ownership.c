@@ -226,7 +226,7 @@ size_t hki_abandoned_count(void)
  * (hki_abandoned_pop_kind) instead of mapping and faulting a fresh one; those nobody
  * takes are unmapped a purge delay later (hki_abandoned_expire). Without a delay the
  * final purge releases them. */
-static void abandon_empty(hk_heap_t *heap)
+void hki_heap_abandon_empty(hk_heap_t *heap)
 {
     if (hki_option(HK_OPT_PURGE_DELAY) == 0)
         return;
@@ -251,7 +251,7 @@ void hki_heap_abandon_segments(hk_heap_t *heap)
      * committed until their deadline, as a live heap does, made thread churn faster
      * (no TLB shootdowns) but its peak RSS 2-4x: threads that live a few ms exit long
      * before a 100 ms deadline (bench thread_churn). */
-    abandon_empty(heap);
+    hki_heap_abandon_empty(heap);
     hki_heap_purge(heap, 0, true);
     /* the remaining segments hold live blocks: abandon them */
     hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],

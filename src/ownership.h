@@ -55,6 +55,9 @@ void hki_segment_take(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why);
  * others' free slots are purged and they are abandoned too (T1); the heap owns nothing
  * afterwards. */
 void hki_heap_abandon_segments(hk_heap_t *heap);
+/* The heap's empty segments go to the abandoned list still committed, where a heap about
+ * to map a fresh segment takes them (T1; nothing without a purge delay). */
+void hki_heap_abandon_empty(hk_heap_t *heap);
 
 /* The process-wide checker: O1..O4 (ownership.c) on the abandoned list, R1 on the
  * registry (segment.c), H1..H3 on the huge cache (huge.c). Returns the violations. */

@@ -392,8 +392,6 @@ size_t hki_heap_purge_warm(hk_heap_t *heap, size_t keep)
     size_t purged = 0;
     for (unsigned k = 0; k < HK_KIND_COUNT && heap->warm_bytes > keep; k++) {
         for (hk_segment_t *seg = heap->segs[k]; seg != NULL && heap->warm_bytes > keep; seg = seg->next) {
-            if (seg->used_pages == 0)
-                continue; /* an empty segment is kept whole (see segment.h) */
             purge_run_t run = {0, 0};
             for (uint64_t m = seg->purge_mask; m && heap->warm_bytes > keep; m &= m - 1) {
                 unsigned slot = (unsigned)__builtin_ctzll(m);

@@ -134,10 +134,7 @@ size_t hki_segment_warm_bytes(const hk_segment_t *seg);
 /* Purges free slots whose delay expired (all of them if force); returns bytes purged. */
 size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force);
 /* Purges free slots, whatever their deadline, until at most `keep` bytes of them are
- * left committed, except those of empty segments, which stay whole (a thread about to
- * map a segment takes an empty one: no mmap, no faults; seq-threads-work made 1,000
- * madvise calls and faulted 1 MiB per thread when the budget purged them); returns the
- * bytes purged. */
+ * left committed; returns the bytes purged. */
 size_t hki_heap_purge_warm(hk_heap_t *heap, size_t keep);
 
 #endif
