@@ -19,7 +19,8 @@
  *   HK_ADOPT_SCAN        16        abandoned segments looked at from each end of the list
  *                                  before a heap maps a fresh segment (and the most that
  *                                  hold live blocks passed over when unmapping expired
- *                                  empty ones)
+ *                                  empty ones); also a heap's segments looked at for the
+ *                                  slot of a new page (segment.c)
  *   HK_CLAIM_PATIENCE    4         an abandoned segment holding live blocks is passed
  *                                  over this many times by heaps about to map a fresh
  *                                  segment (left to the threads that free into it) before

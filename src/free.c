@@ -137,6 +137,13 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
         hki_huge_free(seg);
         return;
     }
+    hk_heap_t *owner = atomic_load_explicit(&seg->heap, memory_order_relaxed);
+    if (owner != NULL && hki_heap_take_orphan(owner)) {
+        /* the thread's first free of another heap's block, an exited thread's: the thread
+         * continues that heap (heap.c "orphans"), so this free is local */
+        hki_free_block(seg, page, b);
+        return;
+    }
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == NULL) {
         /* Reclaim on free: the segment of an exited thread goes to the thread that frees
          * into it, so its blocks come back to the thread that uses them (no remote frees,

@@ -133,6 +133,18 @@ hk_heap_t *hki_heap_init_thread(void);
 /* The heap that may claim an abandoned segment on free (initializes the thread's heap if
  * needed); NULL for an exiting thread or out of memory. */
 hk_heap_t *hki_heap_for_claim(void);
+/* The calling thread frees a block of another heap, `owner`. If it is the thread's first
+ * such free and owner is an orphan (an exited thread's heap: heap.c "orphans"), the thread
+ * takes owner over (as its heap, or merged into its heap) and returns true: the block is
+ * now its own. */
+bool hki_heap_take_orphan(hk_heap_t *owner);
+
+/* E1, E2 (heap.c "orphans"): the heaps of exited threads waiting for an heir, under the
+ * pool lock. Calls fail for each violation; returns the number found. */
+int hki_orphans_check(hki_check_fail_fn *fail, void *arg);
+/* Dissolves the orphans orphaned at or before before_ms (UINT64_MAX: all): their
+ * thread's exit, deferred (segments abandoned, free slots purged), in the calling thread. */
+void hki_orphans_dissolve(uint64_t before_ms);
 
 /* ---- stats (stats.c) ---- */
 /* Adds an exiting heap's counters to the totals of exited threads and zeroes them

@@ -161,13 +161,14 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
         if (heap->direct[i] != heap->current[hki_direct_class[i]])
             fail(&x, heap->direct[i], "P6", "direct[i] differs from current[class]");
     }
-    size_t segs = 0;
+    size_t segs = 0, warm = 0;
     bool free_seg_found = heap->free_seg == HK_SEG_NONE;
     for (unsigned k = 0; k < HK_KIND_COUNT; k++) {
         for (hk_segment_t *seg = heap->segs[k]; seg != NULL; seg = seg->next, segs++) {
             if (seg->kind != k)
                 fail(&x, seg, "S1", "segment on the list of another kind");
             used_pages += segment_check(&x, heap, seg, false);
+            warm += hki_segment_warm_bytes(seg);
             free_seg_found |= seg == heap->free_seg;
         }
     }
@@ -179,6 +180,8 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
         fail(&x, heap->free_seg, "S4", "free_seg is not one of the heap's segments");
     if (segs != heap->seg_count)
         fail(&x, heap, "S1", "seg_count differs from the segment lists");
+    if (warm != heap->warm_bytes)
+        fail(&x, heap, "S5", "warm_bytes differs from the free slots awaiting purge");
     if (pages != used_pages)
         fail(&x, heap, "P5", "pages on the queues differ from the slots in use");
     return x.errors;
@@ -193,6 +196,7 @@ int hki_process_check(hk_heap_t *heap, hk_report_t *report)
 {
     ctx_t x = {hki_heap_check(heap, report), report};
     hki_ownership_check(fail_shared, &x); /* counts its violations in x */
+    hki_orphans_check(fail_shared, &x);
     return x.errors;
 }
 

@@ -44,6 +44,10 @@ static const hk_option_desc_t option_table[HK_OPT_COUNT] = {
     [HK_OPT_ZERO_ON_FREE] = {"HEAPKIT_ZERO_ON_FREE", 0, 0, 1, bool_words,
                             "libheapkit-secure.so only: 1: a freed block's data is zeroed (huge "
                             "blocks: their pages given back) before anyone can reuse it"},
+    [HK_OPT_EXIT_KEEP]   = {"HEAPKIT_EXIT_KEEP", 1024, 0, 1 << 20, NULL,
+                            "KiB of free page slots the heaps of exited threads keep committed "
+                            "(all together) for the threads that take them over; the rest "
+                            "returns to the OS at thread exit"},
 };
 // clang-format on
 
@@ -55,6 +59,7 @@ long hki_options[HK_OPT_COUNT] = {
     [HK_OPT_HUGE_CACHE] = 64,
     [HK_OPT_QUARANTINE] = 0,
     [HK_OPT_ZERO_ON_FREE] = 0,
+    [HK_OPT_EXIT_KEEP] = 1024,
 };
 
 /* Row i of the table (see internal.h); read by tools/options_doc.c. */

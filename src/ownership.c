@@ -3,8 +3,11 @@
  * heaps (abandon, claim, adopt, expire), and the process-wide checker.
  *
  * Design:      every small/medium/large segment is owned by one heap (seg->heap) or by
- *              nobody, on the abandoned list. A heap abandons a segment when its thread
- *              exits, or when it would keep a second empty one; a segment comes back to a
+ *              nobody, on the abandoned list. (The heap of an exited thread keeps its
+ *              segments while it waits for a new thread to continue it: heap.c
+ *              "orphans"; they are OWNED by it all along.) A heap abandons a segment when
+ *              it is dissolved (an orphan nobody took; or at thread exit without a purge
+ *              delay), or when it would keep a second empty one; a segment comes back to a
  *              heap when a thread frees into it (claim: the blocks return to the thread
  *              that uses them), when a heap that needs a page adopts the oldest one
  *              (abandoned a purge delay ago), or when a heap about to map a fresh segment
@@ -19,7 +22,7 @@
  *                (unmapped) --------------> OWNED by heap H ---------------> (unmapped)
  *                                            |          ^
  *                            T1 abandon      |          |   T2 claim (a free into it)
- *                            (H only: exit,  |          |   T3 adopt (pop, pop_kind)
+ *                            (H: dissolved,  |          |   T3 adopt (pop, pop_kind)
  *                            second empty)   v          |   (any heap, under the lock)
  *                                           ABANDONED (heap == NULL, on the list)
  *                                            |
@@ -51,6 +54,8 @@
  * Who may touch a segment:
  *   OWNED by H   H's thread alone reads and writes its header, masks and list links;
  *                other threads only push on its pages' thread_free and read seg->heap.
+ *                While H is an orphan nobody does; then the thread that takes H (its
+ *                heir, or the one dissolving it: heap.c) is H's thread.
  *   ABANDONED    next, prev, cached_ms, passed_over only under the lock; kind, used_pages, free_mask,
  *                purge_mask are read under the lock (stable: no owner writes them);
  *                anyone still pushes on its pages' thread_free.
@@ -221,7 +226,7 @@ size_t hki_abandoned_count(void)
  * (hki_abandoned_pop_kind) instead of mapping and faulting a fresh one; those nobody
  * takes are unmapped a purge delay later (hki_abandoned_expire). Without a delay the
  * final purge releases them. */
-static void abandon_empty(hk_heap_t *heap)
+void hki_heap_abandon_empty(hk_heap_t *heap)
 {
     if (hki_option(HK_OPT_PURGE_DELAY) == 0)
         return;
@@ -246,7 +251,7 @@ void hki_heap_abandon_segments(hk_heap_t *heap)
      * committed until their deadline, as a live heap does, made thread churn faster
      * (no TLB shootdowns) but its peak RSS 2-4x: threads that live a few ms exit long
      * before a 100 ms deadline (bench thread_churn). */
-    abandon_empty(heap);
+    hki_heap_abandon_empty(heap);
     hki_heap_purge(heap, 0, true);
     /* the remaining segments hold live blocks: abandon them */
     hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
@@ -289,6 +294,7 @@ void hki_segment_take(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
     if (seg->used_pages == 0)
         heap->empty_segs++; /* an empty segment another heap gave up */
     heap->purge_pending += (size_t)__builtin_popcountll(seg->purge_mask);
+    heap->warm_bytes += hki_segment_warm_bytes(seg);
     if (seg->purge_mask)
         heap->next_purge_ms = 0;
 }

@@ -18,7 +18,9 @@
 typedef enum {
     HK_ADOPT_BY_FREE,   /* claimed by a free into it (counted as claimed) */
     HK_ADOPT_BY_MALLOC, /* taken by a heap needing a page or trimming (counted as adopted) */
-    HK_ADOPT_TAKE_BACK  /* a forced trim taking back segments it just emptied (not counted) */
+    HK_ADOPT_TAKE_BACK  /* a forced trim taking back segments it just emptied, or a heap
+                         * merging its own segments into the orphan its thread takes
+                         * over (heap.c heap_merge); not counted */
 } hk_adopt_why_t;
 
 /* T1: the owner gives seg up (seg is in none of its lists). */
@@ -43,14 +45,19 @@ extern hk_lock_t hki_abandoned_lock;
 /* A second empty segment the heap does not keep (hki_segment_page_free returned it):
  * released without a purge delay, else abandoned still committed (T1). */
 void hki_segment_give_up(hk_segment_t *seg);
-/* Links seg, just taken off the abandoned list (T2/T3), into heap's segment lists and
+/* Links seg, just taken off the abandoned list (T2/T3) or off the lists of another heap
+ * the caller owns (heap.c heap_merge), into heap's segment lists and
  * counts; the caller then takes over its pages (heap.c hki_heap_adopt). */
 void hki_segment_take(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why);
-/* Thread exit, once every page is collected and the empty ones retired: the heap's
+/* A heap dissolved (heap.c: an orphan nobody took, or thread exit without a purge
+ * delay), once every page is collected and the empty ones retired: the heap's
  * empty segments go to the abandoned list committed (unless the purge delay is 0), the
  * others' free slots are purged and they are abandoned too (T1); the heap owns nothing
  * afterwards. */
 void hki_heap_abandon_segments(hk_heap_t *heap);
+/* The heap's empty segments go to the abandoned list still committed, where a heap about
+ * to map a fresh segment takes them (T1; nothing without a purge delay). */
+void hki_heap_abandon_empty(hk_heap_t *heap);
 
 /* The process-wide checker: O1..O4 (ownership.c) on the abandoned list, R1 on the
  * registry (segment.c), H1..H3 on the huge cache (huge.c). Returns the violations. */

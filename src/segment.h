@@ -156,7 +156,12 @@ void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg);
 void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
 /* Removes a segment from its heap's lists. */
 void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg);
+/* The area of seg's free slots awaiting purge (purge_mask). */
+size_t hki_segment_warm_bytes(const hk_segment_t *seg);
 /* Purges free slots whose delay expired (all of them if force); returns bytes purged. */
 size_t hki_heap_purge(hk_heap_t *heap, uint64_t now, bool force);
+/* Purges free slots, whatever their deadline, until at most `keep` bytes of them are
+ * left committed; returns the bytes purged. */
+size_t hki_heap_purge_warm(hk_heap_t *heap, size_t keep);
 
 #endif

@@ -63,6 +63,7 @@ typedef enum {
     HK_OPT_HUGE_CACHE,
     HK_OPT_QUARANTINE,
     HK_OPT_ZERO_ON_FREE,
+    HK_OPT_EXIT_KEEP,
     HK_OPT_COUNT
 } hk_option_t;
 enum { HK_ON_ERROR_ABORT = 0, HK_ON_ERROR_WARN = 1, HK_ON_ERROR_IGNORE = 2 };

@@ -98,6 +98,8 @@
  *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0.
  *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments (free() trusts it
  *       to be mapped without a registry lookup).
+ *   S5  heap->warm_bytes == the area of the slots in purge_mask over the heap's segments
+ *       (free slots still committed: what HEAPKIT_EXIT_KEEP counts, heap.c "orphans").
  *
  * ---- Concurrency ------------------------------------------------------------------------
  *
@@ -221,9 +223,12 @@ typedef struct hk_class_stats_s {
  *   remote_frees  blocks other threads freed into this heap's pages (their thread_free
  *                 pushes), counted when this heap collects them (page.c), so free's
  *                 remote path costs nothing more; blocks never collected are not counted
- *   claimed       abandoned segments it took by freeing into them (free.c)
+ *   claimed       abandoned segments it took by freeing into them (free.c), and the
+ *                 segments of an exited thread's heap it took over by freeing into one
+ *                 (heap.c "orphans")
  *   adopted       abandoned segments its slow path or a trim took (heap.c; not the ones a
- *                 forced trim takes back right after emptying them) */
+ *                 forced trim takes back right after emptying them), and the segments of
+ *                 an exited thread's heap it took over at its first malloc */
 typedef struct hk_handoff_stats_s {
     hk_counter_t remote_frees;
     hk_counter_t claimed;
@@ -262,9 +267,13 @@ struct hk_heap_s {
     size_t seg_count;
     size_t empty_segs;                 /* segments with used_pages == 0 */
     size_t purge_pending;              /* free slots awaiting purge + empty kept pages */
+    size_t warm_bytes;                 /* area of those free slots (S5) */
+    size_t orphan_warm;                /* warm_bytes while an orphan (heap.c E2) */
     uint64_t next_purge_ms;
     uint64_t next_kept_ms;             /* next look for empty current pages to retire */
     size_t slow_count;
+    uint64_t orphan_ms;   /* its thread exited, it waits for an heir: since when (0: not) */
+    hk_heap_t *orphan_next; /* orphans being dissolved together (heap.c) */
     hk_heap_t *pool_next; /* all heaps ever created (never unlinked) */
     _Atomic int in_use;
     hk_class_stats_t stats;

@@ -3,8 +3,9 @@
  * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c), the huge cache
  * (H1..H3) and its far blocks (F1, src/huge.c); and a page's report_at (P5, types.h).
  *
- * Two threads each leave a block behind and exit together, so two segments sit on the
- * abandoned list; a freed huge block sits in the huge cache. The check passes; then one
+ * Two threads each leave a block behind and exit together: their heaps wait as orphans
+ * for an heir (E1, E2, src/heap.c), then are dissolved as a purge delay later would, so
+ * two segments sit on the abandoned list; a freed huge block sits in the huge cache. The check passes; then one
  * field at a time is corrupted, the check must name the invariant, and the field is put
  * back (the check passes again at the end). Linked with libheapkit.a only: it includes
  * the library's internal headers (-Isrc) to reach the segment headers and the registry.
@@ -55,6 +56,22 @@ int main(void)
         pthread_create(&t[i], NULL, leave_a_block, (void *)i);
     for (long i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    hk_heap_t *orphan = atomic_load(&hki_segment_of(left[0])->heap);
+    if (orphan == NULL || orphan->orphan_ms == 0) {
+        fprintf(stderr, "setup: expected the exited thread's heap to wait as an orphan\n");
+        CHECK("setup", 0);
+        return hk_test_summary();
+    }
+    expect("orphans intact", "");
+    /* E1: an orphan marked in use */
+    atomic_store(&orphan->in_use, 1);
+    expect("orphan in use", "E1");
+    atomic_store(&orphan->in_use, 0);
+    /* E2: an orphan whose count of committed free slots changed */
+    orphan->warm_bytes += 4096;
+    expect("orphan warm bytes", "E2");
+    orphan->warm_bytes -= 4096;
+    hki_orphans_dissolve(UINT64_MAX); /* what the purge delay would do */
     hk_segment_t *a = hki_segment_of(left[0]), *b = hki_segment_of(left[1]);
     if (a == b || atomic_load(&a->heap) != NULL || atomic_load(&b->heap) != NULL) {
         fprintf(stderr, "setup: expected two abandoned segments\n");

@@ -1,6 +1,7 @@
 # tests/robust/robust.mk -- robustness tests of libheapkit (issue 3's promises):
 # fork, start-up (constructors, dlsym interposer), out of memory, thread exit/adoption,
-# frees staying local when threads hand tables over (handoff), memory bounded when
+# frees staying local when threads hand tables over (handoff), a new thread continuing
+# the heap of the thread that exited before it (heir), memory bounded when
 # threads each leave a block behind (leftover), huge blocks moved by
 # mremap while segments come and go (remap),
 # purge/trim, statistics and mallinfo2, C++, no system malloc/stdio inside, and
@@ -20,7 +21,7 @@ RB_DIR    := $(BUILD)/tests/robust
 RB_SO     := $(abspath $(LIB_SO))
 RB_CFLAGS := $(CPPFLAGS) -Iinclude -Itests $(CFLAGS) -pthread -fno-builtin
 RB_STATIC := -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
-RB_PROGS  := fork oom adopt handoff leftover purge stats remap
+RB_PROGS  := fork oom adopt handoff heir leftover purge stats remap
 RB_BINS   := $(RB_PROGS:%=$(RB_DIR)/%_static) $(RB_PROGS:%=$(RB_DIR)/%_dyn) \
              $(RB_DIR)/librbctor.so $(RB_DIR)/librbinterpose.so $(RB_DIR)/librbinterpose_min.so \
              $(RB_DIR)/startup_static $(RB_DIR)/startup_dyn $(RB_DIR)/startup_interpose \
@@ -92,6 +93,10 @@ test-robust: lib $(RB_BINS)
 	    "$(RB_PRE) $(RB_DIR)/adopt_dyn" \
 	    "$(RB_T) $(RB_DIR)/handoff_static" \
 	    "$(RB_PRE) $(RB_DIR)/handoff_dyn" \
+	    "$(RB_T) $(RB_DIR)/heir_static malloc" \
+	    "$(RB_PRE) $(RB_DIR)/heir_dyn malloc" \
+	    "$(RB_T) $(RB_DIR)/heir_static free" \
+	    "$(RB_PRE) $(RB_DIR)/heir_dyn free" \
 	    "$(RB_T) $(RB_DIR)/leftover_static" \
 	    "$(RB_PRE) $(RB_DIR)/leftover_dyn" \
 	    "HEAPKIT_PURGE_DELAY=0 HEAPKIT_HUGE_CACHE=0 $(RB_T) $(RB_DIR)/remap_static" \
