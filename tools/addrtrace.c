@@ -116,8 +116,9 @@ void addrmap_prefetch(const addrmap_t *m, uint64_t key)
         __builtin_prefetch(&m->slots[slot_of(m, key)]);
 }
 
-/* Removes key (if there) and returns whether it was; *val gets its value. */
-static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val)
+/* Removes key (if there) and returns whether it was; *val gets its value, *size its
+ * size field. */
+static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val, uint32_t *size)
 {
     if (!m->capacity || !key)
         return false;
@@ -125,6 +126,7 @@ static bool map_take(addrmap_t *m, uint64_t key, uint32_t *val)
     if (!m->slots[s].key)
         return false;
     *val = m->slots[s].val;
+    *size = m->slots[s].size;
     m->count--;
     /* backward shift: an entry later in the probe run moves into the hole unless its
      * home slot lies cyclically in (hole, j], where it is still reachable */
@@ -178,6 +180,35 @@ static bool new_id(addrtrace_t *b, uint32_t *id)
     }
     *id = b->next_id++;
     return true;
+}
+
+/* A size of AT_SIZE_BIG or more kept for id in big_size (grown to hold it). */
+static bool keep_big(addrtrace_t *b, uint32_t id, uint64_t size)
+{
+    if (id >= b->big_capacity) {
+        uint32_t cap = b->big_capacity ? b->big_capacity : 64;
+        while (cap <= id && cap < UINT32_MAX / 2)
+            cap *= 2;
+        if (cap <= id || !grow((void **)&b->big_size, sizeof *b->big_size, cap))
+            return false;
+        b->big_capacity = cap;
+    }
+    b->big_size[id] = size;
+    return true;
+}
+
+/* A block's size as the live map keeps it: below AT_SIZE_BIG in the slot, else in
+ * big_size. Returns false when out of memory. */
+static inline bool size_field(addrtrace_t *b, uint32_t id, uint64_t size, uint32_t *field)
+{
+    *field = size < AT_SIZE_BIG ? (uint32_t)size : AT_SIZE_BIG;
+    return size < AT_SIZE_BIG || keep_big(b, id, size);
+}
+
+/* The size of id that a slot's size field stands for (size_field's inverse). */
+static inline uint64_t field_size(const addrtrace_t *b, uint32_t id, uint32_t field)
+{
+    return field < AT_SIZE_BIG ? field : b->big_size[id];
 }
 
 static void release_id(addrtrace_t *b, uint32_t id)
@@ -254,7 +285,8 @@ static inline uint64_t op_time(addrtrace_t *b, uint64_t time)
 }
 
 static inline void emit_to_stream(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size,
-                         uint8_t align_shift, uint32_t thread, uint64_t time, uint32_t callsite)
+                                  uint8_t align_shift, uint32_t thread, uint64_t time,
+                                  uint32_t callsite, uint64_t freed)
 {
     trace_t *t = b->out;
     if (t->num_ops == UINT32_MAX) { /* what a trace counts */
@@ -266,17 +298,20 @@ static inline void emit_to_stream(addrtrace_t *b, uint8_t kind, uint32_t id, uin
     b->any_callsite |= callsite != 0;
     if (id >= t->id_span)
         t->id_span = id + 1;
-    trace_stream_op(b->stream, &op, trace_thread(b, thread), op_time(b, time), callsite);
+    trace_stream_op(b->stream, &op, trace_thread(b, thread), op_time(b, time), callsite,
+                    freed);
 }
 
+/* freed: for a free or a realloc, the size id had until this op (the stream's peak
+ * count, trace.h), else 0. */
 static void emit(addrtrace_t *b, uint8_t kind, uint32_t id, uint64_t size, uint8_t align_shift,
-                 uint32_t thread, uint64_t time, uint32_t callsite)
+                 uint32_t thread, uint64_t time, uint32_t callsite, uint64_t freed)
 {
     trace_t *t = b->out;
     if (!b->emit || b->failed)
         return;
     if (b->stream) { /* written as it comes: nothing stored (at_set_stream) */
-        emit_to_stream(b, kind, id, size, align_shift, thread, time, callsite);
+        emit_to_stream(b, kind, id, size, align_shift, thread, time, callsite, freed);
         return;
     }
     if (t->num_ops == b->capacity &&
@@ -315,14 +350,17 @@ void at_fini(addrtrace_t *b)
     free(b->size);
     free(b->kind);
     free(b->align_shift);
+    free(b->big_size);
     free(b->free_ids);
     free(b->threads);
     memset(b, 0, sizeof *b);
 }
 
-static void free_id(addrtrace_t *b, uint32_t id, uint32_t thread, uint64_t time)
+/* field: the block's size field (addrmap_slot_t). */
+static void free_id(addrtrace_t *b, uint32_t id, uint32_t field, uint32_t thread,
+                    uint64_t time)
 {
-    emit(b, TRACE_FREE, id, 0, 0, thread, time, 0);
+    emit(b, TRACE_FREE, id, 0, 0, thread, time, 0, field_size(b, id, field));
     release_id(b, id);
 }
 
@@ -337,20 +375,28 @@ static void keep_block(addrtrace_t *b, uint32_t id, uint64_t size, uint8_t kind,
     b->align_shift[id] = align_shift;
 }
 
-/* Makes addr live as id, freeing whatever the log still had there. One probe: a stale
- * entry takes the new id in place (its probe run stays as it was), and an absent key goes
- * into the empty slot that ended the search (found again only when the map grew). */
-static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, uint64_t time)
+/* Makes addr live as id with this size, freeing whatever the log still had there. One
+ * probe: a stale entry takes the new id in place (its probe run stays as it was), and an
+ * absent key goes into the empty slot that ended the search (found again only when the
+ * map grew). */
+static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint64_t size, uint32_t thread,
+                 uint64_t time)
 {
     addrmap_t *m = &b->live;
+    uint32_t field;
+    if (!size_field(b, id, size, &field)) {
+        b->failed = true;
+        return;
+    }
     if (!b->emit)
         b->addr[id] = addr;
     uint32_t s = m->capacity ? map_find(m, addr) : 0;
     if (m->capacity && m->slots[s].key) {
-        uint32_t stale = m->slots[s].val;
+        uint32_t stale = m->slots[s].val, stale_field = m->slots[s].size;
         m->slots[s].val = id;
+        m->slots[s].size = field;
         b->implicit_frees++;
-        free_id(b, stale, thread, time);
+        free_id(b, stale, stale_field, thread, time);
         return;
     }
     if ((m->count + 1) * 2 > m->capacity) {
@@ -360,7 +406,7 @@ static void bind(addrtrace_t *b, uint64_t addr, uint32_t id, uint32_t thread, ui
         }
         s = map_find(m, addr);
     }
-    m->slots[s] = (addrmap_slot_t){.key = addr, .val = id};
+    m->slots[s] = (addrmap_slot_t){.key = addr, .val = id, .size = field};
     m->count++;
 }
 
@@ -374,7 +420,7 @@ static inline void settle(addrtrace_t *b, uint32_t thread, uint64_t time)
     uint32_t id = th->pending - 1;
     th->pending = 0;
     b->unfinished_reallocs++;
-    free_id(b, id, thread, time);
+    free_id(b, id, th->pending_size, thread, time);
 }
 
 void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_t align_shift,
@@ -388,23 +434,23 @@ void at_alloc(addrtrace_t *b, uint8_t kind, uint64_t addr, uint64_t size, uint8_
         b->failed = true;
         return;
     }
-    bind(b, addr, id, thread, time);
+    bind(b, addr, id, size, thread, time);
     uint8_t shift = kind == TRACE_ALIGNED ? align_shift : 0;
     keep_block(b, id, size, kind, shift);
-    emit(b, kind, id, size, shift, thread, time, callsite);
+    emit(b, kind, id, size, shift, thread, time, callsite, 0);
 }
 
 void at_free(addrtrace_t *b, uint64_t addr, uint32_t thread, uint64_t time)
 {
-    uint32_t id;
+    uint32_t id, field;
     if (b->failed)
         return;
     settle(b, thread, time);
-    if (!map_take(&b->live, addr, &id)) {
+    if (!map_take(&b->live, addr, &id, &field)) {
         b->unknown_frees++;
         return;
     }
-    free_id(b, id, thread, time);
+    free_id(b, id, field, thread, time);
 }
 
 /* Keyed by thread, not by address: another thread may be handed `old` and realloc it too
@@ -416,7 +462,7 @@ void at_release(addrtrace_t *b, uint64_t old, uint32_t thread, uint64_t time)
         return;
     settle(b, thread, time);
     at_thread_t *th = raw_thread(b, thread);
-    if (th && map_take(&b->live, old, &id)) {
+    if (th && map_take(&b->live, old, &id, &th->pending_size)) {
         th->pending = id + 1;
         th->pending_addr = old;
     }
@@ -425,35 +471,37 @@ void at_release(addrtrace_t *b, uint64_t old, uint32_t thread, uint64_t time)
 void at_realloc(addrtrace_t *b, uint64_t old, uint64_t addr, uint64_t size, uint32_t thread,
                 uint64_t time, uint32_t callsite)
 {
-    uint32_t id;
+    uint32_t id, field = 0;
     if (b->failed || !addr)
         return;
     at_thread_t *th = thread < b->thread_capacity ? &b->threads[thread] : NULL;
     bool found = false;
     if (th && th->pending && th->pending_addr == old) {
         id = th->pending - 1;
+        field = th->pending_size;
         th->pending = 0;
         found = true;
     }
     settle(b, thread, time); /* a pending realloc of another block: broken, freed */
     if (size == 0) { /* the trace's "r id 0" would free: say what happened instead */
         if (found)
-            free_id(b, id, thread, time);
+            free_id(b, id, field, thread, time);
         else
             at_free(b, old, thread, time);
         at_alloc(b, TRACE_ALLOC, addr, 0, 0, thread, time, callsite);
         return;
     }
     if (!found)
-        found = map_take(&b->live, old, &id);
+        found = map_take(&b->live, old, &id, &field);
     if (!found) {
         b->unknown_reallocs++;
         at_alloc(b, TRACE_ALLOC, addr, size, 0, thread, time, callsite);
         return;
     }
-    bind(b, addr, id, thread, time);
+    uint64_t had = field_size(b, id, field); /* before bind writes id's new size */
+    bind(b, addr, id, size, thread, time);
     keep_block(b, id, size, TRACE_ALLOC, 0); /* what realloc returns is a plain block */
-    emit(b, TRACE_REALLOC, id, size, 0, thread, time, callsite);
+    emit(b, TRACE_REALLOC, id, size, 0, thread, time, callsite, had);
 }
 
 void at_each_live(const addrtrace_t *b,

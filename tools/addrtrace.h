@@ -30,11 +30,18 @@
 #include "trace.h"
 
 /* A key and its value side by side: a program with 10^5-10^6 live blocks has a map far
- * larger than the caches, and each lookup is then one miss, not one per array. */
+ * larger than the caches, and each lookup is then one miss, not one per array. The
+ * builder's live map keeps the block's size in the 4 bytes the alignment leaves, so a
+ * free finds the size it takes off the live bytes in the slot it reads anyway, not in
+ * a per-id table (one more miss per free: 80% of the op writer's samples on perl). */
 typedef struct addrmap_slot {
-    uint64_t key; /* 0 = empty slot (no allocator returns address 0) */
+    uint64_t key;  /* 0 = empty slot (no allocator returns address 0) */
     uint32_t val;
+    uint32_t size; /* the live map: the block's size, AT_SIZE_BIG from 4 GiB - 1 up
+                    * (the size is then in big_size[val]); other maps: 0 */
 } addrmap_slot_t;
+
+#define AT_SIZE_BIG UINT32_MAX
 
 typedef struct addrmap {
     addrmap_slot_t *slots;
@@ -53,6 +60,7 @@ typedef struct at_thread {
     uint32_t trace_thread; /* its thread in the trace + 1; 0: no op yet */
     uint32_t pending;      /* id + 1 of the block its realloc released (at_release) */
     uint64_t pending_addr; /* that block's address */
+    uint32_t pending_size; /* and its size as the live map had it (addrmap_slot_t) */
 } at_thread_t;
 
 typedef struct addrtrace {
@@ -65,6 +73,9 @@ typedef struct addrtrace {
     uint64_t *size;
     uint8_t  *kind, *align_shift;
     uint32_t  id_capacity;
+    uint64_t *big_size;    /* per id below big_capacity: a live block's size of AT_SIZE_BIG
+                            * or more (only written for those; NULL until one comes) */
+    uint32_t  big_capacity;
     uint32_t *free_ids;    /* reusable ids, a stack (always) */
     uint32_t  free_count, next_id;
     /* output */

@@ -99,14 +99,16 @@ int trace_write(const trace_t *t, const char *path, trace_format_t format, int l
  * formatted and compressed as they come, and the header, which counts them, is written
  * before them at the close. open: NULL after a message. op: formats the next op (its
  * trace thread, its time in nanoseconds since the first op, never decreasing, and its
- * call site + 1, 0 for none), which nothing keeps afterwards. close: writes path with the
+ * call site + 1, 0 for none), which nothing keeps afterwards; freed: for a free or a
+ * realloc, the size its id had until then (the caller knows it: the stream keeps no
+ * per-id state), else 0. close: writes path with the
  * header of t, whose num_ops must be the ops given (its op arrays are not read: they may
  * be NULL), returns 0 or -1 after a message, sets *peak to the peak live bytes (counted
  * as the ops came) and frees the stream; drop frees it without writing. */
 typedef struct trace_stream trace_stream_t;
 trace_stream_t *trace_stream_open(int level);
 void            trace_stream_op(trace_stream_t *s, const trace_op_t *op, uint32_t thread,
-                                uint64_t time, uint32_t callsite);
+                                uint64_t time, uint32_t callsite, uint64_t freed);
 int             trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path,
                                    uint64_t *peak);
 void            trace_stream_drop(trace_stream_t *s);

@@ -220,37 +220,17 @@ struct trace_stream {
     uint32_t  done; /* ops formatted so far */
     uint64_t  time; /* of the last one */
     int       level;
-    uint64_t *size; /* per id: its live size (as trace_peak_live counts, op by op) */
-    uint32_t  size_cap;
     uint64_t  live, peak;
-    bool      failed;
 };
 
 /* The peak of live bytes, followed op by op: trace_peak_live's count without its pass
- * over every op after the end, when the user is waiting. */
-static void stream_count(trace_stream_t *s, const trace_op_t *op)
+ * over every op after the end, when the user is waiting. The size a free or a realloc
+ * takes off comes from the caller, whose address map holds it (addrtrace.h). */
+static void stream_count(trace_stream_t *s, const trace_op_t *op, uint64_t freed)
 {
-    if (op->id >= s->size_cap) {
-        uint32_t cap = s->size_cap ? s->size_cap : 4096;
-        while (cap <= op->id && cap < UINT32_MAX / 2)
-            cap *= 2;
-        uint64_t *grown = cap > op->id ? realloc(s->size, cap * sizeof *grown) : NULL;
-        if (!grown) {
-            s->failed = true;
-            return;
-        }
-        memset(grown + s->size_cap, 0, (cap - s->size_cap) * sizeof *grown);
-        s->size = grown;
-        s->size_cap = cap;
-    }
-    if (op->kind == TRACE_FREE || op->kind == TRACE_REALLOC) {
-        s->live -= s->size[op->id];
-        s->size[op->id] = 0;
-    }
-    if (op->kind != TRACE_FREE) {
-        s->size[op->id] = op->size;
+    s->live -= freed;
+    if (op->kind != TRACE_FREE)
         s->live += op->size;
-    }
     if (s->live > s->peak)
         s->peak = s->live;
 }
@@ -282,11 +262,9 @@ trace_stream_t *trace_stream_open(int level)
 }
 
 void trace_stream_op(trace_stream_t *s, const trace_op_t *op, uint32_t thread, uint64_t time,
-                     uint32_t callsite)
+                     uint32_t callsite, uint64_t freed)
 {
-    if (s->failed)
-        return;
-    stream_count(s, op);
+    stream_count(s, op, freed);
     put_op(s->body, op, s->done ? time - s->time : 0, thread, callsite);
     s->time = time;
     s->done++;
@@ -297,15 +275,12 @@ static int    out_close(out_t *o);
 
 int trace_stream_close(trace_stream_t *s, const trace_t *t, const char *path, uint64_t *peak)
 {
-    bool miscounted = !s->failed && s->done != t->num_ops, failed = s->failed || miscounted;
+    bool miscounted = s->done != t->num_ops;
     *peak = s->peak;
-    out_t *body = s->body, *o = failed ? NULL : out_open(path, s->level);
+    out_t *body = s->body, *o = miscounted ? NULL : out_open(path, s->level);
     if (miscounted) /* a caller's bug: a header that does not count its op lines */
         fprintf(stderr, "heapkit: %s: %u ops formatted, the header says %u\n", path,
                 s->done, t->num_ops);
-    else if (failed)
-        fprintf(stderr, "heapkit: %s: out of memory\n", path);
-    free(s->size);
     free(s);
     if (body->len)
         gzsink_commit(body->sink, body->len);
@@ -329,7 +304,6 @@ void trace_stream_drop(trace_stream_t *s)
         return;
     gzsink_close(s->body->sink);
     free(s->body);
-    free(s->size);
     free(s);
 }
 

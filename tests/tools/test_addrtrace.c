@@ -112,10 +112,69 @@ static void churn(void)
     trace_free(&t);
 }
 
+/* Calls where the size a free or a realloc takes off comes from each place the builder
+ * keeps it: the live map's slot, a thread's pending realloc, a stale block under a new
+ * allocation, a realloc never completed; with sizes of 4 GiB and more (big_size). */
+static void peak_calls(addrtrace_t *b)
+{
+    const uint64_t big = (uint64_t)5 << 30, bigger = (uint64_t)6 << 30;
+    at_alloc(b, TRACE_ALLOC, 0x100, 100, 0, 0, 1, 0);
+    at_alloc(b, TRACE_ALLOC, 0x200, big, 0, 0, 2, 0);
+    at_release(b, 0x200, 0, 3);                      /* realloc(big) moves ... */
+    at_realloc(b, 0x200, 0x300, bigger, 0, 4, 0);    /* ... and grows */
+    at_alloc(b, TRACE_CALLOC, 0x100, 7, 0, 0, 5, 0); /* over 0x100: implicit free */
+    at_alloc(b, TRACE_ALLOC, 0x400, UINT32_MAX, 0, 1, 6, 0);
+    at_release(b, 0x400, 1, 7);                      /* never completed: a free */
+    at_alloc(b, TRACE_ALLOC, 0x500, 50, 0, 1, 8, 0);
+    at_realloc(b, 0x500, 0x500, 60, 1, 9, 0);        /* in place, from the map */
+    at_realloc(b, 0x300, 0x600, 0, 0, 10, 0);        /* to 0: freed, then a new block */
+    at_alloc(b, TRACE_ALLOC, 0x700, big, 0, 0, 11, 0); /* the id of the big block again */
+    at_free(b, 0x700, 0, 12);
+    at_free(b, 0x500, 1, 13);
+    at_free(b, 0x100, 0, 14);
+}
+
+/* The stream's peak (counted op by op from the sizes the builder hands it) is the peak of
+ * the same ops kept in arrays, and the header of the file it writes says it. */
+static void stream_peak(void)
+{
+    addrtrace_t b;
+    trace_t kept, streamed, back;
+    at_init(&b, &kept, true);
+    peak_calls(&b);
+    CHECK("kept: builds", at_finish(&b) == 0);
+    at_fini(&b);
+    uint64_t want = trace_peak_live(&kept, NULL), peak = 0;
+    CHECK("the peak: 6 GiB, the calloc's 7 bytes and 4 GiB - 1 live at once",
+          want == ((uint64_t)6 << 30) + 7 + UINT32_MAX);
+
+    char path[] = "/tmp/heapkit-test-addrtrace.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK("temp file", fd >= 0);
+    close(fd);
+    trace_stream_t *s = trace_stream_open(0);
+    CHECK("stream", s != NULL);
+    at_init(&b, &streamed, true);
+    at_set_stream(&b, s);
+    peak_calls(&b);
+    CHECK("streamed: builds", at_finish(&b) == 0);
+    CHECK("same op count", streamed.num_ops == kept.num_ops);
+    CHECK("written", trace_stream_close(s, &streamed, path, &peak) == 0);
+    CHECK("the stream's peak", peak == want);
+    CHECK("reloads", trace_load(path, &back) == 0);
+    CHECK("the file's peak", trace_peak_live(&back, NULL) == want);
+    trace_free(&back);
+    unlink(path);
+    at_fini(&b);
+    trace_free(&streamed);
+    trace_free(&kept);
+}
+
 int main(void)
 {
     two_reallocs_of_one_address();
     repairs();
     churn();
+    stream_peak();
     return hk_test_summary();
 }
