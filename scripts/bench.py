@@ -171,8 +171,12 @@ def main():
     results = {}  # (bench, alloc) -> list of (seconds, rss, ops)
     for run in range(opts.runs):
         print(f"run {run + 1}/{opts.runs}", flush=True)
+        # the allocators' order turns by one each run: a program run right after another
+        # can be faster or slower for it (seq-threads after thread churn: 0.024 s first,
+        # 0.06 s second), which a fixed order charged to the same allocator every run
+        k = run % len(allocators)
         for name, prog, args in benches:
-            for alloc, preload in allocators:
+            for alloc, preload in allocators[k:] + allocators[:k]:
                 results.setdefault((name, alloc), []).append(
                     run_once(opts.build, prog, args, preload))
 
@@ -183,7 +187,8 @@ def main():
               for k, v in results.items()}
 
     lines = [f"Machine: {machine_description()}",
-             f"Runs: {opts.runs}, interleaved; medians. Spread = (max-min)/median of wall time.", ""]
+             f"Runs: {opts.runs}, interleaved, the allocators' order turned by one each run; "
+             "medians. Spread = (max-min)/median of wall time.", ""]
     lines.append("| benchmark | " + " | ".join(f"{a} s" for a in names) + " | "
                  + " | ".join(f"{a} RSS MiB" for a in names) + " |")
     lines.append("|---" * (1 + 2 * len(names)) + "|")
@@ -235,16 +240,24 @@ def main():
             lines.append(f"| {name} | {vs} | {vm_ratio} | {rss_ratio} | {time_ratio} |")
 
     if "heapkit" in names and "heapkit-secure" in names:
-        lines += ["", "The secure build's cost: heapkit-secure / heapkit (1.00 = free):", "",
-                  "| benchmark | time | RSS |", "|---|---|---|"]
-        st, sm = [], []
+        # paired: the median of run k's ratio, the two builds' runs k being back to back
+        # (a minute when the host slows both shifts neither ratio: steadier than the ratio
+        # of the medians on a shared machine)
+        lines += ["", "The secure build's cost: heapkit-secure / heapkit (1.00 = free); paired = "
+                  "median of the per-run ratios (each run's two builds back to back):", "",
+                  "| benchmark | time | time, paired | RSS |", "|---|---|---|---|"]
+        st, sp, sm = [], [], []
         for name, _, _ in benches:
             t = med_t[(name, "heapkit-secure")] / med_t[(name, "heapkit")]
+            pairs = zip(results[(name, "heapkit-secure")], results[(name, "heapkit")])
+            p = statistics.median(s[0] / d[0] for s, d in pairs if d[0] > 0)
             m = med_m[(name, "heapkit-secure")] / med_m[(name, "heapkit")]
             st.append(t)
+            sp.append(p)
             sm.append(m)
-            lines.append(f"| {name} | {t:.2f} | {m:.2f} |")
-        lines.append(f"| **geomean** | **{geomean(st):.2f}** | **{geomean(sm):.2f}** |")
+            lines.append(f"| {name} | {t:.2f} | {p:.2f} | {m:.2f} |")
+        lines.append(f"| **geomean** | **{geomean(st):.2f}** | **{geomean(sp):.2f}** | "
+                     f"**{geomean(sm):.2f}** |")
 
     if ("larson-1t", "glibc") in results:
         lines += ["", "Larson scaling: throughput with 2 threads / with 1 thread (same work per thread);",

@@ -199,13 +199,16 @@ static hk_segment_t *cache_take(size_t size)
         cached_block_protect(seg, false); /* (before anything resizes the mapping) */
     if (seg == NULL || (seg->map_size >= size && seg->map_size / 4 <= size))
         return seg;
-    size_t old = seg->map_size;
+    size_t old = seg->map_size, offset = seg->pages[0].start - (uintptr_t)seg;
     hk_segment_t *nseg;
     if (huge_remap(seg, old, size, &nseg) != 0) {
         huge_unmap(seg);
         return NULL;
     }
     nseg->map_size = size;
+    /* start is an address: moved with the mapping (the caller's guard_head of the old
+     * offset must not reach the old, unmapped or reused, place) */
+    nseg->pages[0].start = (uintptr_t)nseg + offset;
     hki_stat_mapped((ptrdiff_t)size - (ptrdiff_t)old);
     hki_stat_committed((ptrdiff_t)size - (ptrdiff_t)old);
     return nseg;
@@ -327,9 +330,9 @@ static hk_segment_t *far_map(size_t n, size_t align, bool *os_refused)
     hk_segment_t *seg = mem;
     hki_stat_mapped((ptrdiff_t)size);
     hki_stat_committed((ptrdiff_t)size);
+    huge_setup(seg, size, HK_SEG_SIZE); /* (before the guards: hki_huge_malloc) */
     guard_tail(seg, size);
     guard_head(seg, HK_SEG_SIZE, true);
-    huge_setup(seg, size, HK_SEG_SIZE);
     hki_registry_set(seg, true);
     far_bit_set(seg->pages[0].start, true); /* after the header is findable (F1) */
     return seg;
@@ -372,9 +375,14 @@ void *hki_huge_malloc(size_t n, size_t align, bool zero, bool *os_refused)
         seg = mem;
         hki_stat_mapped((ptrdiff_t)size);
         hki_stat_committed((ptrdiff_t)size);
+        /* The header is written before the guards split the mapping: the kernel gives
+         * the mapping its anonymous-memory identity (anon_vma) at its first write, and
+         * pieces split off before that get one each when touched, which keeps them from
+         * ever joining again: mremap, which takes one piece at a time, then failed on
+         * every growth (EFAULT) and each realloc mapped afresh (`large` 1.25x). */
+        huge_setup(seg, size, offset);
         guard_tail(seg, size);
         guard_head(seg, offset, true);
-        huge_setup(seg, size, offset);
         hki_registry_set(seg, true);
     }
     atomic_fetch_add_explicit(&huge_live_count, 1, memory_order_relaxed);
