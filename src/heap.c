@@ -543,15 +543,9 @@ static void heap_orphan(hk_heap_t *heap)
  * committed); `from` goes back to the pool empty. */
 static void heap_merge(hk_heap_t *to, hk_heap_t *from)
 {
-    hk_segment_t **lists[HK_KIND_COUNT + 1] = {&from->segs[0], &from->segs[1], &from->segs[2],
-                                               &from->segs_full};
-    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
-        while (*lists[k] != NULL) {
-            hk_segment_t *seg = *lists[k];
-            hki_segment_list_remove(lists[k], seg);
-            hki_heap_adopt(to, seg, HK_ADOPT_TAKE_BACK);
-        }
-    }
+    hk_segment_t *seg;
+    while ((seg = hki_segment_list_pop_any(from)) != NULL)
+        hki_heap_adopt(to, seg, HK_ADOPT_TAKE_BACK);
     heap_reset(from);
     heap_release(from);
 }

@@ -254,15 +254,10 @@ void hki_heap_abandon_segments(hk_heap_t *heap)
     hki_heap_abandon_empty(heap);
     hki_heap_purge(heap, 0, true);
     /* the remaining segments hold live blocks: abandon them */
-    hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
-                                               &heap->segs_full};
-    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
-        while (*lists[k] != NULL) {
-            hk_segment_t *seg = *lists[k];
-            hki_segment_list_remove(lists[k], seg);
-            heap->seg_count--;
-            hki_abandoned_push(seg);
-        }
+    hk_segment_t *seg;
+    while ((seg = hki_segment_list_pop_any(heap)) != NULL) {
+        heap->seg_count--;
+        hki_abandoned_push(seg);
     }
 }
 

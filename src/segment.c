@@ -163,6 +163,20 @@ size_t hki_segment_warm_bytes(const hk_segment_t *seg)
     return bytes;
 }
 
+hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap)
+{
+    hk_segment_t **lists[HK_KIND_COUNT + 1] = {&heap->segs[0], &heap->segs[1], &heap->segs[2],
+                                               &heap->segs_full};
+    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
+        hk_segment_t *seg = *lists[k];
+        if (seg != NULL) {
+            hki_segment_list_remove(lists[k], seg);
+            return seg;
+        }
+    }
+    return NULL;
+}
+
 /* Removes a segment from its heap's lists. */
 void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg)
 {

@@ -153,6 +153,9 @@ hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind);
 hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now);
 hk_segment_t *hki_page_segment(const hk_page_t *page);
 void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg);
+/* Takes one segment off heap's lists (the kinds' lists in order, then the full list), or
+ * NULL when they are empty; seg_count and the heap's other counts are the caller's. */
+hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap);
 void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
 /* Removes a segment from its heap's lists. */
 void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg);
