@@ -131,18 +131,17 @@ static HK_COLD bool free_suspect(hk_segment_t *seg, hk_page_t *page, hk_block_t 
  * hk_free is written so that every uncommon case leaves through a tail call (no stack
  * frame on the fast path); the checks read each page field once. */
 
-static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+/* free_remote's rare cases: an orphan waits (the block's heap may be one, which the
+ * thread then continues), or the segment is abandoned (the thread claims it). Returns
+ * true if the block was freed here, as a local free. */
+static HK_NOINLINE bool free_remote_takeover(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
 {
-    if (seg->kind == HK_KIND_HUGE) {
-        hki_huge_free(seg);
-        return;
-    }
     hk_heap_t *owner = atomic_load_explicit(&seg->heap, memory_order_relaxed);
     if (owner != NULL && hki_heap_take_orphan(owner)) {
         /* the thread's first free of another heap's block, an exited thread's: the thread
          * continues that heap (heap.c "orphans"), so this free is local */
         hki_free_block(seg, page, b);
-        return;
+        return true;
     }
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == NULL) {
         /* Reclaim on free: the segment of an exited thread goes to the thread that frees
@@ -152,9 +151,25 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
         if (heap != NULL && hki_abandoned_claim(seg, heap)) {
             hki_heap_adopt(heap, seg, HK_ADOPT_BY_FREE); /* b is live, so its page and seg stay in use */
             hki_free_block(seg, page, b);
-            return;
+            return true;
         }
     }
+    return false;
+}
+
+/* A block of another heap goes on its page's thread_free list (the owner collects it),
+ * unless free_remote_takeover makes it the thread's own. Written without a stack frame
+ * for the push, the common case (a producer-consumer free). */
+static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block_t *b)
+{
+    if (seg->kind == HK_KIND_HUGE) {
+        hki_huge_free(seg);
+        return;
+    }
+    if (hk_unlikely(hki_orphans_waiting() ||
+                    atomic_load_explicit(&seg->heap, memory_order_relaxed) == NULL) &&
+        free_remote_takeover(seg, page, b))
+        return;
     uintptr_t key = page->key;
     uintptr_t head = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     do {

@@ -173,7 +173,7 @@ static size_t meta_left;
  *     After deciding a thread never takes an orphan: one that has run a while does not
  *     steal the heap another thread is about to continue.
  * Invariants (hki_orphans_check, under pool_lock):
- *   E1  a heap is an orphan iff orphan_ms != 0; an orphan has in_use == 0; orphan_count
+ *   E1  a heap is an orphan iff orphan_ms != 0; an orphan has in_use == 0; hki_orphan_count
  *       is the number of orphans. Both fields change only under pool_lock, and whoever
  *       takes an orphan (heir or dissolver) sets in_use in the same critical section:
  *       exactly one thread gets it.
@@ -183,7 +183,7 @@ static size_t meta_left;
  * Frees into an orphan's segments are remote frees (seg->heap names the orphan): they
  * wait on the pages' thread_free lists for the heir. Without a purge delay there are no
  * orphans: an exiting thread abandons its segments at once, as before. */
-static _Atomic size_t orphan_count;
+_Atomic size_t hki_orphan_count; /* (heap.h hki_orphans_waiting) */
 static size_t orphan_warm; /* under pool_lock: the orphans' orphan_warm summed */
 static _Thread_local bool heap_undecided; /* started empty while orphans waited */
 
@@ -194,7 +194,7 @@ static void orphan_take_locked(hk_heap_t *heap)
     heap->orphan_ms = 0;
     orphan_warm -= heap->orphan_warm;
     heap->orphan_warm = 0;
-    atomic_fetch_sub_explicit(&orphan_count, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&hki_orphan_count, 1, memory_order_relaxed);
 }
 
 static bool is_orphan_locked(const hk_heap_t *heap)
@@ -206,7 +206,7 @@ static bool is_orphan_locked(const hk_heap_t *heap)
  * unused heap (NULL: none, make one). */
 static hk_heap_t *pool_pick(bool *inherited)
 {
-    bool one = atomic_load_explicit(&orphan_count, memory_order_relaxed) == 1;
+    bool one = atomic_load_explicit(&hki_orphan_count, memory_order_relaxed) == 1;
     hk_heap_t *idle = NULL;
     for (hk_heap_t *heap = pool_all; heap != NULL; heap = heap->pool_next) {
         if (one && is_orphan_locked(heap)) {
@@ -269,8 +269,8 @@ int hki_orphans_check(hki_check_fail_fn *fail, void *arg)
             errors++;
         }
     }
-    if (count != atomic_load_explicit(&orphan_count, memory_order_relaxed)) {
-        fail(arg, NULL, "E1", "orphan_count differs from the orphans in the pool");
+    if (count != atomic_load_explicit(&hki_orphan_count, memory_order_relaxed)) {
+        fail(arg, NULL, "E1", "hki_orphan_count differs from the orphans in the pool");
         errors++;
     }
     if (warm != orphan_warm) {
@@ -331,7 +331,7 @@ hk_heap_t *hki_heap_init_thread(void)
         hki_count(heap->handoff.adopted, heap->seg_count);
     else
         heap_reset(heap);
-    heap_undecided = !inherited && atomic_load_explicit(&orphan_count, memory_order_relaxed) != 0;
+    heap_undecided = !inherited && atomic_load_explicit(&hki_orphan_count, memory_order_relaxed) != 0;
     heap_install(heap);
     return heap;
 }
@@ -534,7 +534,7 @@ static void heap_orphan(hk_heap_t *heap)
     heap->orphan_warm = heap->warm_bytes;
     orphan_warm += heap->orphan_warm;
     heap->orphan_ms = now > 0 ? now : 1; /* 0 means "not an orphan" */
-    atomic_fetch_add_explicit(&orphan_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&hki_orphan_count, 1, memory_order_relaxed);
     atomic_store_explicit(&heap->in_use, 0, memory_order_relaxed);
     hki_unlock(&pool_lock);
 }
@@ -568,7 +568,7 @@ static hk_heap_t *heir_take(hk_heap_t *owner)
 {
     hk_heap_t *heap = hki_tls_heap, *taken = NULL;
     heap_undecided = false;
-    if (atomic_load_explicit(&orphan_count, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&hki_orphan_count, memory_order_relaxed) == 0)
         return NULL;
     hki_lock(&pool_lock);
     if (owner != NULL && is_orphan_locked(owner))
@@ -602,7 +602,7 @@ bool hki_heap_take_orphan(hk_heap_t *owner)
  * thread inherits one of several that were waiting together. */
 void hki_orphans_dissolve(uint64_t before_ms)
 {
-    if (atomic_load_explicit(&orphan_count, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&hki_orphan_count, memory_order_relaxed) == 0)
         return;
     hk_heap_t *victims = NULL;
     hki_lock(&pool_lock);
