@@ -10,6 +10,10 @@
  *              JSON run copied 154 MB in 1,575 reallocs, 88% of its instructions in
  *              malloc); from its own mapping it grows by moving pages. The block is
  *              validated once (hki_block_validate) and freed without a second check.
+ *              A block of one of the calling thread's segments is validated inline, as
+ *              free validates it, and moved without the general path's calls: a recorded
+ *              sqlite3 run reallocates 300,000 times, and the general validation with its
+ *              stack frames took 66 of realloc's 149 instructions each (callgrind).
  *              realloc(p, 0) frees p and returns NULL (glibc's behaviour); realloc(NULL,
  *              n) is malloc(n). On failure p is intact, errno = ENOMEM.
  */
@@ -19,7 +23,8 @@
 #include <errno.h>
 #include <string.h>
 
-void *hk_realloc(void *p, size_t size)
+/* every case: NULL, 0, huge blocks, blocks of other heaps or segments, the secure build */
+static HK_NOINLINE void *realloc_general(void *p, size_t size)
 {
     if (p == NULL)
         return hk_malloc(size);
@@ -63,6 +68,40 @@ void *hk_realloc(void *p, size_t size)
     memcpy(q, p, size < usable ? size : usable);
     hki_free_valid(seg, page, p); /* validated above: not again */
     return q;
+}
+
+void *hk_realloc(void *p, size_t size)
+{
+#if !HK_SECURE
+    hk_heap_t *heap = hki_tls_heap;
+    hk_segment_t *seg = hki_segment_of(p);
+    /* one of the heap's segments: its known one (types.h S4), or a registered one it owns
+     * (NULL is neither: not in the registry) */
+    if (hk_likely(size - 1 < HK_REALLOC_REMAP_MIN - 1) &&
+        hk_likely(seg == heap->free_seg ||
+                  (hki_registry_has((uintptr_t)p) &&
+                   atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap))) {
+        /* a live block start of the heap's known segment (segment.h "what a valid block
+         * is"); a first word shaped like a link takes the general path's exact test */
+        hk_page_t *page = hki_page_of(seg, p);
+        const hk_block_t *b = p;
+        if (hk_likely(hki_block_is_start((uintptr_t)p - page->start, page->carved,
+                                         page->div_magic) &&
+                      !hki_block_link_shaped(b->next_enc, page->key))) {
+            size_t usable = page->block_size;
+            if (size <= usable && size >= usable / 2)
+                return p;
+            void *q = hk_malloc(size);
+            if (q == NULL)
+                return NULL;
+            memcpy(q, p, size < usable ? size : usable);
+            hki_free_valid(seg, page, p); /* (the owner is tested again: malloc may have
+                                           * given the thread an orphan's heap) */
+            return q;
+        }
+    }
+#endif
+    return realloc_general(p, size);
 }
 
 void *hk_reallocarray(void *p, size_t count, size_t size)
