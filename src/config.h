@@ -16,6 +16,8 @@
  *                                  more with a hint: 4 MiB of .bss; 48 elsewhere, arm64)
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
  *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
+ *   HK_OWN_SEG_COUNT     64        a heap's owned segments free() finds without the
+ *                                  registry, by their address's low bits (types.h S4)
  *   HK_ADOPT_SCAN        16        abandoned segments looked at from each end of the list
  *                                  before a heap maps a fresh segment (and the most that
  *                                  hold live blocks passed over when unmapping expired
@@ -65,6 +67,7 @@
 #endif
 #define HK_EXTEND_SIZE      ((size_t)4096)
 #define HK_HUGE_CACHE_COUNT 8
+#define HK_OWN_SEG_COUNT    64 /* (a power of two) */
 #define HK_ADOPT_SCAN       16
 #define HK_CLAIM_PATIENCE   4
 #define HK_CHECK_EVERY      64

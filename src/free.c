@@ -322,12 +322,19 @@ void hk_free(void *p)
         free_in_segment(heap, seg, p, true);
         return;
     }
+    hk_segment_t **own = hki_own_slot(heap, seg); /* (S4 too) */
+    if (hk_likely(*own == seg)) {
+        heap->free_seg = seg;
+        free_in_segment(heap, seg, p, true);
+        return;
+    }
     if (hk_unlikely(!hki_registry_has((uintptr_t)p))) {
         free_bad(p);
         return;
     }
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) == heap) {
         heap->free_seg = seg;
+        *own = seg;
         free_in_segment(heap, seg, p, true);
     } else {
         free_in_segment(heap, seg, p, false);

@@ -61,13 +61,15 @@ static inline uint64_t ms_ago(uint64_t now, uint64_t ms) { return now > ms ? now
 hk_page_t hki_page_empty;
 hk_heap_t hki_heap_empty = {
     .free_seg = HK_SEG_NONE,
+    .own_seg = {HK_R64(HK_SEG_NONE)},
     .direct = {HK_R64(&hki_page_empty), &hki_page_empty},
     .current = {HK_R64(&hki_page_empty), HK_R16(&hki_page_empty), HK_R16(&hki_page_empty),
                 HK_R16(&hki_page_empty), &hki_page_empty},
 };
 _Thread_local hk_heap_t *hki_tls_heap = &hki_heap_empty;
 
-_Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 113, "update the initializers above");
+_Static_assert(HK_DIRECT_COUNT == 65 && HK_CLASS_COUNT == 113 && HK_OWN_SEG_COUNT == 64,
+               "update the initializers above");
 
 /* ---- fork ---- */
 
@@ -292,6 +294,8 @@ void hki_heaps_foreach(void (*fn)(hk_heap_t *, void *), void *arg)
 static void heap_reset(hk_heap_t *heap)
 {
     heap->free_seg = HK_SEG_NONE;
+    for (size_t i = 0; i < HK_OWN_SEG_COUNT; i++)
+        heap->own_seg[i] = HK_SEG_NONE;
     for (size_t i = 0; i < HK_DIRECT_COUNT; i++)
         heap->direct[i] = &hki_page_empty;
     for (size_t c = 0; c < HK_CLASS_COUNT; c++) {

@@ -140,6 +140,25 @@ static size_t queue_check(ctx_t *x, hk_heap_t *heap, hk_page_queue_t *q, unsigne
     return n;
 }
 
+/* S4's second half: every entry of own_seg[] names one of the heap's segments, at that
+ * segment's slot (each segment has one slot, so the entries equal the segments found). */
+static void own_seg_check(ctx_t *x, hk_heap_t *heap)
+{
+    size_t entries = 0, found = 0;
+    for (unsigned i = 0; i < HK_OWN_SEG_COUNT; i++)
+        entries += heap->own_seg[i] != HK_SEG_NONE;
+    hk_segment_t *lists[HK_KIND_COUNT + 1];
+    for (unsigned k = 0; k < HK_KIND_COUNT; k++)
+        lists[k] = heap->segs[k];
+    lists[HK_KIND_COUNT] = heap->segs_full;
+    for (unsigned k = 0; k <= HK_KIND_COUNT; k++) {
+        for (hk_segment_t *seg = lists[k]; seg != NULL; seg = seg->next)
+            found += *hki_own_slot(heap, seg) == seg;
+    }
+    if (entries != found)
+        fail(x, heap->own_seg, "S4", "own_seg names a segment not the heap's, or at a wrong slot");
+}
+
 int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
 {
     ctx_t x = {0, report};
@@ -178,6 +197,7 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
     }
     if (!free_seg_found)
         fail(&x, heap->free_seg, "S4", "free_seg is not one of the heap's segments");
+    own_seg_check(&x, heap);
     if (segs != heap->seg_count)
         fail(&x, heap, "S1", "seg_count differs from the segment lists");
     if (warm != heap->warm_bytes)

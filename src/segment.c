@@ -171,6 +171,7 @@ hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap)
         hk_segment_t *seg = *lists[k];
         if (seg != NULL) {
             hki_segment_list_remove(lists[k], seg);
+            hki_heap_forget_segment(heap, seg);
             return seg;
         }
     }
@@ -178,10 +179,18 @@ hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap)
 }
 
 /* Removes a segment from its heap's lists. */
-void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg)
+void hki_heap_forget_segment(hk_heap_t *heap, const hk_segment_t *seg)
 {
     if (heap->free_seg == seg)
         heap->free_seg = HK_SEG_NONE;
+    hk_segment_t **own = hki_own_slot(heap, seg);
+    if (*own == seg)
+        *own = HK_SEG_NONE;
+}
+
+void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg)
+{
+    hki_heap_forget_segment(heap, seg);
     if (seg->free_mask == 0)
         hki_segment_list_remove(&heap->segs_full, seg);
     else

@@ -52,6 +52,11 @@ static inline hk_segment_t *hki_segment_of(const void *p)
 {
     return (hk_segment_t *)((uintptr_t)p & ~(uintptr_t)HK_SEG_MASK);
 }
+/* heap->own_seg[]'s entry for segment base seg (types.h S4) */
+static inline hk_segment_t **hki_own_slot(hk_heap_t *heap, const hk_segment_t *seg)
+{
+    return &heap->own_seg[((uintptr_t)seg >> HK_SEG_SHIFT) & (HK_OWN_SEG_COUNT - 1)];
+}
 static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
 {
     /* &seg->pages[i], spelled so that the compiler emits shift, shift, add (128-byte
@@ -159,6 +164,8 @@ hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap);
 void hki_segment_list_push(hk_segment_t **list, hk_segment_t *seg);
 /* Removes a segment from its heap's lists. */
 void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg);
+/* free_seg and own_seg[] stop naming seg, which leaves the heap (S4). */
+void hki_heap_forget_segment(hk_heap_t *heap, const hk_segment_t *seg);
 /* The area of seg's free slots awaiting purge (purge_mask). */
 size_t hki_segment_warm_bytes(const hk_segment_t *seg);
 /* Purges free slots whose delay expired (all of them if force); returns bytes purged. */

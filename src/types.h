@@ -96,8 +96,9 @@
  *       it is on the abandoned list).
  *   S2  used_pages == number of slots with class_idx != 0 == popcount(~free_mask & valid).
  *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0.
- *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments (free() trusts it
- *       to be mapped without a registry lookup).
+ *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments; so is each entry
+ *       of heap->own_seg[], at the index hki_own_slot gives its address (free() trusts
+ *       both to be mapped and the heap's own without a registry or owner lookup).
  *   S5  heap->warm_bytes == the area of the slots in purge_mask over the heap's segments
  *       (free slots still committed: what HEAPKIT_EXIT_KEEP counts, heap.c "orphans").
  *
@@ -276,6 +277,11 @@ struct hk_heap_s {
     hk_heap_t *orphan_next; /* orphans being dissolved together (heap.c) */
     hk_heap_t *pool_next; /* all heaps ever created (never unlinked) */
     _Atomic int in_use;
+    /* Segments this heap owns, known to be in the registry, by their address's low bits
+     * (HK_SEG_NONE: none; S4): free()'s second chance when a block is not in free_seg.
+     * A program whose frees alternate between segments (redis: 41% of its frees) paid
+     * the registry and owner lookups for each; filled and cleared as free_seg is. */
+    hk_segment_t *own_seg[HK_OWN_SEG_COUNT];
     hk_class_stats_t stats;
     hk_handoff_stats_t handoff;
 #if HK_SECURE

@@ -1,7 +1,8 @@
 /*
  * corrupt.c -- hk_heap_check sees a corrupted process-wide state: the abandoned list
  * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c), the huge cache
- * (H1..H3) and its far blocks (F1, src/huge.c); and a page's report_at (P5, types.h).
+ * (H1..H3) and its far blocks (F1, src/huge.c); a page's report_at (P5, types.h) and the
+ * heap's owned-segment table (S4, types.h).
  *
  * Two threads each leave a block behind and exit together: their heaps wait as orphans
  * for an heir (E1, E2, src/heap.c), then are dissolved as a purge delay later would, so
@@ -139,6 +140,21 @@ int main(void)
     cur->report_at = at == 0 ? HK_REPORT_NEVER : 0;
     expect("report_at of the current page", "P5");
     cur->report_at = at;
+
+    /* S4: own_seg names a segment of another heap (an orphan's), or one of main's own at
+     * a slot that is not its address's */
+    hk_heap_t *me = hki_tls_heap;
+    hk_segment_t *theirs = hki_segment_of(left[0]), *ours = hki_segment_of(mine);
+    hk_segment_t **slot = hki_own_slot(me, theirs), *was = *slot;
+    *slot = theirs;
+    expect("own_seg names another heap's segment", "S4");
+    *slot = was;
+    hk_segment_t **wrong = &me->own_seg[(hki_own_slot(me, ours) - me->own_seg + 1) %
+                                        HK_OWN_SEG_COUNT];
+    was = *wrong;
+    *wrong = ours;
+    expect("own_seg entry at a wrong slot", "S4");
+    *wrong = was;
 
     expect("restored", "");
     free(left[0]);
