@@ -41,6 +41,8 @@ BENCHMARKS = [
     ("larson-rotate-2t", "larson", ["2", "8", "1500000", "4000", "rotate"]),
     ("prodcons", "prodcons", ["1", "2000000"]),
     ("realloc", "realloc_grow", ["40", "500", "65536"]),
+    # buffers grown to 256 KiB: past 128 KiB each moves to a mapping of its own (realloc.c)
+    ("realloc-large", "realloc_grow", ["10", "500", "262144"]),
     ("large", "large", ["20000", "8"]),
     ("false-sharing", "false_sharing", ["2", "3000", "50000", "8"]),
     ("trace-replay", "trace_replay", ["300"]),  # + trace files

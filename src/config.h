@@ -15,7 +15,11 @@
  *                                  (x86-64 Linux maps below 2^47 unless a program asks for
  *                                  more with a hint: 4 MiB of .bss; 48 elsewhere, arm64)
  *   HK_EXTEND_SIZE       4 KiB     bytes carved from a page's bump area per extension
- *   HK_HUGE_CACHE_COUNT  8         freed huge mappings kept for reuse
+ *   HK_HUGE_CACHE_COUNT  512       freed huge mappings kept for reuse (HEAPKIT_HUGE_CACHE
+ *                                  bounds their bytes): blocks realloc moved to a mapping
+ *                                  of their own are 128 KiB..1 MiB, and a program that
+ *                                  grows hundreds of buffers so faulted in every page of
+ *                                  them again each time with 8 (bench realloc-large)
  *   HK_OWN_SEG_COUNT     64        a heap's owned segments free() finds without the
  *                                  registry, by their address's low bits (types.h S4)
  *   HK_ADOPT_SCAN        16        abandoned segments looked at from each end of the list
@@ -66,7 +70,7 @@
 #define HK_ADDR_BITS        48
 #endif
 #define HK_EXTEND_SIZE      ((size_t)4096)
-#define HK_HUGE_CACHE_COUNT 8
+#define HK_HUGE_CACHE_COUNT 512
 #define HK_OWN_SEG_COUNT    64 /* (a power of two) */
 #define HK_ADOPT_SCAN       16
 #define HK_CLAIM_PATIENCE   4

@@ -3,7 +3,7 @@
  *
  * Design:      a huge block lives in its own segment-aligned mapping, header first
  *              (types.h "Huge segment layout"), so free() finds and validates it like any
- *              block. Freed mappings go to a small cache (HK_HUGE_CACHE_COUNT entries,
+ *              block. Freed mappings go to a cache (HK_HUGE_CACHE_COUNT entries,
  *              HEAPKIT_HUGE_CACHE MiB in total) and are unmapped after
  *              HEAPKIT_PURGE_DELAY ms, so a malloc/free loop of one large size makes no
  *              system call. A cached segment stays in the registry with carved = 0, which
@@ -23,7 +23,8 @@
  *                H3  no segment is cached twice
  *              and F1, F2 of the far blocks (below).
  * Concurrency: no owner; the cache is under hki_huge_lock (a leaf lock).
- * Complexity:  O(HK_HUGE_CACHE_COUNT) per operation plus the system calls.
+ * Complexity:  O(cached mappings) per operation (HK_HUGE_CACHE_COUNT at most, and no more
+ *              than HEAPKIT_HUGE_CACHE MiB / 128 KiB) plus the system calls.
  */
 #include "config.h"
 #include "huge.h"
@@ -448,24 +449,27 @@ size_t hki_huge_trim(bool force)
     if (delay < 0 && !force)
         return 0;
     uint64_t now = hki_os_now_ms();
-    hk_segment_t *victims[HK_HUGE_CACHE_COUNT];
-    size_t nvictims = 0, bytes = 0;
-    hki_lock(&hki_huge_lock);
-    for (size_t i = 0; i < cache_count;) {
-        if (force || cache[i]->cached_ms + (uint64_t)delay <= now) {
-            victims[nvictims++] = cache[i];
-            cache_bytes -= cache[i]->map_size;
-            cache[i] = cache[--cache_count];
-        } else {
-            i++;
+    size_t bytes = 0, nvictims;
+    do { /* in batches: the unmapping is outside the lock, the batch on the stack */
+        hk_segment_t *victims[32];
+        nvictims = 0;
+        hki_lock(&hki_huge_lock);
+        for (size_t i = 0; i < cache_count && nvictims < 32;) {
+            if (force || cache[i]->cached_ms + (uint64_t)delay <= now) {
+                victims[nvictims++] = cache[i];
+                cache_bytes -= cache[i]->map_size;
+                cache[i] = cache[--cache_count];
+            } else {
+                i++;
+            }
         }
-    }
-    atomic_store_explicit(&cache_nonempty, cache_count, memory_order_relaxed);
-    hki_unlock(&hki_huge_lock);
-    for (size_t i = 0; i < nvictims; i++) {
-        bytes += victims[i]->map_size;
-        huge_unmap(victims[i]);
-    }
+        atomic_store_explicit(&cache_nonempty, cache_count, memory_order_relaxed);
+        hki_unlock(&hki_huge_lock);
+        for (size_t i = 0; i < nvictims; i++) {
+            bytes += victims[i]->map_size;
+            huge_unmap(victims[i]);
+        }
+    } while (nvictims == 32);
     return bytes;
 }
 

@@ -154,6 +154,7 @@ int main(void)
     int checks_ok = 1, recovered = 1;
     for (int transient = 1; transient >= 0; transient--) {
         for (long k = 0; k < 40; k++) {
+            hk_trim(0); /* the huge cache empty: the round's big blocks ask the OS again */
             hki_os_fail_after(k, transient);
             run_round();
             refused_total += hki_os_fail_after(-1, 0);
