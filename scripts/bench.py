@@ -36,6 +36,8 @@ PEERS = [  # (name, library file, Debian package)
 # name, program, arguments. Sized for roughly 0.3-2 s each under glibc on a 2-core VM.
 BENCHMARKS = [
     ("churn", "churn", ["8000000", "20000"]),
+    # 400 live blocks of 64..512 KiB, replaced at random: wide classes, few blocks per page
+    ("churn-mid", "churn", ["200000", "400", "65536", "524288"]),
     ("larson-1t", "larson", ["1", "8", "1500000", "4000"]),
     ("larson-2t", "larson", ["2", "8", "1500000", "4000"]),
     ("larson-rotate-2t", "larson", ["2", "8", "1500000", "4000", "rotate"]),
