@@ -2,8 +2,9 @@
  * log.c -- the recorder's log: per-thread buffers, event and meta files (rawlog.h),
  *          and what must happen at fork, exec, exit and on a fatal signal.
  *
- * Design:      Each thread appends slots (rawlog.h: one per call, two when it needs the
- *              wide one; a fill starts with whose it is) to a buffer it holds alone, and
+ * Design:      Each thread appends slots (rawlog.h: one per call, more when it needs
+ *              the wide or far one; a fill starts with whose it is) to a buffer it holds
+ *              alone, and
  *              writes the buffer to the buffer's own event file with write(2) when it is
  *              full: no lock between threads on the hot path, only the stamp that orders
  *              calls (rdtsc, or one atomic add on a process-wide counter). Buffers are
@@ -59,7 +60,8 @@ typedef struct buffer {
     unsigned       index;     /* b in <pid>.<k>.<b>.ev */
     atomic_flag    flag;      /* held while writing out */
     _Atomic size_t end;       /* bytes appended (written by the owner only) */
-    uint64_t       last_seq;  /* of the last event appended (owner only) */
+    uint64_t       last_seq;  /* the thread's last stamp (owner only) */
+    uint64_t       base;      /* the seq the next event's dseq counts from (owner only) */
     uint64_t       events;    /* appended to this buffer in this image (owner only; a
                                  shared counter would be a locked add per call) */
     size_t         flushed;   /* bytes already written to the file (under flag) */
@@ -394,27 +396,38 @@ uint64_t rec_seq(void)
     return stamp(b);
 }
 
+/* The most bytes one event appends: a thread slot it may need, and its own slots. */
+#define EVENT_ROOM ((RAWLOG_EVENT_SLOTS + 1) * event_size)
+
+/* A thread slot at `at`: the thread of the events after it, and the base of the next
+ * one's dseq (rawlog.h). Returns its size. */
+static size_t put_thread_slot(buffer_t *b, size_t at, uint64_t base)
+{
+    rawlog_slot_t *t = (rawlog_slot_t *)(void *)(b->data + at);
+    t->lo = base;
+    t->hi = (uint64_t)(tls_thread - 1) | (uint64_t)RAWLOG_THREAD << 48;
+    if (rec_callsites)
+        t->callsite = 0;
+    b->base = base;
+    return event_size;
+}
+
 /* rec_event's slow part, kept out of its line (the hot path then saves fewer registers):
- * the buffer and offset for the next event, after a write-out when the fill lacks room
- * for two slots, and after the fill's RAWLOG_THREAD slot when it starts (R5: a fill is
- * one thread's, and says whose first). NULL when the thread cannot get a buffer. */
-__attribute__((noinline)) static buffer_t *make_room(size_t *end)
+ * the buffer and offset for the next event (whose seq is `seq`), after a write-out when
+ * the fill lacks room for one, and after the fill's thread slot when it starts (R5: a
+ * fill is one thread's, and says whose first). NULL when the thread cannot get a buffer. */
+__attribute__((noinline)) static buffer_t *make_room(size_t *end, uint64_t seq)
 {
     buffer_t *b = tls_buffer;
     if (!b && !(b = acquire_buffer()))
         return NULL;
     size_t at = atomic_load_explicit(&b->end, memory_order_relaxed);
-    if (at + 2 * event_size > BUFFER_BYTES) {
+    if (at + EVENT_ROOM > BUFFER_BYTES) {
         flush_own(b);
         at = 0;
     }
-    if (at == 0) {
-        memset(b->data, 0, event_size);
-        rawlog_slot_t *t = (rawlog_slot_t *)(void *)b->data;
-        t->addr = tls_thread - 1;
-        t->op = RAWLOG_THREAD;
-        at = event_size;
-    }
+    if (at == 0)
+        at = put_thread_slot(b, 0, seq);
     *end = at;
     return b;
 }
@@ -431,29 +444,40 @@ __attribute__((noinline)) static void after_event(buffer_t *b)
     }
 }
 
-/* What does not fit the event slot goes into a wide slot after it (rawlog.h, R3). */
-static size_t encode(unsigned char *at, uint8_t op, uint64_t seq, uint64_t addr,
+/* One slot of two words (+ the call site word) at b->data + at; returns its size. */
+static size_t put_slot(buffer_t *b, size_t at, uint64_t lo, uint64_t hi, uint64_t callsite)
+{
+    rawlog_slot_t *s = (rawlog_slot_t *)(void *)(b->data + at);
+    s->lo = lo;
+    s->hi = hi;
+    if (rec_callsites)
+        s->callsite = callsite;
+    return event_size;
+}
+
+/* The event's slots at `at` (rawlog.h, R3): a thread slot first when its step from the
+ * base does not fit dseq (or goes back: the reader then says R1 is broken), and after
+ * the event slot what does not fit it. Returns the bytes appended. */
+static size_t encode(buffer_t *b, size_t at, uint8_t op, uint64_t seq, uint64_t addr,
                      uint64_t size, uint64_t aux, const void *caller)
 {
-    bool wide = op == RAWLOG_REALLOC || size >= RAWLOG_SIZE_WIDE || !use_tsc;
-    rawlog_slot_t *e = (rawlog_slot_t *)(void *)at;
-    e->seq = seq;
-    e->addr = addr;
-    e->size = size >= RAWLOG_SIZE_WIDE ? RAWLOG_SIZE_WIDE : (uint32_t)size;
-    e->op = (uint8_t)(op | (wide ? RAWLOG_WIDE : 0));
-    e->align_shift = op == RAWLOG_ALIGNED && aux ? (uint8_t)__builtin_ctzll(aux) : 0;
-    e->pad[0] = e->pad[1] = 0;
-    if (rec_callsites)
-        e->callsite = (uint64_t)(uintptr_t)caller;
-    if (!wide)
-        return event_size;
-    rawlog_wide_t *w = (rawlog_wide_t *)(void *)(at + event_size);
-    w->size = size;
-    w->aux = aux;
-    w->time = use_tsc ? 0 : now_ns();
-    if (rec_callsites)
-        w->pad = 0;
-    return 2 * event_size;
+    bool wide = op == RAWLOG_REALLOC || size >= RAWLOG_SIZE_WIDE;
+    bool far = (addr >> RAWLOG_ADDR_BITS) != 0 || !use_tsc;
+    size_t from = at;
+    if (seq - b->base > UINT32_MAX)
+        at += put_thread_slot(b, at, seq);
+    uint64_t size32 = size >= RAWLOG_SIZE_WIDE ? RAWLOG_SIZE_WIDE : size;
+    uint64_t ash = op == RAWLOG_ALIGNED && aux ? (uint64_t)__builtin_ctzll(aux) : 0;
+    uint64_t flags = (wide ? RAWLOG_WIDE : 0) | (far ? RAWLOG_FAR : 0);
+    at += put_slot(b, at, (seq - b->base) | size32 << 32,
+                   (addr & RAWLOG_ADDR_MASK) | (op | flags) << 48 | ash << 56,
+                   (uint64_t)(uintptr_t)caller);
+    b->base = seq;
+    if (wide)
+        at += put_slot(b, at, size, aux, 0);
+    if (far)
+        at += put_slot(b, at, addr, use_tsc ? 0 : now_ns(), 0);
+    return at - from;
 }
 
 void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
@@ -461,12 +485,12 @@ void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t 
 {
     buffer_t *b = tls_buffer;
     size_t end = b ? atomic_load_explicit(&b->end, memory_order_relaxed) : 0;
-    if (__builtin_expect(end == 0 || end + 2 * event_size > BUFFER_BYTES, 0) &&
-        !(b = make_room(&end))) {
+    if (__builtin_expect(end == 0 || end + EVENT_ROOM > BUFFER_BYTES, 0) &&
+        !(b = make_room(&end, seq))) {
         atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
         return;
     }
-    size_t used = encode(b->data + end, op, seq, addr, size, aux, caller);
+    size_t used = encode(b, end, op, seq, addr, size, aux, caller);
     atomic_store_explicit(&b->end, end + used, memory_order_release);
     b->events++;
     if (__builtin_expect(tls_exiting || unbuffered, 0))
@@ -583,7 +607,7 @@ static void meta_tick(void)
 static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, uint64_t fork_seq)
 {
     text_t t;
-    meta_line("heapkit-raw", "2");
+    meta_line("heapkit-raw", "3");
     meta_number("pid", image_pid);
     meta_number("ppid", (uint64_t)getppid());
     meta_number("image", image_k);
@@ -663,6 +687,7 @@ static void after_fork_child(void)
         logfile_close(&b->file);
         b->flushed = 0;
         b->last_seq = 0;
+        b->base = 0;
         b->events = 0;
         atomic_store(&b->end, 0);
         atomic_flag_clear(&b->flag);
