@@ -19,7 +19,7 @@
  *   | converted          | read, not converted | room               |
  *   +--------------------+---------------------+--------------------+
  *   [at, len) holds whole slots and at most one cut event at its end (L3); after the
- *   merge the rest (part of an event: less than two slots, rawlog.h) moves to the
+ *   merge the rest (part of an event: less than RAWLOG_EVENT_SLOTS slots) moves to the
  *   front: pending_ok checks that. `dec` is the file's state at `at` (its thread), and
  *   `next` the event at `at` once decoded (`ready`).
  */
@@ -250,7 +250,7 @@ static live_file_t *lowest(raw_live_t *l)
  * each file is part of one event, at the front (L3). */
 static bool pending_ok(const live_file_t *f, size_t esize)
 {
-    return f->at == 0 && !f->ready && f->len <= f->cap && f->len < 2 * esize &&
+    return f->at == 0 && !f->ready && f->len <= f->cap && f->len < RAWLOG_EVENT_SLOTS * esize &&
            (f->buf || !f->cap);
 }
 
@@ -274,7 +274,7 @@ static inline bool convert(raw_live_t *l, live_file_t *f, size_t esize)
     f->at += f->next_len;
     f->ready = false;
     size_t left = f->len - f->at;
-    if (left >= (LIVE_PREFETCH + 2) * esize) /* all of that event there */
+    if (left >= (LIVE_PREFETCH + RAWLOG_EVENT_SLOTS) * esize) /* all of that event there */
         raw_build_prefetch(l->build, f->buf + f->at + LIVE_PREFETCH * esize,
                            left - LIVE_PREFETCH * esize);
     return true;

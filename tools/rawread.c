@@ -112,10 +112,12 @@ int raw_meta_read(raw_image_t *img, const char *path)
     int got = 0;
     while (ok && (got = lines_next(&in)) > 0) {
         char *line = in.text, *sp = strchr(line, ' ');
-        if (first && strcmp(line, "heapkit-raw 2") != 0) {
-            lines_report(&in, !strcmp(line, "heapkit-raw 1")
-                                  ? "written by an older recorder (heapkit-raw 1): record again"
-                                  : "not a heapkit recorder meta file (expected 'heapkit-raw 2')");
+        if (first && strcmp(line, "heapkit-raw 3") != 0) {
+            bool older = !strcmp(line, "heapkit-raw 1") || !strcmp(line, "heapkit-raw 2");
+            lines_report(&in, older ? "written by an older recorder (heapkit-raw 1 or 2): "
+                                      "record again"
+                                    : "not a heapkit recorder meta file (expected "
+                                      "'heapkit-raw 3')");
             lines_close(&in);
             return -1;
         }
@@ -765,12 +767,12 @@ int raw_build_finish(raw_build_t *rb, const raw_dir_t *d, size_t i, raw_summary_
 }
 
 /* The address map slot of the event PREFETCH_AHEAD slots on, fetched now: the inline
- * part of prefetch_event for a plain slot (its addr at offset 8). */
+ * part of prefetch_event for a plain slot (its addr in the low 48 bits at offset 8). */
 static inline void prefetch_plain(const addrtrace_t *b, const unsigned char *ahead)
 {
-    uint64_t addr;
-    memcpy(&addr, ahead + offsetof(rawlog_slot_t, addr), sizeof addr);
-    addrmap_prefetch(&b->live, addr);
+    uint64_t hi;
+    memcpy(&hi, ahead + offsetof(rawlog_slot_t, hi), sizeof hi);
+    addrmap_prefetch(&b->live, hi & RAWLOG_ADDR_MASK);
 }
 
 size_t raw_build_plain(raw_build_t *rb, rawev_file_t *dec, const unsigned char *p, size_t n,
@@ -783,18 +785,17 @@ size_t raw_build_plain(raw_build_t *rb, rawev_file_t *dec, const unsigned char *
     for (; n - at >= slot && !f->failed; at += slot) {
         rawlog_slot_t s;
         memcpy(&s, p + at, RAWLOG_EVENT_SIZE);
-        if (!rawev_plain(dec, &s) || (seen && s.seq <= last))
+        if (!rawev_plain(dec, &s) || (seen && dec->base + rawlog_dseq(&s) <= last))
             break; /* the general path decodes it, or says what is wrong with it */
         s.callsite = 0;
         if (slot > RAWLOG_EVENT_SIZE)
             memcpy(&s.callsite, p + at + RAWLOG_EVENT_SIZE, sizeof s.callsite);
         if (n - at >= ahead + slot)
             prefetch_plain(&rb->b, p + at + ahead);
-        rawlog_event_t e = {.seq = s.seq, .time = s.seq, .addr = s.addr, .size = s.size,
-                            .aux = s.op == RAWLOG_ALIGNED ? (uint64_t)1 << s.align_shift : 0,
-                            .thread = dec->thread, .op = s.op, .callsite = s.callsite};
+        rawlog_event_t e;
+        rawev_plain_event(dec, &s, &e);
         feed_event(f, &e, path); /* a plain slot's op is known: it cannot fail */
-        last = s.seq;
+        last = e.seq;
         seen = true;
     }
     *last_seq = last;

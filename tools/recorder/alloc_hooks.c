@@ -123,7 +123,7 @@ __attribute__((constructor)) static void recorder_init(void)
 static void *log_alloc(void *p, uint8_t op, size_t n, size_t align, const void *caller)
 {
     if (p)
-        rec_event(op, rec_seq(), (uintptr_t)p, n, align, caller);
+        rec_log(op, (uintptr_t)p, n, align, caller);
     return p;
 }
 
@@ -177,7 +177,7 @@ static void do_free(void *p, size_t size, int sized)
         return;
     if (!pass_through()) {
         rec_busy++;
-        rec_event(RAWLOG_FREE, rec_seq(), (uintptr_t)p, 0, 0, NULL);
+        rec_log(RAWLOG_FREE, (uintptr_t)p, 0, 0, NULL);
         rec_busy--;
     }
     if (sized && next_free_sized)
@@ -223,12 +223,12 @@ static void log_realloc(void *p, void *q, size_t n, uint64_t before, const void 
     }
     if (n == 0) { /* an allocator that returns a block for realloc(p, 0) */
         rec_event(RAWLOG_FREE, before, (uintptr_t)p, 0, 0, NULL);
-        rec_event(RAWLOG_MALLOC, rec_seq(), (uintptr_t)q, 0, 0, caller);
+        rec_log(RAWLOG_MALLOC, (uintptr_t)q, 0, 0, caller);
         return;
     }
     if (q != p)
         rec_event(RAWLOG_REALLOC_BEGIN, before, (uintptr_t)p, 0, 0, NULL);
-    rec_event(RAWLOG_REALLOC, rec_seq(), (uintptr_t)q, n, (uintptr_t)p, caller);
+    rec_log(RAWLOG_REALLOC, (uintptr_t)q, n, (uintptr_t)p, caller);
 }
 
 static void *do_realloc(void *p, size_t n, const void *caller)

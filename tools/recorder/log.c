@@ -2,8 +2,9 @@
  * log.c -- the recorder's log: per-thread buffers, event and meta files (rawlog.h),
  *          and what must happen at fork, exec, exit and on a fatal signal.
  *
- * Design:      Each thread appends slots (rawlog.h: one per call, two when it needs the
- *              wide one; a fill starts with whose it is) to a buffer it holds alone, and
+ * Design:      Each thread appends slots (rawlog.h: one per call, more when it needs
+ *              the wide or far one; a fill starts with whose it is) to a buffer it holds
+ *              alone, and
  *              writes the buffer to the buffer's own event file with write(2) when it is
  *              full: no lock between threads on the hot path, only the stamp that orders
  *              calls (rdtsc, or one atomic add on a process-wide counter). Buffers are
@@ -59,7 +60,8 @@ typedef struct buffer {
     unsigned       index;     /* b in <pid>.<k>.<b>.ev */
     atomic_flag    flag;      /* held while writing out */
     _Atomic size_t end;       /* bytes appended (written by the owner only) */
-    uint64_t       last_seq;  /* of the last event appended (owner only) */
+    uint64_t       last_seq;  /* the thread's last stamp (owner only) */
+    uint64_t       base;      /* the seq the next event's dseq counts from (owner only) */
     uint64_t       events;    /* appended to this buffer in this image (owner only; a
                                  shared counter would be a locked add per call) */
     size_t         flushed;   /* bytes already written to the file (under flag) */
@@ -81,6 +83,8 @@ static char             dir[PATH_BYTES];
 static unsigned long    image_pid, image_k;
 static size_t           event_size = RAWLOG_EVENT_SIZE;
 static bool             unbuffered; /* after the final write-out at exit: write each event */
+static bool             fast; /* rec_log's inline path may run: "clock tsc", no call sites,
+                                 not unbuffered */
 
 static __thread buffer_t *tls_buffer;
 static __thread uint32_t  tls_thread; /* thread number + 1; 0: none yet */
@@ -366,7 +370,7 @@ static bool kernel_uses_tsc(void)
  * order because no other thread stamps meanwhile, and for time to within RAWLOG_SYNC
  * calls. Every stamp stays at or below the counter at its call (a call takes far more
  * than one count), so another thread's stamp read later is above all of them (rawlog.h). */
-static uint64_t stamp(buffer_t *b)
+static inline __attribute__((always_inline)) uint64_t stamp(buffer_t *b)
 {
     uint64_t t;
     if (tls_sync && !atomic_load_explicit(&many_threads, memory_order_relaxed)) {
@@ -394,27 +398,38 @@ uint64_t rec_seq(void)
     return stamp(b);
 }
 
+/* The most bytes one event appends: a thread slot it may need, and its own slots. */
+#define EVENT_ROOM ((RAWLOG_EVENT_SLOTS + 1) * event_size)
+
+/* A thread slot at `at`: the thread of the events after it, and the base of the next
+ * one's dseq (rawlog.h). Returns its size. */
+static size_t put_thread_slot(buffer_t *b, size_t at, uint64_t base)
+{
+    rawlog_slot_t *t = (rawlog_slot_t *)(void *)(b->data + at);
+    t->lo = base;
+    t->hi = (uint64_t)(tls_thread - 1) | (uint64_t)RAWLOG_THREAD << 48;
+    if (rec_callsites)
+        t->callsite = 0;
+    b->base = base;
+    return event_size;
+}
+
 /* rec_event's slow part, kept out of its line (the hot path then saves fewer registers):
- * the buffer and offset for the next event, after a write-out when the fill lacks room
- * for two slots, and after the fill's RAWLOG_THREAD slot when it starts (R5: a fill is
- * one thread's, and says whose first). NULL when the thread cannot get a buffer. */
-__attribute__((noinline)) static buffer_t *make_room(size_t *end)
+ * the buffer and offset for the next event (whose seq is `seq`), after a write-out when
+ * the fill lacks room for one, and after the fill's thread slot when it starts (R5: a
+ * fill is one thread's, and says whose first). NULL when the thread cannot get a buffer. */
+__attribute__((noinline)) static buffer_t *make_room(size_t *end, uint64_t seq)
 {
     buffer_t *b = tls_buffer;
     if (!b && !(b = acquire_buffer()))
         return NULL;
     size_t at = atomic_load_explicit(&b->end, memory_order_relaxed);
-    if (at + 2 * event_size > BUFFER_BYTES) {
+    if (at + EVENT_ROOM > BUFFER_BYTES) {
         flush_own(b);
         at = 0;
     }
-    if (at == 0) {
-        memset(b->data, 0, event_size);
-        rawlog_slot_t *t = (rawlog_slot_t *)(void *)b->data;
-        t->addr = tls_thread - 1;
-        t->op = RAWLOG_THREAD;
-        at = event_size;
-    }
+    if (at == 0)
+        at = put_thread_slot(b, 0, seq);
     *end = at;
     return b;
 }
@@ -431,46 +446,94 @@ __attribute__((noinline)) static void after_event(buffer_t *b)
     }
 }
 
-/* What does not fit the event slot goes into a wide slot after it (rawlog.h, R3). */
-static size_t encode(unsigned char *at, uint8_t op, uint64_t seq, uint64_t addr,
-                     uint64_t size, uint64_t aux, const void *caller)
+/* One slot of two words (+ the call site word) at b->data + at; returns its size. */
+static size_t put_slot(buffer_t *b, size_t at, uint64_t lo, uint64_t hi, uint64_t callsite)
 {
-    bool wide = op == RAWLOG_REALLOC || size >= RAWLOG_SIZE_WIDE || !use_tsc;
-    rawlog_slot_t *e = (rawlog_slot_t *)(void *)at;
-    e->seq = seq;
-    e->addr = addr;
-    e->size = size >= RAWLOG_SIZE_WIDE ? RAWLOG_SIZE_WIDE : (uint32_t)size;
-    e->op = (uint8_t)(op | (wide ? RAWLOG_WIDE : 0));
-    e->align_shift = op == RAWLOG_ALIGNED && aux ? (uint8_t)__builtin_ctzll(aux) : 0;
-    e->pad[0] = e->pad[1] = 0;
+    rawlog_slot_t *s = (rawlog_slot_t *)(void *)(b->data + at);
+    s->lo = lo;
+    s->hi = hi;
     if (rec_callsites)
-        e->callsite = (uint64_t)(uintptr_t)caller;
-    if (!wide)
-        return event_size;
-    rawlog_wide_t *w = (rawlog_wide_t *)(void *)(at + event_size);
-    w->size = size;
-    w->aux = aux;
-    w->time = use_tsc ? 0 : now_ns();
-    if (rec_callsites)
-        w->pad = 0;
-    return 2 * event_size;
+        s->callsite = callsite;
+    return event_size;
 }
 
-void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
-               const void *caller)
+/* The event's slots at `at` (rawlog.h, R3): a thread slot first when its step from the
+ * base does not fit dseq (or goes back: the reader then says R1 is broken), and after
+ * the event slot what does not fit it. Returns the bytes appended. */
+static size_t encode(buffer_t *b, size_t at, uint8_t op, uint64_t seq, uint64_t addr,
+                     uint64_t size, uint64_t aux, const void *caller)
+{
+    bool wide = op == RAWLOG_REALLOC || size >= RAWLOG_SIZE_WIDE;
+    bool far = (addr >> RAWLOG_ADDR_BITS) != 0 || !use_tsc;
+    size_t from = at;
+    if (seq - b->base > UINT32_MAX)
+        at += put_thread_slot(b, at, seq);
+    uint64_t size32 = size >= RAWLOG_SIZE_WIDE ? RAWLOG_SIZE_WIDE : size;
+    uint64_t ash = op == RAWLOG_ALIGNED && aux ? (uint64_t)__builtin_ctzll(aux) : 0;
+    uint64_t flags = (wide ? RAWLOG_WIDE : 0) | (far ? RAWLOG_FAR : 0);
+    at += put_slot(b, at, (seq - b->base) | size32 << 32,
+                   (addr & RAWLOG_ADDR_MASK) | (op | flags) << 48 | ash << 56,
+                   (uint64_t)(uintptr_t)caller);
+    b->base = seq;
+    if (wide)
+        at += put_slot(b, at, size, aux, 0);
+    if (far)
+        at += put_slot(b, at, addr, use_tsc ? 0 : now_ns(), 0);
+    return at - from;
+}
+
+/* rec_event for any event; kept out of rec_log's line (it then saves fewer registers). */
+__attribute__((noinline)) void rec_event(uint8_t op, uint64_t seq, uint64_t addr,
+                                         uint64_t size, uint64_t aux, const void *caller)
 {
     buffer_t *b = tls_buffer;
     size_t end = b ? atomic_load_explicit(&b->end, memory_order_relaxed) : 0;
-    if (__builtin_expect(end == 0 || end + 2 * event_size > BUFFER_BYTES, 0) &&
-        !(b = make_room(&end))) {
+    if (__builtin_expect(end == 0 || end + EVENT_ROOM > BUFFER_BYTES, 0) &&
+        !(b = make_room(&end, seq))) {
         atomic_fetch_add_explicit(&events_dropped, 1, memory_order_relaxed);
         return;
     }
-    size_t used = encode(b->data + end, op, seq, addr, size, aux, caller);
+    size_t used = encode(b, end, op, seq, addr, size, aux, caller);
     atomic_store_explicit(&b->end, end + used, memory_order_release);
     b->events++;
     if (__builtin_expect(tls_exiting || unbuffered, 0))
         after_event(b);
+}
+
+/* Not inline: a call kept out of rec_log lets its fast path save no registers. */
+__attribute__((noinline)) static void log_slow(uint8_t op, uint64_t addr, uint64_t size,
+                                               uint64_t aux, const void *caller)
+{
+    rec_event(op, rec_seq(), addr, size, aux, caller);
+}
+
+/* The common call (sqlite3: 84% of its events) appends one event slot and
+ * nothing else: a malloc, calloc or free below 4 GiB and 2^48, a step below 2^32, in a
+ * fill already started with room left, by a thread that is not exiting. It takes two
+ * stores, without the general encoder's branches and its second call for the stamp. */
+void rec_log(uint8_t op, uint64_t addr, uint64_t size, uint64_t aux, const void *caller)
+{
+    buffer_t *b = tls_buffer;
+    size_t end = b ? atomic_load_explicit(&b->end, memory_order_relaxed) : 0;
+    if (__builtin_expect(fast && end != 0 && end <= BUFFER_BYTES - RAWLOG_EVENT_SIZE &&
+                             op != RAWLOG_REALLOC && op != RAWLOG_ALIGNED &&
+                             size < RAWLOG_SIZE_WIDE && !(addr >> RAWLOG_ADDR_BITS) &&
+                             !tls_exiting,
+                         1)) {
+        uint64_t seq = stamp(b), step = seq - b->base;
+        if (__builtin_expect(step <= UINT32_MAX, 1)) {
+            rawlog_slot_t *e = (rawlog_slot_t *)(void *)(b->data + end);
+            e->lo = step | size << 32;
+            e->hi = addr | (uint64_t)op << 48;
+            b->base = seq;
+            atomic_store_explicit(&b->end, end + RAWLOG_EVENT_SIZE, memory_order_release);
+            b->events++;
+            return;
+        }
+        rec_event(op, seq, addr, size, aux, caller);
+        return;
+    }
+    log_slow(op, addr, size, aux, caller);
 }
 
 /* ---- Meta file ---- */
@@ -583,7 +646,7 @@ static void meta_tick(void)
 static void write_meta_start(unsigned long parent_pid, unsigned long parent_k, uint64_t fork_seq)
 {
     text_t t;
-    meta_line("heapkit-raw", "2");
+    meta_line("heapkit-raw", "3");
     meta_number("pid", image_pid);
     meta_number("ppid", (uint64_t)getppid());
     meta_number("image", image_k);
@@ -663,6 +726,7 @@ static void after_fork_child(void)
         logfile_close(&b->file);
         b->flushed = 0;
         b->last_seq = 0;
+        b->base = 0;
         b->events = 0;
         atomic_store(&b->end, 0);
         atomic_flag_clear(&b->flag);
@@ -759,6 +823,7 @@ __attribute__((destructor)) static void at_exit(void)
         return;
     rec_flush_all("exit");
     unbuffered = true; /* later frees (other libraries' destructors) still reach the file */
+    fast = false;
 }
 
 /* ---- Start ---- */
@@ -784,6 +849,7 @@ void rec_start(void)
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
     at_quick_exit(at_quick_exit_hook);
     catch_fatal_signals();
+    fast = use_tsc && !rec_callsites;
     rec_on = true;
 }
 

@@ -32,6 +32,8 @@ uint64_t rec_seq(void);
  * sites) `caller` are filled in here. */
 void rec_event(uint8_t op, uint64_t seq, uint64_t addr, uint64_t size, uint64_t aux,
                const void *caller);
+/* rec_event(op, rec_seq(), ...), with the common event appended inline. */
+void rec_log(uint8_t op, uint64_t addr, uint64_t size, uint64_t aux, const void *caller);
 
 /* Opens the log of this process image; called once, at the first hook (or from the
  * constructor), after the real allocator's functions are resolved. */
