@@ -172,6 +172,13 @@ def main():
             args = args + traces
         benches.append((name, prog, args))
 
+    missing = sorted({prog for _, prog, _ in benches
+                      if not os.path.exists(os.path.join(opts.build, "bench", prog))})
+    if missing:
+        print(f"bench.py: {', '.join(missing)} not built in {opts.build}/bench: "
+              "run `make bench-progs` (or `make bench`)", file=sys.stderr)
+        return 2
+
     results = {}  # (bench, alloc) -> list of (seconds, rss, ops)
     for run in range(opts.runs):
         print(f"run {run + 1}/{opts.runs}", flush=True)
