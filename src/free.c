@@ -8,7 +8,7 @@
  *                   Skipped when the base is the heap's free_seg (types.h): a segment
  *                   the heap owns, hence mapped;
  *                2. p must be a multiple of the block size from its page start, inside
- *                   the carved part (one multiply: types.h div_magic); otherwise it is an
+ *                   the carved part (one multiply, one compare: segment.h); otherwise it is an
  *                   interior pointer, or lies in a retired page / the header;
  *                3. double free: a free block's first word decodes (with the secret key) to
  *                   NULL or an address inside its page; a live block's word never does
@@ -50,7 +50,7 @@ static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const v
                                      const char *func)
 {
     if (seg->kind == HK_KIND_HUGE) {
-        if (p == (const void *)page->start && hki_page_carved(page) == 0)
+        if (p == (const void *)page->start && hki_page_start_limit(page) == 0)
             hki_usage_error("double free of %p (%s)", p, func);
         else
             hki_usage_error("invalid pointer %p passed to %s (not a block start)", p, func);
@@ -285,8 +285,8 @@ static HK_ALWAYS_INLINE void free_in_segment(hk_heap_t *heap, hk_segment_t *seg,
      * start inside the carved part, and the first word does not look like a free-list
      * link */
     uintptr_t start = page->start, key = page->key;
-    size_t carved = mine ? page->carved : hki_page_carved(page); /* (types.h) */
-    if (hk_unlikely(!hki_block_is_start(a - start, carved, page->div_magic))) {
+    uint64_t limit = mine ? page->start_limit : hki_page_start_limit(page); /* (types.h) */
+    if (hk_unlikely(!hki_block_is_start(a - start, limit, page->div_magic))) {
         free_bad(p);
         return;
     }

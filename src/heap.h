@@ -59,19 +59,21 @@ uint32_t hki_page_free_count(const hk_page_t *page);
 bool hki_page_has_free_block(const hk_page_t *page, const hk_block_t *b);
 
 /* ---- heap (heap.c) ---- */
-/* The head of a page's free list lies outside its carved blocks (P1): the link that led
+/* The head of a page's free list is not one of its carved blocks (P1): the link that led
  * there was overwritten, by a write after free or an overflow. Reported and fatal
  * (page.c): malloc never reads through it. Never returns, but is not declared _Noreturn:
  * malloc reaches it by a tail call, which keeps the fast path free of a stack frame (gcc
  * does not tail-call a noreturn function). */
 void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b) HK_COLD;
 
-/* Is b, the head of a page's non-empty free list, outside its carved blocks (a damaged
- * link: hki_page_damaged)? One compare (b != NULL is known), made before b's link is
- * read, so a damaged link stops the malloc that would follow it. */
+/* Is b, the head of a page's non-empty free list, not one of its carved block starts (a
+ * damaged link: hki_page_damaged)? One multiply and one compare (b != NULL is known),
+ * made before b's link is read, so a damaged link stops the malloc that would follow
+ * it, whether it leads out of the page or into the middle of a block. */
 static inline bool hki_page_head_damaged(const hk_page_t *page, const hk_block_t *b)
 {
-    return hk_unlikely((uintptr_t)b - page->start >= page->carved); /* (owner: plain) */
+    return hk_unlikely(!hki_block_is_start((uintptr_t)b - page->start, page->start_limit,
+                                           page->div_magic)); /* (owner: plain) */
 }
 /* Takes b, the checked head of the page's free list (the malloc fast path). */
 static inline void *hki_page_take(hk_page_t *page, hk_block_t *b)

@@ -69,7 +69,8 @@ static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
     }
     if (page->capacity > page->reserved ||
         (size_t)page->reserved * page->block_size > page->area_size ||
-        hki_page_carved(page) != (size_t)page->capacity * page->block_size)
+        page->div_magic != hki_block_magic(page->block_size) ||
+        hki_page_start_limit(page) != page->capacity * hki_block_step(page->block_size))
         fail(x, (void *)page->start, "P3", "capacity/reserved/carved inconsistent");
 #if HK_SECURE
     if (page->canary_end != hki_page_canary_end(page->block_size))
@@ -106,7 +107,7 @@ static size_t segment_check(ctx_t *x, hk_heap_t *heap, hk_segment_t *seg, bool w
         bool used = (in_use >> i) & 1u;
         if (used != (page->class_idx != 0))
             fail(x, (void *)page->start, "S2", "slot state and page class disagree");
-        if (!used && hki_page_carved(page) != 0)
+        if (!used && hki_page_start_limit(page) != 0)
             fail(x, (void *)page->start, "S3", "free slot with carved blocks");
     }
     return seg->used_pages;

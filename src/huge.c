@@ -121,7 +121,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     page->start = (uintptr_t)seg + offset;
     page->block_size = map_size - offset - guard_size();
     page->area_size = page->block_size;
-    page->div_magic = UINT64_MAX / HK_MIN_ALIGN + 1;
+    page->div_magic = hki_block_magic(HK_MIN_ALIGN); /* (one block: start_limit = its step) */
     page->class_idx = 0;
     page->in_full = 0;
     page->report_at = 0;
@@ -130,7 +130,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     atomic_store_explicit(&page->thread_free, 0, memory_order_relaxed);
     ((hk_block_t *)page->start)->next_enc = 0;
     atomic_store_explicit(&seg->heap, &hki_heap_huge, memory_order_relaxed);
-    hki_page_set_carved(page, 1); /* the block is live */
+    hki_page_set_start_limit(page, hki_block_step(HK_MIN_ALIGN)); /* the block is live */
 }
 
 static void huge_unmap(hk_segment_t *seg)
@@ -410,7 +410,7 @@ void hki_huge_free(hk_segment_t *seg)
     size_t size = seg->map_size;
     atomic_fetch_sub_explicit(&huge_live_count, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&huge_live_bytes, size, memory_order_relaxed);
-    hki_page_set_carved(&seg->pages[0], 0); /* a second free now reports */
+    hki_page_set_start_limit(&seg->pages[0], 0); /* a second free now reports */
     if (is_far(seg)) { /* F2: cleared before the address can be mapped again */
         hki_lock(&hki_huge_lock); /* the checker reads headers under it */
         far_bit_set(seg->pages[0].start, false);
@@ -526,7 +526,7 @@ static int cached_segment_check(const hk_segment_t *seg, hki_check_fail_fn *fail
     else if (seg->kind != HK_KIND_HUGE ||
              atomic_load_explicit(&seg->heap, memory_order_relaxed) != &hki_heap_huge)
         why = "cached segment not a huge one (kind or owner)";
-    else if (hki_page_carved(&seg->pages[0]) != 0)
+    else if (hki_page_start_limit(&seg->pages[0]) != 0)
         why = "cached huge block still carved (a free into it would not report)";
     else if (seg->map_size % ps != 0 || seg->map_size <= HK_HUGE_HDR_SIZE)
         why = "cached huge segment with a bad map_size";

@@ -113,8 +113,8 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
 #endif
     page->start = start;
     page->block_size = bs;
-    page->div_magic = UINT64_MAX / bs + 1;
-    hki_page_set_carved(page, 0);
+    page->div_magic = hki_block_magic(bs);
+    hki_page_set_start_limit(page, 0);
     page->area_size = end - start;
     page->reserved = (uint32_t)((end - start) / bs);
     page->class_idx = (uint8_t)class_idx;
@@ -148,7 +148,7 @@ void hki_page_extend(hk_page_t *page)
 #endif
     page->capacity += n;
     page->stat_fed += n;
-    hki_page_set_carved(page, (size_t)page->capacity * bs);
+    hki_page_set_start_limit(page, page->capacity * hki_block_step(bs));
 }
 
 /* ---- collecting frees ---- */
@@ -189,7 +189,7 @@ void hki_page_collect(hk_heap_t *heap, hk_page_t *page)
 
 void *hki_page_damaged(const hk_page_t *page, const hk_block_t *b)
 {
-    hki_fatal("heap corruption: the free list of page %p leads to %p, outside its blocks "
+    hki_fatal("heap corruption: the free list of page %p leads to %p, not one of its blocks "
               "(a free block was overwritten: a write after free or a buffer overflow)",
               (void *)page->start, (const void *)b);
 }

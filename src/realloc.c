@@ -85,7 +85,7 @@ void *hk_realloc(void *p, size_t size)
          * is"); a first word shaped like a link takes the general path's exact test */
         hk_page_t *page = hki_page_of(seg, p);
         const hk_block_t *b = p;
-        if (hk_likely(hki_block_is_start((uintptr_t)p - page->start, page->carved,
+        if (hk_likely(hki_block_is_start((uintptr_t)p - page->start, page->start_limit,
                                          page->div_magic) &&
                       !hki_block_link_shaped(b->next_enc, page->key))) {
             size_t usable = page->block_size;

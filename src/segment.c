@@ -289,7 +289,7 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     bool was_full = seg->free_mask == 0;
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
-    hki_page_set_carved(page, 0);
+    hki_page_set_start_limit(page, 0);
     page->free = page->local_free = NULL;
     page->capacity = 0;
     page->in_full = 0;

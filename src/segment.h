@@ -64,16 +64,16 @@ static inline hk_page_t *hki_page_of(hk_segment_t *seg, const void *p)
     uintptr_t i = ((uintptr_t)p & HK_SEG_MASK) >> seg->page_shift;
     return (hk_page_t *)((uintptr_t)seg + offsetof(hk_segment_t, pages) + (i << 7));
 }
-/* carved (types.h): written by the page's owner, read by any thread's free, so stored
- * and loaded atomically (relaxed); the owner reads it plainly (no other writer), which
- * lets the compiler fold the load into a compare (malloc's and free's fast paths) */
-static inline size_t hki_page_carved(const hk_page_t *page)
+/* start_limit (types.h): written by the page's owner, read by any thread's free, so
+ * stored and loaded atomically (relaxed); the owner reads it plainly (no other writer),
+ * which lets the compiler fold the load into a compare (malloc's and free's fast paths) */
+static inline uint64_t hki_page_start_limit(const hk_page_t *page)
 {
-    return __atomic_load_n(&page->carved, __ATOMIC_RELAXED);
+    return __atomic_load_n(&page->start_limit, __ATOMIC_RELAXED);
 }
-static inline void hki_page_set_carved(hk_page_t *page, size_t carved)
+static inline void hki_page_set_start_limit(hk_page_t *page, uint64_t limit)
 {
-    __atomic_store_n(&page->carved, carved, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->start_limit, limit, __ATOMIC_RELAXED);
 }
 /* `used` of a page (types.h): stored relative to report_at, so that free's fast path
  * counts down to its report with one decrement (no load and compare of report_at) */
@@ -95,7 +95,7 @@ static inline void hki_page_set_report_at(hk_page_t *page, uint32_t report_at)
  * p is a live block of ours when
  *   1. its segment is in the registry (hki_registry_has; free() skips this for the
  *      heap's free_seg, known to be mapped);
- *   2. it is a block start inside the carved part of its page: hki_block_is_start;
+ *   2. it is one of the carved block starts of its page: hki_block_is_start;
  *   3. its first word does not look like a free-list link: !hki_block_looks_freed
  *      (on a match only the owner's walk of the page's lists is exact, free.c). free's
  *      fast path first tests the cheaper hki_block_link_shaped, which every word that
@@ -104,19 +104,35 @@ static inline void hki_page_set_report_at(hk_page_t *page, uint32_t report_at)
  * two predicates on them; hki_block_validate (realloc, usable_size, hk_is_owned) and the
  * other free paths call them through the page. */
 
-/* off = p - page start: inside the carved part and a multiple of the block size (one
- * multiply: types.h div_magic). */
-static inline bool hki_block_is_start(uintptr_t off, size_t carved, uint64_t div_magic)
+/* The block-start test's multiplier for block size bs: m = floor(2^64 / bs) + 1, so
+ * that the step e = m * bs - 2^64 is in 1..bs (a power of two gets e = bs, not 0). For
+ * an offset off = k*bs + r (0 <= r < bs, off < 4 MiB), off * m mod 2^64 = k*e + r*m
+ * without wrapping (k*e + r*m <= off + 2^64 + e - m < 2^64, as m >= 2^44): below m iff
+ * r == 0, and then k*e, which is below count*e iff k < count; an offset "below" start
+ * (p < start, off wrapped) gives 2^64 minus such a value, far above any bound. */
+static inline uint64_t hki_block_magic(size_t bs)
 {
-    return off < carved && off * div_magic < div_magic; /* (<, not <= m - 1: no subtract) */
+    return UINT64_MAX / bs + 1 + ((bs & (bs - 1)) == 0);
 }
-/* word = the block's first word: it decodes with key to NULL or to an address in the
- * page's carved part, as a free block's link does (a live block's word never does:
- * zeroed at allocation). */
-static inline bool hki_block_looks_freed(uintptr_t word, uintptr_t key, uintptr_t start,
-                                         size_t carved)
+/* e of hki_block_magic (the difference between consecutive block starts' products) */
+static inline uint64_t hki_block_step(size_t bs)
 {
-    return ((word ^ key) - start < carved) | (word == key);
+    return hki_block_magic(bs) * bs;
+}
+/* off = p - page start: one of the first `count` block starts, where limit = count * e
+ * (types.h start_limit); the range and the multiple tested with one multiply and one
+ * compare (count * e <= count * bs <= 4 MiB < m, so a non-multiple never passes). */
+static inline bool hki_block_is_start(uintptr_t off, uint64_t limit, uint64_t div_magic)
+{
+    return off * div_magic < limit;
+}
+/* word = the block's first word: it decodes with key to NULL or to a carved block start
+ * of the page, as a free block's link does (a live block's word never does: zeroed at
+ * allocation). */
+static inline bool hki_block_looks_freed(uintptr_t word, uintptr_t key, uintptr_t start,
+                                         uint64_t limit, uint64_t div_magic)
+{
+    return hki_block_is_start((word ^ key) - start, limit, div_magic) | (word == key);
 }
 /* The cheap half of hki_block_looks_freed, for free's fast path (3 instructions instead
  * of 8): a link, NULL or an address below 2^HK_ADDR_BITS, xor key keeps none of key's
@@ -130,13 +146,13 @@ static inline bool hki_block_link_shaped(uintptr_t word, uintptr_t key)
 /* Is p the start of a carved block of page? (interior/uncarved pointers fail) */
 static inline bool hki_page_is_block_start(hk_page_t *page, const void *p)
 {
-    return hki_block_is_start((uintptr_t)p - page->start, hki_page_carved(page),
+    return hki_block_is_start((uintptr_t)p - page->start, hki_page_start_limit(page),
                               page->div_magic);
 }
 static inline bool hki_page_block_looks_freed(hk_page_t *page, const hk_block_t *b)
 {
     return hki_block_looks_freed(b->next_enc, page->key, page->start,
-                                 hki_page_carved(page));
+                                 hki_page_start_limit(page), page->div_magic);
 }
 void hki_registry_set(hk_segment_t *seg, bool on);
 /* R1: every registered segment is mapped (process-wide; see segment.c). Calls

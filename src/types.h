@@ -79,7 +79,9 @@
  *   P2  used + |free| + |local_free| == capacity, and |thread_free| <= used (a block
  *       freed by another thread stays counted in used until the owner collects it);
  *       |free| <= stat_fed (the difference is the allocations not yet counted).
- *   P3  capacity <= reserved, reserved * block_size <= area size, carved == capacity*bs.
+ *   P3  capacity <= reserved, reserved * block_size <= area size, div_magic ==
+ *       hki_block_magic(block_size), start_limit == capacity * hki_block_step(block_size)
+ *       (segment.h; the carved part, capacity * block_size, is derived from it).
  *   P4  block_size == hki_class_size[class_idx], class_idx != 0 for a page in use.
  *   P5  a page in use is on exactly one list: queue[class_idx] (in_full = 0, report_at =
  *       0, or HK_REPORT_NEVER for heap->current[c] when there is a purge delay) or the
@@ -136,9 +138,12 @@ typedef struct hk_page_s {
     uint32_t capacity;      /* blocks carved so far */
     uintptr_t key;          /* free-list encoding key (hki_key) */
     uintptr_t start;        /* address of block 0 */
-    uint64_t div_magic;     /* ceil(2^64 / block_size): offset % bs == 0 iff off*m < m */
-    size_t carved;          /* capacity * block_size; other threads' frees read it:
-                             * segment.h hki_page_carved */
+    uint64_t div_magic;     /* floor(2^64 / block_size) + 1 (segment.h hki_block_magic) */
+    uint64_t start_limit;   /* capacity * step, where step = div_magic * block_size mod
+                             * 2^64: an offset from start is a carved block start iff
+                             * offset * div_magic < start_limit (hki_block_is_start);
+                             * 0: nothing carved. Other threads' frees read it:
+                             * segment.h hki_page_start_limit */
     uint8_t class_idx;      /* 0: slot not in use */
     uint8_t in_full;        /* on the heap's full list */
     uint8_t slot;           /* index in the segment */

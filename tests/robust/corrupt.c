@@ -116,9 +116,9 @@ int main(void)
     }
 
     /* H2: a cached huge block that is still carved (a free would not report) */
-    hk_relaxed_store(&h->pages[0].carved, 1);
+    hk_relaxed_store(&h->pages[0].start_limit, hki_block_step(HK_MIN_ALIGN));
     expect("cached huge block carved", "H2");
-    hk_relaxed_store(&h->pages[0].carved, 0);
+    hk_relaxed_store(&h->pages[0].start_limit, 0);
 
     /* H1: the cache's byte count differs from its segments */
     h->map_size += hki_os_page_size();
@@ -140,6 +140,13 @@ int main(void)
     cur->report_at = at == 0 ? HK_REPORT_NEVER : 0;
     expect("report_at of the current page", "P5");
     cur->report_at = at;
+
+    /* P3: the block-start bound admits one block more than is carved (a free of the
+     * uncarved block after the last would pass free's test) */
+    uint64_t lim = hk_relaxed_load(&cur->start_limit);
+    hk_relaxed_store(&cur->start_limit, lim + hki_block_step(cur->block_size));
+    expect("start_limit beyond the carved blocks", "P3");
+    hk_relaxed_store(&cur->start_limit, lim);
 
     /* S4: own_seg names a segment of another heap (an orphan's), or one of main's own at
      * a slot that is not its address's */
