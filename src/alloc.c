@@ -126,3 +126,11 @@ int hk_is_owned(const void *p)
 #endif
     return seg != NULL;
 }
+
+#if HK_OVERRIDE_ALIASES
+/* The standard names of the two (override.c has the others): the same code, no forward */
+HK_EXPORT HK_ATTR_MALLOC HK_ATTR_ALLOC_SIZE(1) void *malloc(size_t size)
+    __attribute__((alias("hk_malloc")));
+HK_EXPORT HK_ATTR_MALLOC HK_ATTR_ALLOC_SIZE2(1, 2) void *calloc(size_t count, size_t size)
+    __attribute__((alias("hk_calloc")));
+#endif

@@ -36,6 +36,11 @@
  *                                  set by `make VARIANT=sanitize`)
  *   HK_OS_FAULTS         0         1: tests can make the OS layer refuse memory
  *                                  (os.h hki_os_fail_after; set by `make VARIANT=debug`)
+ *   HK_OVERRIDE_ALIASES  0         1: alloc.c, free.c and realloc.c also define malloc,
+ *                                  calloc, free and realloc, as aliases of their hk_*
+ *                                  functions (one jump less per call than override.c's
+ *                                  forwards; set for the libraries' own copies of these
+ *                                  files, src/src.mk, never for the objects the tests link)
  *   HK_SECURE            0         1: libheapkit-secure.so: canary after every block,
  *                                  freed blocks filled and quarantined, a key per page,
  *                                  blocks carved in random order, no huge cache
@@ -58,6 +63,9 @@
 #endif
 #ifndef HK_SECURE
 #define HK_SECURE 0
+#endif
+#ifndef HK_OVERRIDE_ALIASES
+#define HK_OVERRIDE_ALIASES 0
 #endif
 
 #define HK_SEG_SHIFT        22

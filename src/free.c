@@ -353,3 +353,8 @@ void hk_free_aligned_sized(void *p, size_t alignment, size_t size)
     (void)size;
     hk_free(p);
 }
+
+#if HK_OVERRIDE_ALIASES
+/* free itself (override.c has the other standard names) */
+HK_EXPORT void free(void *p) __attribute__((alias("hk_free")));
+#endif

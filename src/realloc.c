@@ -113,3 +113,9 @@ void *hk_reallocarray(void *p, size_t count, size_t size)
     }
     return hk_realloc(p, n);
 }
+
+#if HK_OVERRIDE_ALIASES
+/* realloc itself (override.c has the other standard names) */
+HK_EXPORT HK_ATTR_ALLOC_SIZE(2) void *realloc(void *p, size_t size)
+    __attribute__((alias("hk_realloc")));
+#endif

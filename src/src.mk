@@ -12,19 +12,31 @@ LIB_CORE_SRCS := src/size_class.c src/page.c src/segment.c src/ownership.c src/h
                  src/aligned.c src/realloc.c src/huge.c src/options.c src/output.c src/account.c src/stats.c \
                  src/heapcheck.c src/os/posix.c
 LIB_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_OBJS      := $(LIB_CORE_OBJS) $(BUILD)/obj/src/override.o
+# The libraries' own copies of the files with the hot entry points, built with
+# HK_OVERRIDE_ALIASES=1 (config.h): malloc, calloc, free and realloc are aliases there.
+# The tests link LIB_CORE_OBJS, which must not define them.
+LIB_ALIAS_SRCS := src/alloc.c src/free.c src/realloc.c src/override.c
+LIB_ALIAS_OBJS := $(LIB_ALIAS_SRCS:%.c=$(BUILD)/obj-alias/%.o)
+LIB_OBJS      := $(filter-out $(LIB_ALIAS_SRCS:%.c=$(BUILD)/obj/%.o),$(LIB_CORE_OBJS)) \
+                 $(LIB_ALIAS_OBJS)
+-include $(LIB_ALIAS_OBJS:.o=.d)
+$(BUILD)/obj-alias/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DHK_OVERRIDE_ALIASES=1 $(CFLAGS) -c $< -o $@
 LIB_SO        := $(BUILD)/libheapkit.so
 LIB_A         := $(BUILD)/libheapkit.a
 LIB_CFLAGS    := -fPIC -fvisibility=hidden -ftls-model=initial-exec -pthread \
                  -fno-builtin-malloc -fno-builtin-calloc -fno-builtin-realloc -fno-builtin-free
 
-$(LIB_OBJS): CPPFLAGS += -Iinclude -Isrc
-$(LIB_OBJS): CFLAGS += $(LIB_CFLAGS)
+# (every object built from src/, whether the libraries or the tests link it)
+LIB_ALL_OBJS  := $(LIB_CORE_OBJS) $(LIB_ALIAS_OBJS)
+$(LIB_ALL_OBJS): CPPFLAGS += -Iinclude -Isrc
+$(LIB_ALL_OBJS): CFLAGS += $(LIB_CFLAGS)
 ifeq ($(VARIANT),sanitize)
 # The library reads the links inside free blocks, which track.h poisons for ASan: it is
 # built with UBSan only and calls ASan's runtime to mark its blocks live or free.
-$(LIB_OBJS): CFLAGS := $(filter-out -fsanitize=address%,$(CFLAGS)) -fsanitize=undefined
-$(LIB_OBJS): CPPFLAGS += -DHK_TRACK_ASAN=1
+$(LIB_ALL_OBJS): CFLAGS := $(filter-out -fsanitize=address%,$(CFLAGS)) -fsanitize=undefined
+$(LIB_ALL_OBJS): CPPFLAGS += -DHK_TRACK_ASAN=1
 endif
 
 $(LIB_SO): $(LIB_OBJS)
@@ -40,14 +52,20 @@ all: lib
 # canary, fill and quarantine; docs/HARDENING.md), objects in $(BUILD)/obj-secure ----
 SEC_OBJDIR        := $(BUILD)/obj-secure
 LIB_SEC_CORE_OBJS := $(LIB_CORE_SRCS:%.c=$(SEC_OBJDIR)/%.o) $(SEC_OBJDIR)/src/secure.o
-LIB_SEC_OBJS      := $(LIB_SEC_CORE_OBJS) $(SEC_OBJDIR)/src/override.o
+LIB_SEC_ALIAS_OBJS := $(LIB_ALIAS_SRCS:%.c=$(SEC_OBJDIR)-alias/%.o)
+LIB_SEC_OBJS      := $(filter-out $(LIB_ALIAS_SRCS:%.c=$(SEC_OBJDIR)/%.o),$(LIB_SEC_CORE_OBJS)) \
+                     $(LIB_SEC_ALIAS_OBJS)
+-include $(LIB_SEC_ALIAS_OBJS:.o=.d)
+$(SEC_OBJDIR)-alias/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DHK_SECURE=1 -DHK_OVERRIDE_ALIASES=1 $(CFLAGS) -c $< -o $@
 LIB_SEC_SO        := $(BUILD)/libheapkit-secure.so
 -include $(LIB_SEC_OBJS:.o=.d)
 $(SEC_OBJDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DHK_SECURE=1 $(CFLAGS) -c $< -o $@
-$(LIB_SEC_OBJS): CPPFLAGS += -Iinclude -Isrc
-$(LIB_SEC_OBJS): CFLAGS += $(LIB_CFLAGS)
+$(LIB_SEC_CORE_OBJS) $(LIB_SEC_ALIAS_OBJS): CPPFLAGS += -Iinclude -Isrc
+$(LIB_SEC_CORE_OBJS) $(LIB_SEC_ALIAS_OBJS): CFLAGS += $(LIB_CFLAGS)
 $(LIB_SEC_SO): $(LIB_SEC_OBJS)
 	$(CC) $(LDFLAGS) -shared -pthread -Wl,-soname,libheapkit-secure.so -Wl,-Bsymbolic-functions -o $@ $^
 ifeq ($(VARIANT),release) # (the sanitizer builds track blocks that secure.c writes when freed)

@@ -57,8 +57,17 @@ for s in malloc calloc realloc free reallocarray posix_memalign aligned_alloc me
     if grep -qx "$s" "$tmp/def.names"; then pass; else fail "libheapkit.so does not define $s"; fi
 done
 
+# malloc, calloc, realloc and free are their hk_* functions, not forwards to them (a
+# forward is a jump more per call: src/config.h HK_OVERRIDE_ALIASES)
+nm -D --defined-only "$so" | awk '{ print $1, $NF }' > "$tmp/def.addr"
+for s in malloc calloc realloc free; do
+    a=$(awk -v n="$s" '$2 == n { print $1 }' "$tmp/def.addr")
+    b=$(awk -v n="hk_$s" '$2 == n { print $1 }' "$tmp/def.addr")
+    if [ -n "$a" ] && [ "$a" = "$b" ]; then pass; else fail "$s is not an alias of hk_$s ($a, $b)"; fi
+done
+
 # the archive: symbols undefined in some member and defined in none (malloc & co. are
-# defined by override.o, so the core's own calls to them would not show here: they
+# defined by its members, so the core's own calls to them would not show here: they
 # would recurse into the library, not reach glibc)
 if nm "$ar" > "$tmp/ar" 2>"$tmp/err"; then
     awk '$1 == "U" { print $2 }' "$tmp/ar" | sort -u > "$tmp/ar.und"
