@@ -181,7 +181,7 @@ static HK_NOINLINE void free_remote(hk_segment_t *seg, hk_page_t *page, hk_block
 /* The owner's free made the page empty, or an eighth of a full page free. An empty page
  * that is its class's current page stays (malloc takes from it next; heap.c retires it
  * if it is still empty a purge delay later), unless the purge delay is 0. */
-static HK_NOINLINE void free_local_slow(hk_heap_t *heap, hk_page_t *page)
+HK_NOINLINE void hki_free_local_slow(hk_heap_t *heap, hk_page_t *page)
 {
     if (page->in_full || page != heap->current[page->class_idx] ||
         hki_option(HK_OPT_PURGE_DELAY) == 0)
@@ -199,7 +199,7 @@ static inline void free_checked(hk_segment_t *seg, hk_page_t *page, hk_block_t *
     b->next_enc = (uintptr_t)page->local_free ^ page->key;
     page->local_free = b;
     if (hk_unlikely(--page->used_rel == 0)) /* used == report_at (types.h) */
-        free_local_slow(heap, page);
+        hki_free_local_slow(heap, page);
 }
 
 /* b's first word passed the cheap test (segment.h hki_block_link_shaped): the exact one,
@@ -308,7 +308,7 @@ static HK_ALWAYS_INLINE void free_in_segment(hk_heap_t *heap, hk_segment_t *seg,
     b->next_enc = (uintptr_t)page->local_free ^ key;
     page->local_free = b;
     if (hk_unlikely(--page->used_rel == 0)) /* used == report_at (types.h) */
-        free_local_slow(heap, page);
+        hki_free_local_slow(heap, page);
 }
 
 void hk_free(void *p)

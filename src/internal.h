@@ -54,6 +54,17 @@ hk_segment_t *hki_block_validate(const void *p, const char *func, hk_page_t **pa
 void hki_free_block(hk_segment_t *seg, hk_page_t *page, void *p);
 /* Frees a block hki_block_validate has just accepted (realloc: no second validation). */
 void hki_free_valid(hk_segment_t *seg, hk_page_t *page, void *p);
+/* The owner's free of b, a validated block of page: the push (free's fast path), and
+ * the page's report when `used` reaches report_at (hki_free_local_slow). */
+void hki_free_local_slow(hk_heap_t *heap, hk_page_t *page);
+static inline void hki_free_own(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
+{
+    hk_track_free(b);
+    b->next_enc = (uintptr_t)page->local_free ^ page->key;
+    page->local_free = b;
+    if (hk_unlikely(--page->used_rel == 0)) /* used == report_at (types.h) */
+        hki_free_local_slow(heap, page);
+}
 
 /* ---- alloc (alloc.c) ---- */
 void *hki_malloc_class(unsigned c);
