@@ -67,7 +67,7 @@ hk_segment_t *hki_page_segment(const hk_page_t *page)
 }
 
 static const uint8_t kind_shift[HK_KIND_COUNT] = {HK_SMALL_PAGE_SHIFT, HK_MEDIUM_PAGE_SHIFT,
-                                                  HK_LARGE_PAGE_SHIFT};
+                                                  HK_SPAN_SLOT_SHIFT};
 
 static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, size_t *size)
 {
@@ -135,7 +135,7 @@ hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
     hki_segment_list_push(&heap->segs[kind], seg);
     heap->seg_count++;
     heap->empty_segs++;
-    hki_verbose("new %s segment %p", kind == HK_KIND_SMALL ? "small" : kind == HK_KIND_MEDIUM ? "medium" : "large",
+    hki_verbose("new %s segment %p", kind == HK_KIND_SMALL ? "small" : kind == HK_KIND_MEDIUM ? "medium" : "span",
                 (void *)seg);
     return seg;
 }
@@ -204,57 +204,10 @@ void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg)
 
 /* ---- slots ---- */
 
-/* The segment of `kind` a new page goes to: the first with a slot still committed (no
- * page faults), else the one with the most pages in use, among the first HK_ADOPT_SCAN
- * of the heap's list. Packing pages into the fullest segments lets the others empty and
- * go: a heap that took segments over from exited threads (heap.c "orphans") otherwise put
- * its new pages in whichever it took last, spreading sparse pages over ever more
- * segments (thread_churn-4t: peak RSS 25 MiB instead of 19). */
-static hk_segment_t *segment_for_page(hk_heap_t *heap, unsigned kind)
+/* The bits of slots slot .. slot + k - 1 (k >= 1, slot + k <= 64). */
+static inline uint64_t run_bits(unsigned slot, unsigned k)
 {
-    hk_segment_t *best = heap->segs[kind];
-    if (best == NULL || (best->free_mask & best->purge_mask) != 0)
-        return best;
-    hk_segment_t *seg = best->next;
-    for (unsigned i = 1; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->next) {
-        if (seg->free_mask & seg->purge_mask)
-            return seg;
-        if (seg->used_pages > best->used_pages)
-            best = seg;
-    }
-    return best;
-}
-
-hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
-{
-    hk_segment_t *seg = segment_for_page(heap, kind);
-    if (seg == NULL) {
-        seg = hki_segment_new(heap, kind);
-        if (seg == NULL)
-            return NULL;
-    }
-    hk_assert_internal(seg->free_mask != 0);
-    uint64_t warm = seg->free_mask & seg->purge_mask;
-    unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
-    uint64_t bit = (uint64_t)1 << slot;
-    hk_page_t *page = &seg->pages[slot];
-    page->slot = (uint8_t)slot; /* (first use of the descriptor: see hki_segment_new) */
-    slot_area(seg, slot, &page->start, &page->area_size);
-    seg->free_mask &= ~bit;
-    if (seg->purge_mask & bit) {
-        seg->purge_mask &= ~bit;
-        heap->purge_pending--;
-        heap->warm_bytes -= page->area_size;
-    } else {
-        hki_stat_committed((ptrdiff_t)page->area_size);
-    }
-    if (seg->used_pages++ == 0)
-        heap->empty_segs--;
-    if (seg->free_mask == 0) {
-        hki_segment_list_remove(&heap->segs[kind], seg);
-        hki_segment_list_push(&heap->segs_full, seg);
-    }
-    return page;
+    return (k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1) << slot;
 }
 
 /* Slots purged one after another are returned with one madvise per run of adjacent
@@ -278,17 +231,144 @@ static void purge_slot(purge_run_t *run, hk_page_t *page)
     if (run->end == 0)
         run->start = page->start;
     run->end = page->start + page->area_size;
+    page->block_size = 0; /* (no freed mark to check: the slot reads as zeros now, S3) */
     hki_stat_committed(-(ptrdiff_t)page->area_size);
+}
+
+/* A span's block, freed, still starts with its freed mark (S3): a write after free
+ * changed it. Checked when a span takes the slot again, which would overwrite it. */
+static HK_COLD void span_written_after_free(const hk_page_t *d)
+{
+    hki_fatal("heap corruption: the freed block at %p was written after free (its first "
+              "word changed; found when its slots were taken again)",
+              (void *)d->start);
+}
+
+/* Takes the free slots `bits` of seg for a page (or a span's run, or its growth): a slot
+ * still committed leaves the purge list, the others count as committed now; a segment
+ * left without a free slot moves to the heap's full list. */
+static void slots_take(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits)
+{
+    hk_assert_internal((seg->free_mask & bits) == bits);
+    for (uint64_t m = bits; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        hk_page_t *d = &seg->pages[i];
+        if (seg->purge_mask & ((uint64_t)1 << i)) {
+            if (d->block_size != 0 && ((const hk_block_t *)d->start)->next_enc != d->key)
+                span_written_after_free(d);
+            d->block_size = 0;
+            heap->purge_pending--;
+            heap->warm_bytes -= seg->pages[i].area_size; /* (S5: set when it was freed) */
+        } else {
+            uintptr_t s;
+            size_t sz;
+            slot_area(seg, i, &s, &sz);
+            hki_stat_committed((ptrdiff_t)sz);
+        }
+    }
+    seg->purge_mask &= ~bits;
+    seg->free_mask &= ~bits;
+    if (seg->free_mask == 0) {
+        hki_segment_list_remove(&heap->segs[seg->kind], seg);
+        hki_segment_list_push(&heap->segs_full, seg);
+    }
+}
+
+/* Gives the slots `bits` of seg back to its free mask, their descriptors those of free
+ * slots (start and area of the slot alone; the caller resets a page's own fields):
+ * purged now (one madvise per run of adjacent slots) with purge_now or without a purge
+ * delay, else kept committed until their deadline (purge_mask). Returns the clock it
+ * read, or 0. */
+static uint64_t slots_release(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits, bool purge_now)
+{
+    hk_assert_internal((seg->free_mask & bits) == 0);
+    bool was_full = seg->free_mask == 0;
+    long delay = hki_option(HK_OPT_PURGE_DELAY);
+    bool purge = purge_now || delay == 0;
+    uint64_t now = 0, expire = UINT64_MAX;
+    if (!purge) {
+        now = hki_os_now_ms();
+        expire = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
+    }
+    purge_run_t run = {0, 0};
+    for (uint64_t m = bits; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        hk_page_t *d = &seg->pages[i];
+        d->slot = (uint8_t)i;
+        d->block_size = 0; /* (no freed mark: hki_segment_page_free sets a span's) */
+        slot_area(seg, i, &d->start, &d->area_size);
+        if (purge) {
+            purge_slot(&run, d);
+        } else {
+            d->expire_ms = expire;
+            heap->purge_pending++;
+            heap->warm_bytes += d->area_size;
+        }
+    }
+    purge_run_flush(&run);
+    seg->free_mask |= bits;
+    if (!purge) {
+        seg->purge_mask |= bits;
+        if (expire < heap->next_purge_ms)
+            heap->next_purge_ms = expire;
+    }
+    if (was_full) {
+        hki_segment_list_remove(&heap->segs_full, seg);
+        hki_segment_list_push(&heap->segs[seg->kind], seg);
+    }
+    return now;
+}
+
+/* The segment of `kind` a new page goes to: the first with a slot still committed (no
+ * page faults), else the one with the most pages in use, among the first HK_ADOPT_SCAN
+ * of the heap's list. Packing pages into the fullest segments lets the others empty and
+ * go: a heap that took segments over from exited threads (heap.c "orphans") otherwise put
+ * its new pages in whichever it took last, spreading sparse pages over ever more
+ * segments (thread_churn-4t: peak RSS 25 MiB instead of 19). */
+static hk_segment_t *segment_for_page(hk_heap_t *heap, unsigned kind)
+{
+    hk_segment_t *best = heap->segs[kind];
+    if (best == NULL || (best->free_mask & best->purge_mask) != 0)
+        return best;
+    hk_segment_t *seg = best->next;
+    for (unsigned i = 1; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->next) {
+        if (seg->free_mask & seg->purge_mask)
+            return seg;
+        if (seg->used_pages > best->used_pages)
+            best = seg;
+    }
+    return best;
+}
+
+hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
+{
+    hk_assert_internal(kind != HK_KIND_SPAN);
+    hk_segment_t *seg = segment_for_page(heap, kind);
+    if (seg == NULL) {
+        seg = hki_segment_new(heap, kind);
+        if (seg == NULL)
+            return NULL;
+    }
+    hk_assert_internal(seg->free_mask != 0);
+    uint64_t warm = seg->free_mask & seg->purge_mask;
+    unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
+    hk_page_t *page = &seg->pages[slot];
+    page->slot = (uint8_t)slot; /* (first use of the descriptor: see hki_segment_new) */
+    slot_area(seg, slot, &page->start, &page->area_size);
+    slots_take(heap, seg, (uint64_t)1 << slot);
+    if (seg->used_pages++ == 0)
+        heap->empty_segs--;
+    return page;
 }
 
 hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
 {
     hk_segment_t *seg = hki_page_segment(page), *surplus = NULL;
-    uint64_t bit = (uint64_t)1 << page->slot;
-    hk_assert_internal((seg->free_mask & bit) == 0);
-    bool was_full = seg->free_mask == 0;
+    uint64_t bits = run_bits(page->slot, page->run_slots != 0 ? page->run_slots : 1u);
+    size_t span_bs = page->run_slots != 0 ? page->block_size : 0;
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
+    page->run_slots = 0;
     hki_page_set_carved(page, 0);
     page->free = page->local_free = NULL;
     page->capacity = 0;
@@ -296,31 +376,13 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     page->report_at = 0;
     hki_page_set_used(page, 0);
     page->div_magic = 1;
-    page->start = 0;
-    uintptr_t s;
-    size_t sz;
-    slot_area(seg, page->slot, &s, &sz);
-    page->start = s;
-    seg->free_mask |= bit;
-    long delay = hki_option(HK_OPT_PURGE_DELAY);
-    uint64_t now = 0;
-    if (purge_now || delay == 0) {
-        purge_run_t run = {0, 0};
-        purge_slot(&run, page);
-        purge_run_flush(&run);
-    } else {
-        seg->purge_mask |= bit;
-        now = hki_os_now_ms();
-        page->expire_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
-        heap->purge_pending++;
-        heap->warm_bytes += page->area_size;
-        if (page->expire_ms < heap->next_purge_ms)
-            heap->next_purge_ms = page->expire_ms;
-    }
-    if (was_full) {
-        hki_segment_list_remove(&heap->segs_full, seg);
-        hki_segment_list_push(&heap->segs[seg->kind], seg);
-    }
+    uint64_t now = slots_release(heap, seg, bits, purge_now);
+    /* A span's block starts with its freed mark now (the free wrote its link: NULL ^ key):
+     * kept committed, the slot remembers it (block_size != 0, S3) so that a span taking
+     * the slot again finds a write after free (slots_take). */
+    if (span_bs != 0 && ((seg->purge_mask >> page->slot) & 1u) &&
+        ((const hk_block_t *)page->start)->next_enc == page->key)
+        page->block_size = span_bs;
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
         /* Keep one empty segment per heap for good; the caller hands the others on
@@ -336,6 +398,159 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     if (now != 0 && heap->next_purge_ms <= now)
         hki_heap_purge(heap, now, false);
     return surplus;
+}
+
+/* ---- spans (types.h "Span segment layout") ---- */
+
+/* Bit i of the result is set iff slots i .. i + k - 1 are all in m (1 <= k <= 64): each
+ * step doubles the length of the runs the bits stand for (m & m >> len), and a last
+ * overlapping step (k - len <= len) makes it exactly k; four steps at most for 16. */
+static inline uint64_t run_starts(uint64_t m, unsigned k)
+{
+    unsigned len = 1;
+    while (2 * len <= k) {
+        m &= m >> len;
+        len *= 2;
+    }
+    if (len < k)
+        m &= m >> (k - len);
+    return m;
+}
+
+/* The starts of the runs of k free slots of seg (among `avail`) that hold a block of bs
+ * bytes: in the secure build the run that ends at the segment's last slot stops at the
+ * guard page (hki_slot_end), which a block of k whole slots does not leave room for. */
+static uint64_t span_starts(const hk_segment_t *seg, uint64_t avail, unsigned k, size_t bs)
+{
+    uint64_t starts = run_starts(avail, k);
+    if (HK_SEG_GUARD != 0 && bs > ((size_t)k << HK_SPAN_SLOT_SHIFT) - HK_SEG_GUARD)
+        starts &= ~((uint64_t)1 << (seg->page_count - k));
+    return starts;
+}
+
+hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs)
+{
+    /* best fit: the smallest free hole of k slots or more over the heap's span segments
+     * (a hole of exactly k first: it cuts no larger one), and among equal ones one whose
+     * first k slots are all still committed (no page faults); the run starts at the
+     * hole's start. */
+    hk_segment_t *pick = NULL;
+    uint64_t pick_starts = 0;
+    unsigned best = 65, best_warm = 0;
+    for (hk_segment_t *seg = heap->segs[HK_KIND_SPAN]; seg != NULL; seg = seg->next) {
+        uint64_t free = seg->free_mask;
+        uint64_t starts = span_starts(seg, free, k, bs);
+        if (starts == 0)
+            continue;
+        uint64_t warm = run_starts(seg->purge_mask, k);
+        /* hole starts that can hold the run */
+        for (uint64_t h = starts & ~(free << 1); h != 0; h &= h - 1) {
+            unsigned i = (unsigned)__builtin_ctzll(h);
+            unsigned len = (unsigned)__builtin_ctzll(~(free >> i)); /* (i >= 1: a zero on top) */
+            unsigned w = (warm >> i) & 1u;
+            if (len < best || (len == best && w > best_warm)) {
+                best = len;
+                best_warm = w;
+                pick = seg;
+                pick_starts = (uint64_t)1 << i;
+            }
+        }
+        if (best == k && best_warm)
+            break;
+    }
+    if (pick == NULL)
+        return NULL;
+    unsigned slot = (unsigned)__builtin_ctzll(pick_starts);
+    hk_page_t *page = &pick->pages[slot];
+    page->slot = (uint8_t)slot;
+    page->run_slots = (uint8_t)k;
+    slot_area(pick, slot, &page->start, &page->area_size); /* (the slot's, as when free) */
+    slots_take(heap, pick, run_bits(slot, k));
+    if (pick->used_pages++ == 0)
+        heap->empty_segs--;
+    return page;
+}
+
+bool hki_segment_span_resize(hk_heap_t *heap, hk_page_t *page, unsigned k, size_t bs)
+{
+    hk_segment_t *seg = hki_page_segment(page);
+    unsigned slot = page->slot, old = page->run_slots;
+    hk_assert_internal(old != 0 && k != 0);
+    if (k > old) {
+        if (slot + k > seg->page_count)
+            return false;
+        uint64_t more = run_bits(slot + old, k - old);
+        if ((seg->free_mask & more) != more ||
+            (span_starts(seg, seg->free_mask | run_bits(slot, old), k, bs) & ((uint64_t)1 << slot)) == 0)
+            return false;
+        slots_take(heap, seg, more);
+    } else if (k < old) {
+        slots_release(heap, seg, run_bits(slot + k, old - k), false);
+    }
+    page->run_slots = (uint8_t)k;
+    page->area_size = hki_slot_end(seg, slot + k - 1) - page->start;
+    return true;
+}
+
+hk_page_t *hki_span_of(hk_segment_t *seg, const void *addr)
+{
+    unsigned i = (unsigned)(((uintptr_t)addr & HK_SEG_MASK) >> HK_SPAN_SLOT_SHIFT);
+    if (seg->kind != HK_KIND_SPAN || i == 0 || ((seg->free_mask >> i) & 1u) != 0)
+        return NULL;
+    for (unsigned j = i; j >= 1; j--) {
+        hk_page_t *page = &seg->pages[j];
+        if (page->run_slots != 0)
+            return j + page->run_slots > i ? page : NULL;
+    }
+    return NULL;
+}
+
+const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, const void **addr)
+{
+    uint64_t in_use = seg->valid_mask & ~seg->free_mask, covered = 0;
+    unsigned pages = 0;
+    *inv = "S3";
+    *addr = seg;
+    if ((seg->free_mask & ~seg->valid_mask) != 0)
+        return "free_mask outside valid_mask";
+    if ((seg->purge_mask & ~seg->free_mask) != 0)
+        return "purge_mask not a subset of free_mask";
+    *inv = "S2";
+    for (unsigned i = 0; i < seg->page_count; i++) {
+        const hk_page_t *page = &seg->pages[i];
+        uint64_t bit = (uint64_t)1 << i;
+        *addr = (const void *)((uintptr_t)seg + ((uintptr_t)i << seg->page_shift));
+        if (covered & bit) {
+            if (page->class_idx != 0 || page->run_slots != 0 || hki_page_carved(page) != 0)
+                return "interior slot of a span with a class, a run or carved blocks";
+            continue;
+        }
+        if (page->class_idx == 0) {
+            if (in_use & bit)
+                return "slot in use by no page";
+            if (page->run_slots != 0 || hki_page_carved(page) != 0) {
+                *inv = "S3";
+                return "free slot with a run or carved blocks";
+            }
+            if (page->block_size != 0 && (((seg->purge_mask >> i) & 1u) == 0 ||
+                                          ((const hk_block_t *)page->start)->next_enc != page->key)) {
+                *inv = "S3";
+                return "a freed span's mark on a purged slot, or its block's first word changed";
+            }
+            continue;
+        }
+        unsigned k = page->run_slots != 0 ? page->run_slots : 1u;
+        if ((page->run_slots != 0) != (seg->kind == HK_KIND_SPAN))
+            return "run_slots and the segment kind disagree";
+        if (i + k > seg->page_count || (in_use & run_bits(i, k)) != run_bits(i, k))
+            return "page on a slot or run not in use";
+        covered |= run_bits(i, k);
+        pages++;
+    }
+    *addr = seg;
+    if (pages != seg->used_pages)
+        return "used_pages differs from the pages on the slots";
+    return NULL;
 }
 
 /* ---- purging ---- */
