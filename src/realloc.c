@@ -67,13 +67,14 @@ static HK_NOINLINE void *realloc_general(void *p, size_t size)
         usable = page->block_size;
         if (size <= usable && size >= usable / 2)
             return p;
-        if (page->run_slots != 0 && size > HK_MEDIUM_MAX && size <= HK_LARGE_MAX &&
+        if (hki_realloc_as_span(page, size) &&
             atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap &&
             span_resize(hki_tls_heap, page, p, size))
             return p;
     }
     void *q;
-    if (size > usable && size >= HK_REALLOC_REMAP_MIN) {
+    if (seg->kind == HK_KIND_HUGE ? size > usable && size >= HK_REALLOC_REMAP_MIN
+                                  : hki_realloc_to_mapping(usable, size)) {
         q = hki_malloc_huge(size, 0, false); /* growing: from now on by mremap */
         hk_track_malloc(q);
     } else {
@@ -107,7 +108,9 @@ void *hk_realloc(void *p, size_t size)
             size_t usable = page->block_size;
             if (size <= usable && size >= usable / 2)
                 return p;
-            if (page->run_slots != 0 && size > HK_MEDIUM_MAX && span_resize(heap, page, p, size))
+            /* (a block above HK_MEDIUM_MAX is a span's: types.h P8) */
+            if (hk_unlikely(usable > HK_MEDIUM_MAX) && size > HK_MEDIUM_MAX &&
+                span_resize(heap, page, p, size))
                 return p;
             void *q = hk_malloc(size);
             if (q == NULL)
