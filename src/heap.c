@@ -553,7 +553,7 @@ static void heap_orphan(hk_heap_t *heap)
     /* Empty segments go to the abandoned list still committed, as an exit did before: a
      * thread about to map a segment takes them whole (seq-threads-work: 1,000 madvise
      * calls when the budget purged them), and those nobody takes expire. Kept in the
-     * orphan, the empty large segments (one 4 MiB page each) of threads exiting together
+     * orphan, the empty large segments (then one 4 MiB page each) of threads exiting together
      * sat unused beside their heirs' new ones (tests/robust/adopt: RSS 95 MiB, not 67). */
     hki_heap_abandon_empty(heap);
     size_t budget = (size_t)hki_option(HK_OPT_EXIT_KEEP) << 10;

@@ -2,7 +2,7 @@
  * ownership.c -- which heap owns a segment: the abandoned list and the handoffs between
  * heaps (abandon, claim, adopt, expire), and the process-wide checker.
  *
- * Design:      every small/medium/large segment is owned by one heap (seg->heap) or by
+ * Design:      every small/medium/span segment is owned by one heap (seg->heap) or by
  *              nobody, on the abandoned list. (The heap of an exited thread keeps its
  *              segments while it waits for a new thread to continue it: heap.c
  *              "orphans"; they are OWNED by it all along.) A heap abandons a segment when

@@ -5,19 +5,22 @@
  *              segment header by masking. Before free() touches a header it checks the
  *              registry: one bit per 4 MiB of the user address space (4 MiB of .bss,
  *              touched only where segments live). A segment is cut into slots of one
- *              kind (types.h table); a heap takes slots for pages and gives them back.
+ *              kind (types.h table); a heap takes slots for pages and gives them back;
+ *              a span takes a run of them (types.h "Span segment layout", "spans" below).
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
  *              madvise(DONTNEED) returns it. A heap keeps one empty segment; a second
  *              one is unlinked and handed to the caller, which gives it up (released, or
  *              abandoned still committed: ownership.c, which also owns the abandoned
  *              list and the handoffs between heaps).
  * Layout:      types.h "Segment layout".
- * Invariants:  S1..S4 (types.h), checked by heapcheck.c;
+ * Invariants:  S1..S5 (types.h), checked by heapcheck.c (S2, S3: hki_segment_slots_check);
  *              R1  every segment whose registry bit is set is mapped (free() reads the
  *                  header of any pointer whose bit is set), checked by hki_registry_check.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
  *              it is unmapped). The rest: the owner heap.
- * Complexity:  O(1) slot alloc/free; purge O(segments) every HEAPKIT_PURGE_DELAY ms.
+ * Complexity:  O(1) slot alloc/free; a span's run O(span segments x their free holes)
+ *              (best fit; a few mask operations each), its free O(slots of the run);
+ *              purge O(segments) every HEAPKIT_PURGE_DELAY ms.
  */
 #include "config.h"
 #include "segment.h"
@@ -476,12 +479,11 @@ bool hki_segment_span_resize(hk_heap_t *heap, hk_page_t *page, unsigned k, size_
     hk_segment_t *seg = hki_page_segment(page);
     unsigned slot = page->slot, old = page->run_slots;
     hk_assert_internal(old != 0 && k != 0);
+    if (slot + k > seg->page_count || page->start + bs > hki_slot_end(seg, slot + k - 1))
+        return false; /* (the secure build: a run ending at the guard page, span_starts) */
     if (k > old) {
-        if (slot + k > seg->page_count)
-            return false;
         uint64_t more = run_bits(slot + old, k - old);
-        if ((seg->free_mask & more) != more ||
-            (span_starts(seg, seg->free_mask | run_bits(slot, old), k, bs) & ((uint64_t)1 << slot)) == 0)
+        if ((seg->free_mask & more) != more)
             return false;
         slots_take(heap, seg, more);
     } else if (k < old) {

@@ -123,7 +123,11 @@
  *       a covered slot that is not a page's own (a span's interior slot) has class_idx 0,
  *       run_slots 0 and carved 0. (Small and medium: used_pages == popcount(in use).)
  *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0,
- *       class_idx 0 and run_slots 0.
+ *       class_idx 0 and run_slots 0. A free slot has block_size != 0 only if it is in
+ *       purge_mask and a freed span's block started there: the block's first word still
+ *       holds its free link, NULL ^ key (its freed mark), which the span that takes the
+ *       slot again checks (a write after free; segment.c slots_take), and which makes a
+ *       second free of the block a reported double free (free.c).
  *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments; so is each entry
  *       of heap->own_seg[], at the index hki_own_slot gives its address (free() trusts
  *       both to be mapped and the heap's own without a registry or owner lookup).
