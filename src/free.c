@@ -60,8 +60,8 @@ static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const v
     if (span != NULL) /* inside a span's run beyond its first slot (types.h S2) */
         page = span;
     uintptr_t off = (uintptr_t)p - page->start;
-    if (page->class_idx == 0 && off == 0 && page->block_size != 0 && seg->kind == HK_KIND_SPAN &&
-        ((seg->free_mask >> page->slot) & 1u)) {
+    if (page->class_idx == 0 && off == 0 && seg->kind == HK_KIND_SPAN &&
+        ((seg->marked_mask >> page->slot) & 1u)) {
         /* a free slot where a freed span's block started (types.h S3) */
         hki_usage_error("double free of %p (%s)", p, func);
         return;

@@ -443,7 +443,7 @@ static void sweep_full(hk_heap_t *heap)
 /* Collects the spans other threads freed: their runs go back to their segments. A span's
  * block freed by its owner went back at once (page_retire from free's slow path); one
  * freed by another thread waits on its thread_free until this sweep, which runs in the
- * span malloc path (amortized: every span_count / 8 span mallocs), once per purge delay
+ * span malloc path (amortized: every span_count / 2 span mallocs), once per purge delay
  * from any slow path (heap_periodic), on trim and at thread exit. */
 static void sweep_spans(hk_heap_t *heap)
 {
@@ -827,12 +827,12 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
  * none has k free slots in a row, an abandoned segment is adopted as find_page_once does
  * (the oldest, abandoned a purge delay ago; else a span segment pop_kind's rule gives),
  * and only then is a fresh segment mapped. Spans freed by other threads are collected
- * first (sweep_spans), every span_count / 8 span mallocs: their runs may be the fit. */
+ * first (sweep_spans), every span_count / 2 span mallocs: their runs may be the fit. */
 static hk_page_t *find_span_once(hk_heap_t *heap, unsigned c)
 {
     size_t bs = hki_class_size[c];
     unsigned k = hki_span_slots(bs);
-    if (heap->span_count <= 8 || ++heap->spans_since_sweep * 8 >= heap->span_count)
+    if (heap->span_count <= 8 || ++heap->spans_since_sweep * 2 >= heap->span_count)
         sweep_spans(heap);
     hk_page_t *page = hki_segment_span_alloc(heap, k, bs);
     for (unsigned step = 0; page == NULL; step++) {

@@ -83,6 +83,33 @@ static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, 
     *size = e > s ? e - s : 0;
 }
 
+/* The area of the slots `bits` of seg: slot_area's, summed without a loop (the first
+ * slot's area starts after the header, the last one's stops at the guard page). */
+static size_t slots_bytes(const hk_segment_t *seg, uint64_t bits)
+{
+    size_t bytes = (size_t)__builtin_popcountll(bits) << seg->page_shift;
+    if (bits & 1u)
+        bytes -= HK_SEG_HDR_SIZE < ((size_t)1 << seg->page_shift) ? HK_SEG_HDR_SIZE
+                                                                 : (size_t)1 << seg->page_shift;
+    if (HK_SEG_GUARD != 0 && ((bits >> (seg->page_count - 1u)) & 1u))
+        bytes -= HK_SEG_GUARD;
+    return bytes;
+}
+
+/* Bit L set iff free holds a maximal run of exactly L free slots (a hole; L <= 63: slot 0
+ * of a span segment is the header, never free). A span segment keeps it in hole_lengths
+ * (S3), so the search for a run of k slots skips a segment without one in two
+ * instructions. */
+static uint64_t hole_lengths(uint64_t free)
+{
+    uint64_t lens = 0;
+    for (uint64_t h = free & ~(free << 1); h != 0; h &= h - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(h);
+        lens |= (uint64_t)1 << ((unsigned)__builtin_ctzll(~(free >> i)) & 63u);
+    }
+    return lens;
+}
+
 static size_t header_commit_size(const hk_segment_t *seg)
 {
     size_t ps = hki_os_page_size();
@@ -129,6 +156,8 @@ hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
     }
     seg->free_mask = seg->valid_mask;
     seg->purge_mask = 0;
+    seg->marked_mask = 0;
+    seg->hole_lengths = kind == HK_KIND_SPAN ? hole_lengths(seg->free_mask) : 0;
     seg->map_size = HK_SEG_SIZE;
     seg->cached_ms = 0;
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
@@ -160,10 +189,7 @@ void hki_segment_release(hk_segment_t *seg)
 
 size_t hki_segment_warm_bytes(const hk_segment_t *seg)
 {
-    size_t bytes = 0;
-    for (uint64_t m = seg->purge_mask; m; m &= m - 1)
-        bytes += seg->pages[__builtin_ctzll(m)].area_size;
-    return bytes;
+    return slots_bytes(seg, seg->purge_mask);
 }
 
 hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap)
@@ -234,7 +260,8 @@ static void purge_slot(purge_run_t *run, hk_page_t *page)
     if (run->end == 0)
         run->start = page->start;
     run->end = page->start + page->area_size;
-    page->block_size = 0; /* (no freed mark to check: the slot reads as zeros now, S3) */
+    /* (no freed mark to check: the slot reads as zeros from now on, S3) */
+    hki_page_segment(page)->marked_mask &= ~((uint64_t)1 << page->slot);
     hki_stat_committed(-(ptrdiff_t)page->area_size);
 }
 
@@ -242,6 +269,7 @@ static void purge_slot(purge_run_t *run, hk_page_t *page)
  * changed it. Checked when a span takes the slot again, which would overwrite it. */
 static HK_COLD void span_written_after_free(const hk_page_t *d)
 {
+    hk_assert_internal(d->class_idx == 0);
     hki_fatal("heap corruption: the freed block at %p was written after free (its first "
               "word changed; found when its slots were taken again)",
               (void *)d->start);
@@ -253,24 +281,20 @@ static HK_COLD void span_written_after_free(const hk_page_t *d)
 static void slots_take(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits)
 {
     hk_assert_internal((seg->free_mask & bits) == bits);
-    for (uint64_t m = bits; m; m &= m - 1) {
-        unsigned i = (unsigned)__builtin_ctzll(m);
-        hk_page_t *d = &seg->pages[i];
-        if (seg->purge_mask & ((uint64_t)1 << i)) {
-            if (d->block_size != 0 && ((const hk_block_t *)d->start)->next_enc != d->key)
-                span_written_after_free(d);
-            d->block_size = 0;
-            heap->purge_pending--;
-            heap->warm_bytes -= seg->pages[i].area_size; /* (S5: set when it was freed) */
-        } else {
-            uintptr_t s;
-            size_t sz;
-            slot_area(seg, i, &s, &sz);
-            hki_stat_committed((ptrdiff_t)sz);
-        }
+    for (uint64_t m = bits & seg->marked_mask; m; m &= m - 1) {
+        const hk_page_t *d = &seg->pages[__builtin_ctzll(m)];
+        if (((const hk_block_t *)d->start)->next_enc != d->key)
+            span_written_after_free(d);
     }
+    uint64_t warm = bits & seg->purge_mask;
+    heap->purge_pending -= (size_t)__builtin_popcountll(warm);
+    heap->warm_bytes -= slots_bytes(seg, warm); /* (S5) */
+    hki_stat_committed((ptrdiff_t)slots_bytes(seg, bits & ~warm));
+    seg->marked_mask &= ~bits;
     seg->purge_mask &= ~bits;
     seg->free_mask &= ~bits;
+    if (seg->kind == HK_KIND_SPAN)
+        seg->hole_lengths = hole_lengths(seg->free_mask);
     if (seg->free_mask == 0) {
         hki_segment_list_remove(&heap->segs[seg->kind], seg);
         hki_segment_list_push(&heap->segs_full, seg);
@@ -298,19 +322,19 @@ static uint64_t slots_release(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits,
         unsigned i = (unsigned)__builtin_ctzll(m);
         hk_page_t *d = &seg->pages[i];
         d->slot = (uint8_t)i;
-        d->block_size = 0; /* (no freed mark: hki_segment_page_free sets a span's) */
         slot_area(seg, i, &d->start, &d->area_size);
-        if (purge) {
+        if (purge)
             purge_slot(&run, d);
-        } else {
+        else
             d->expire_ms = expire;
-            heap->purge_pending++;
-            heap->warm_bytes += d->area_size;
-        }
     }
     purge_run_flush(&run);
     seg->free_mask |= bits;
+    if (seg->kind == HK_KIND_SPAN)
+        seg->hole_lengths = hole_lengths(seg->free_mask);
     if (!purge) {
+        heap->purge_pending += (size_t)__builtin_popcountll(bits);
+        heap->warm_bytes += slots_bytes(seg, bits);
         seg->purge_mask |= bits;
         if (expire < heap->next_purge_ms)
             heap->next_purge_ms = expire;
@@ -368,7 +392,7 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
 {
     hk_segment_t *seg = hki_page_segment(page), *surplus = NULL;
     uint64_t bits = run_bits(page->slot, page->run_slots != 0 ? page->run_slots : 1u);
-    size_t span_bs = page->run_slots != 0 ? page->block_size : 0;
+    bool span = page->run_slots != 0;
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
     page->run_slots = 0;
@@ -381,11 +405,11 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     page->div_magic = 1;
     uint64_t now = slots_release(heap, seg, bits, purge_now);
     /* A span's block starts with its freed mark now (the free wrote its link: NULL ^ key):
-     * kept committed, the slot remembers it (block_size != 0, S3) so that a span taking
-     * the slot again finds a write after free (slots_take). */
-    if (span_bs != 0 && ((seg->purge_mask >> page->slot) & 1u) &&
+     * kept committed, the slot remembers it (marked_mask, S3) so that a span taking the
+     * slot again finds a write after free (slots_take). */
+    if (span && ((seg->purge_mask >> page->slot) & 1u) &&
         ((const hk_block_t *)page->start)->next_enc == page->key)
-        page->block_size = span_bs;
+        seg->marked_mask |= (uint64_t)1 << page->slot;
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
         /* Keep one empty segment per heap for good; the caller hands the others on
@@ -433,34 +457,33 @@ static uint64_t span_starts(const hk_segment_t *seg, uint64_t avail, unsigned k,
 
 hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs)
 {
-    /* best fit: the smallest free hole of k slots or more over the heap's span segments
-     * (a hole of exactly k first: it cuts no larger one), and among equal ones one whose
-     * first k slots are all still committed (no page faults); the run starts at the
-     * hole's start. */
+    /* The first segment with a free hole of exactly k slots (it cuts no larger hole),
+     * there the one whose slots are all still committed if it has one (no page faults);
+     * else the first segment with a larger hole, there a run of k committed slots if it
+     * has one, else the lowest run (the rest of the hole stays together). A segment
+     * without a hole of k or more costs two instructions (hole_lengths). */
     hk_segment_t *pick = NULL;
     uint64_t pick_starts = 0;
-    unsigned best = 65, best_warm = 0;
+    bool exact_found = false;
     for (hk_segment_t *seg = heap->segs[HK_KIND_SPAN]; seg != NULL; seg = seg->next) {
+        uint64_t lens = seg->hole_lengths >> k;
+        if (lens == 0 || (pick != NULL && (lens & 1u) == 0))
+            continue;
         uint64_t free = seg->free_mask;
         uint64_t starts = span_starts(seg, free, k, bs);
-        if (starts == 0)
-            continue;
-        uint64_t warm = run_starts(seg->purge_mask, k);
-        /* hole starts that can hold the run */
-        for (uint64_t h = starts & ~(free << 1); h != 0; h &= h - 1) {
-            unsigned i = (unsigned)__builtin_ctzll(h);
-            unsigned len = (unsigned)__builtin_ctzll(~(free >> i)); /* (i >= 1: a zero on top) */
-            unsigned w = (warm >> i) & 1u;
-            if (len < best || (len == best && w > best_warm)) {
-                best = len;
-                best_warm = w;
-                pick = seg;
-                pick_starts = (uint64_t)1 << i;
-            }
-        }
-        if (best == k && best_warm)
+        uint64_t exact = starts & ~(free << 1) & ~(free >> k); /* (bounded on both sides) */
+        uint64_t fit = exact != 0 ? exact : starts;
+        if (fit == 0)
+            continue; /* (the secure build: only a run ending at the guard page) */
+        uint64_t warm = fit & run_starts(seg->purge_mask, k);
+        pick = seg;
+        pick_starts = warm != 0 ? warm : fit;
+        if (exact != 0) {
+            exact_found = true;
             break;
+        }
     }
+    (void)exact_found;
     if (pick == NULL)
         return NULL;
     unsigned slot = (unsigned)__builtin_ctzll(pick_starts);
@@ -517,6 +540,8 @@ const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, c
         return "free_mask outside valid_mask";
     if ((seg->purge_mask & ~seg->free_mask) != 0)
         return "purge_mask not a subset of free_mask";
+    if ((seg->marked_mask & ~seg->purge_mask) != 0)
+        return "marked_mask not a subset of purge_mask";
     *inv = "S2";
     for (unsigned i = 0; i < seg->page_count; i++) {
         const hk_page_t *page = &seg->pages[i];
@@ -534,10 +559,10 @@ const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, c
                 *inv = "S3";
                 return "free slot with a run or carved blocks";
             }
-            if (page->block_size != 0 && (((seg->purge_mask >> i) & 1u) == 0 ||
-                                          ((const hk_block_t *)page->start)->next_enc != page->key)) {
+            if (((seg->marked_mask >> i) & 1u) &&
+                ((const hk_block_t *)page->start)->next_enc != page->key) {
                 *inv = "S3";
-                return "a freed span's mark on a purged slot, or its block's first word changed";
+                return "a freed span's first word changed (a write after free)";
             }
             continue;
         }
@@ -552,6 +577,9 @@ const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, c
     *addr = seg;
     if (pages != seg->used_pages)
         return "used_pages differs from the pages on the slots";
+    *inv = "S3";
+    if (seg->hole_lengths != (seg->kind == HK_KIND_SPAN ? hole_lengths(seg->free_mask) : 0))
+        return "hole_lengths differs from the free holes of free_mask";
     return NULL;
 }
 

@@ -123,11 +123,13 @@
  *       a covered slot that is not a page's own (a span's interior slot) has class_idx 0,
  *       run_slots 0 and carved 0. (Small and medium: used_pages == popcount(in use).)
  *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0,
- *       class_idx 0 and run_slots 0. A free slot has block_size != 0 only if it is in
- *       purge_mask and a freed span's block started there: the block's first word still
- *       holds its free link, NULL ^ key (its freed mark), which the span that takes the
- *       slot again checks (a write after free; segment.c slots_take), and which makes a
- *       second free of the block a reported double free (free.c).
+ *       class_idx 0 and run_slots 0. marked_mask is a subset of purge_mask: the slots
+ *       where a freed span's block starts, whose first word still holds its free link,
+ *       NULL ^ key (its freed mark; key: the slot descriptor's), which the span that
+ *       takes the slot again checks (a write after free; segment.c slots_take), and
+ *       which makes a second free of the block a reported double free (free.c).
+ *       hole_lengths (span segments; 0 otherwise) has bit L set iff free_mask holds a
+ *       maximal run of exactly L free slots.
  *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments; so is each entry
  *       of heap->own_seg[], at the index hki_own_slot gives its address (free() trusts
  *       both to be mapped and the heap's own without a registry or owner lookup).
@@ -208,6 +210,8 @@ typedef struct hk_segment_s {
     uint64_t valid_mask;     /* slots that can hold a page */
     uint64_t free_mask;      /* slots not in use */
     uint64_t purge_mask;     /* free slots still committed (awaiting purge) */
+    uint64_t marked_mask;    /* span segments: free slots where a freed block starts (S3) */
+    uint64_t hole_lengths;   /* span segments: bit L = a hole of exactly L free slots (S3) */
     size_t map_size;         /* bytes mapped at the segment base */
     uint64_t cached_ms;      /* huge: when it entered the cache; else: when abandoned */
     struct hk_segment_s *next, *prev; /* heap's list per kind / abandoned list / huge cache */

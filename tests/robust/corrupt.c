@@ -174,10 +174,14 @@ int main(void)
     ss->free_mask |= last; /* the run's last slot marked free */
     expect("span slot marked free", "S2");
     ss->free_mask &= ~last;
+    uint64_t holes = ss->hole_lengths;
+    ss->hole_lengths ^= (uint64_t)1 << 2; /* the free holes' summary (segment.c) */
+    expect("span segment's hole lengths", "S3");
+    ss->hole_lengths = holes;
     me->span_count++;
     expect("span count", "P8");
     me->span_count--;
-    if (mark->class_idx == 0 && mark->block_size != 0) {
+    if (mark->class_idx == 0 && ((hki_segment_of(gone)->marked_mask >> mark->slot) & 1u)) {
         ((hk_block_t *)gone)->next_enc ^= 1; /* a write after free into the freed span */
         expect("freed span written after free", "S3");
         ((hk_block_t *)gone)->next_enc ^= 1;
@@ -185,6 +189,13 @@ int main(void)
         fprintf(stderr, "setup: expected the freed span's slot to keep its freed mark\n");
         CHECK("setup", 0);
     }
+    hk_segment_t *gs = hki_segment_of(gone);
+    uint64_t purge = gs->purge_mask;
+    gs->purge_mask &= ~((uint64_t)1 << mark->slot); /* the mark on a slot taken as purged */
+    gs->free_mask &= ~((uint64_t)1 << mark->slot);
+    expect("freed span's mark on a purged slot", "S3");
+    gs->free_mask |= (uint64_t)1 << mark->slot;
+    gs->purge_mask = purge;
     free(sp);
 
     expect("restored", "");
