@@ -464,7 +464,6 @@ hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs)
      * without a hole of k or more costs two instructions (hole_lengths). */
     hk_segment_t *pick = NULL;
     uint64_t pick_starts = 0;
-    bool exact_found = false;
     for (hk_segment_t *seg = heap->segs[HK_KIND_SPAN]; seg != NULL; seg = seg->next) {
         uint64_t lens = seg->hole_lengths >> k;
         if (lens == 0 || (pick != NULL && (lens & 1u) == 0))
@@ -478,12 +477,9 @@ hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs)
         uint64_t warm = fit & run_starts(seg->purge_mask, k);
         pick = seg;
         pick_starts = warm != 0 ? warm : fit;
-        if (exact != 0) {
-            exact_found = true;
+        if (exact != 0)
             break;
-        }
     }
-    (void)exact_found;
     if (pick == NULL)
         return NULL;
     unsigned slot = (unsigned)__builtin_ctzll(pick_starts);

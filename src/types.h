@@ -110,8 +110,11 @@
  *   P8  a page has run_slots != 0 iff its class is a span class (>= HK_SPAN_CLASS_MIN);
  *       a span has run_slots == hki_span_slots(block_size), reserved == 1, area_size ==
  *       the bytes of its run (hki_slot_end of its last slot - start), and is on the heap's
- *       span list (heap->spans, in_full = 0, report_at = 0; span_count its length)
- *       instead of a queue (P5 covers the pages of the other kinds).
+ *       span list (heap->spans, in_full = 0, report_at = 0; span_count its length), or
+ *       is the only page of queue[class_idx] (then heap->current[c], as P5 says): a span
+ *       whose block its owner freed is kept so while its class has no current page, and
+ *       joins the span list when malloc hands its block out again and then wants another
+ *       (heap.c find_span_once), or is retired as kept pages are.
  *
  * ---- Segment invariants (checked by segment_check()) ----------------------------------
  *

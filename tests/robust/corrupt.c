@@ -158,10 +158,12 @@ int main(void)
 
     /* S2, S3, P8: the span bookkeeping (types.h "Span segment layout") of a span of main's
      * heap, beside a freed one whose slots wait committed with their freed mark */
-    char *sp = malloc((size_t)200 << 10), *gone = malloc((size_t)200 << 10);
+    char *sp = malloc((size_t)200 << 10), *kept = malloc((size_t)200 << 10);
+    char *gone = malloc((size_t)200 << 10);
     hk_segment_t *ss = hki_segment_of(sp);
     hk_page_t *span = hki_page_of(ss, sp), *inner = &ss->pages[span->slot + 1];
-    free(gone);
+    free(kept); /* kept as its class's current page (P8) */
+    free(gone); /* its run back to the segment, with the freed mark (S3) */
     hk_page_t *mark = hki_page_of(hki_segment_of(gone), gone);
     expect("spans intact", "");
     inner->class_idx = span->class_idx; /* an interior slot that looks like a page */
@@ -192,9 +194,7 @@ int main(void)
     hk_segment_t *gs = hki_segment_of(gone);
     uint64_t purge = gs->purge_mask;
     gs->purge_mask &= ~((uint64_t)1 << mark->slot); /* the mark on a slot taken as purged */
-    gs->free_mask &= ~((uint64_t)1 << mark->slot);
     expect("freed span's mark on a purged slot", "S3");
-    gs->free_mask |= (uint64_t)1 << mark->slot;
     gs->purge_mask = purge;
     free(sp);
 
