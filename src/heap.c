@@ -903,8 +903,20 @@ bool hki_span_resize(hk_heap_t *heap, hk_page_t *page, size_t size)
     unsigned c = hki_size_class(size), old = page->class_idx;
     size_t bs = hki_class_size[c];
     hk_assert_internal(hki_class_is_span(c) && page->run_slots != 0 && hki_page_used(page) == 1);
-    if (!hki_segment_span_resize(heap, page, hki_span_slots(bs), bs))
-        return false;
+    if (!hki_segment_span_resize(heap, page, hki_span_slots(bs), bs)) {
+        /* the slots after it may hold an empty span kept as its class's current page
+         * (P8): a buffer growing in place goes before it (CPython's replay: the copies
+         * of buffers it blocked cost 7 instructions per op) */
+        hk_segment_t *seg = hki_page_segment(page);
+        unsigned after = page->slot + page->run_slots;
+        hk_page_t *next = after < seg->page_count ? &seg->pages[after] : NULL;
+        if (next == NULL || next->run_slots == 0 || hki_page_used(next) != 0 ||
+            heap->queue[next->class_idx].first != next)
+            return false;
+        page_retire(heap, next);
+        if (!hki_segment_span_resize(heap, page, hki_span_slots(bs), bs))
+            return false;
+    }
     if (c != old && heap->queue[old].first == page) {
         hki_queue_remove(heap, page); /* (kept as current, now of another class) */
         hki_spans_push(heap, page);

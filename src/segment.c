@@ -83,11 +83,18 @@ static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, 
     *size = e > s ? e - s : 0;
 }
 
+/* The number of slots in bits: a page's single slot without the popcount (a libgcc call
+ * on x86-64 without -mpopcnt, on every page taken and retired). */
+static inline size_t slot_count(uint64_t bits)
+{
+    return (bits & (bits - 1)) == 0 ? (size_t)(bits != 0) : (size_t)__builtin_popcountll(bits);
+}
+
 /* The area of the slots `bits` of seg: slot_area's, summed without a loop (the first
  * slot's area starts after the header, the last one's stops at the guard page). */
 static size_t slots_bytes(const hk_segment_t *seg, uint64_t bits)
 {
-    size_t bytes = (size_t)__builtin_popcountll(bits) << seg->page_shift;
+    size_t bytes = slot_count(bits) << seg->page_shift;
     if (bits & 1u)
         bytes -= HK_SEG_HDR_SIZE < ((size_t)1 << seg->page_shift) ? HK_SEG_HDR_SIZE
                                                                  : (size_t)1 << seg->page_shift;
@@ -287,7 +294,7 @@ static void slots_take(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits)
             span_written_after_free(d);
     }
     uint64_t warm = bits & seg->purge_mask;
-    heap->purge_pending -= (size_t)__builtin_popcountll(warm);
+    heap->purge_pending -= slot_count(warm);
     heap->warm_bytes -= slots_bytes(seg, warm); /* (S5) */
     hki_stat_committed((ptrdiff_t)slots_bytes(seg, bits & ~warm));
     seg->marked_mask &= ~bits;
@@ -333,7 +340,7 @@ static uint64_t slots_release(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits,
     if (seg->kind == HK_KIND_SPAN)
         seg->hole_lengths = hole_lengths(seg->free_mask);
     if (!purge) {
-        heap->purge_pending += (size_t)__builtin_popcountll(bits);
+        heap->purge_pending += slot_count(bits);
         heap->warm_bytes += slots_bytes(seg, bits);
         seg->purge_mask |= bits;
         if (expire < heap->next_purge_ms)
