@@ -87,10 +87,11 @@
 /* Page kinds: page size (shift) and largest block size served from them. */
 #define HK_SMALL_PAGE_SHIFT  16 /* 64 KiB pages, blocks <= 8 KiB */
 #define HK_MEDIUM_PAGE_SHIFT 17 /* 128 KiB pages, blocks <= 64 KiB */
-#define HK_LARGE_PAGE_SHIFT  22 /* one page per segment, blocks <= 1 MiB */
+#define HK_SPAN_SLOT_SHIFT   16 /* span segments: 64 KiB slots, one block per run of them */
 #define HK_SMALL_MAX         ((size_t)8 * 1024)
 #define HK_MEDIUM_MAX        ((size_t)64 * 1024)
 #define HK_LARGE_MAX         ((size_t)1024 * 1024) /* largest size class; above: huge */
+#define HK_SPAN_CLASS_MIN    81 /* the first class above HK_MEDIUM_MAX: 72 KiB (span kind) */
 /* The secure build's largest block size with a canary (secure.h): the class below the
  * largest (the top classes step by 1/16 of 1 MiB). Blocks of the largest class, 960 KiB..
  * 1 MiB, carry none, as huge blocks: a 1 MiB request (a common buffer size) stays in its

@@ -56,7 +56,16 @@ static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const v
             hki_usage_error("invalid pointer %p passed to %s (not a block start)", p, func);
         return;
     }
+    hk_page_t *span = page->class_idx == 0 ? hki_span_of(seg, p) : NULL;
+    if (span != NULL) /* inside a span's run beyond its first slot (types.h S2) */
+        page = span;
     uintptr_t off = (uintptr_t)p - page->start;
+    if (page->class_idx == 0 && off == 0 && seg->kind == HK_KIND_SPAN &&
+        ((seg->marked_mask >> page->slot) & 1u)) {
+        /* a free slot where a freed span's block started (types.h S3) */
+        hki_usage_error("double free of %p (%s)", p, func);
+        return;
+    }
     if (page->class_idx == 0 || off >= page->area_size) {
         hki_usage_error("invalid pointer %p passed to %s (not an allocated block; double free "
                         "of a released page or a stray pointer)",
@@ -64,7 +73,11 @@ static HK_COLD void report_bad_block(hk_segment_t *seg, hk_page_t *page, const v
         return;
     }
     uintptr_t block = page->start + (off / page->block_size) * page->block_size;
-    if (block == (uintptr_t)p)
+    if (page->run_slots != 0 && off >= page->block_size)
+        hki_usage_error("invalid pointer %p passed to %s (past the end of the block at %p, in "
+                        "its run of slots)",
+                        p, func, (void *)page->start);
+    else if (block == (uintptr_t)p)
         hki_usage_error("invalid pointer %p passed to %s (never allocated)", p, func);
     else
         hki_usage_error("interior pointer %p passed to %s (inside the block at %p)", p, func,

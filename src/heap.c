@@ -304,6 +304,8 @@ static void heap_reset(hk_heap_t *heap)
     }
     heap->full.first = heap->full.last = NULL;
     heap->full_count = heap->fresh_since_sweep = 0;
+    heap->spans.first = heap->spans.last = NULL;
+    heap->span_count = heap->spans_since_sweep = 0;
     for (size_t k = 0; k < HK_KIND_COUNT; k++)
         heap->segs[k] = NULL;
     heap->segs_full = NULL;
@@ -357,7 +359,9 @@ static void page_free_slot(hk_heap_t *heap, hk_page_t *page)
 
 static void page_retire(hk_heap_t *heap, hk_page_t *page)
 {
-    if (page->in_full)
+    if (page->run_slots != 0 && heap->queue[page->class_idx].first != page)
+        hki_spans_remove(heap, page); /* (a span kept as its class's current page is not) */
+    else if (page->in_full)
         hki_full_remove(heap, page);
     else
         hki_queue_remove(heap, page);
@@ -370,6 +374,13 @@ static void page_retire(hk_heap_t *heap, hk_page_t *page)
 static void page_empty(hk_heap_t *heap, hk_page_t *page)
 {
     hk_page_queue_t *q = &heap->queue[page->class_idx];
+    if (page->run_slots != 0 && q->first == NULL && hki_option(HK_OPT_PURGE_DELAY) != 0) {
+        /* a span whose block came back: kept as its class's current page (types.h P8),
+         * so that a malloc/free loop of its size takes the fast paths (a slow path each
+         * way cost 880 instructions per pair of 100 KiB, 120 with the large kind) */
+        hki_spans_remove(heap, page);
+        hki_queue_push_front(heap, page);
+    }
     if (q->first == page && page->next == NULL && hki_option(HK_OPT_PURGE_DELAY) != 0) {
         if (page->expire_ms == 0 && heap->next_purge_ms == UINT64_MAX)
             heap->next_purge_ms = 0; /* have the next slow path stamp it */
@@ -398,8 +409,8 @@ static void retire_kept_pages(hk_heap_t *heap, uint64_t now, bool force)
         hk_page_t *page = heap->queue[c].first;
         if (page == NULL)
             continue;
-        if (force)
-            hki_page_collect(heap, page);
+        if (force || page->run_slots != 0)
+            hki_page_collect(heap, page); /* (a kept span: its one block freed remotely) */
         if (hki_page_used(page) != 0) {
             page->expire_ms = 0;
             continue;
@@ -436,6 +447,26 @@ static void sweep_full(hk_heap_t *heap)
     heap->fresh_since_sweep = 0;
 }
 
+/* Collects the spans other threads freed: their runs go back to their segments. A span's
+ * block freed by its owner went back at once (page_retire from free's slow path); one
+ * freed by another thread waits on its thread_free until this sweep, which runs in the
+ * span malloc path (amortized: every span_count / 2 span mallocs), once per purge delay
+ * from any slow path (heap_periodic), on trim and at thread exit. */
+static void sweep_spans(hk_heap_t *heap)
+{
+    hk_page_t *page = heap->spans.first;
+    while (page != NULL) {
+        hk_page_t *next = page->next;
+        if (atomic_load_explicit(&page->thread_free, memory_order_relaxed) != 0) {
+            hki_page_collect(heap, page);
+            if (hki_page_used(page) == 0)
+                page_retire(heap, page);
+        }
+        page = next;
+    }
+    heap->spans_since_sweep = 0;
+}
+
 /* ---- adoption ---- */
 
 void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
@@ -446,12 +477,16 @@ void hki_heap_adopt(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
     for (uint64_t m = in_use; m; m &= m - 1) {
         unsigned slot = (unsigned)__builtin_ctzll(m);
         hk_page_t *page = &seg->pages[slot];
+        if (page->class_idx == 0)
+            continue; /* a span's interior slot (types.h S2) */
         page->next = page->prev = NULL;
         page->in_full = 0;
         hki_page_set_report_at(page, 0);
         hki_page_collect(heap, page);
         if (hki_page_used(page) == 0)
             empty |= (uint64_t)1 << slot;
+        else if (page->run_slots != 0)
+            hki_spans_push(heap, page);
         else if (page->free || page->local_free || page->capacity < page->reserved)
             hki_queue_push_back(heap, page);
         else
@@ -482,6 +517,7 @@ static void collect_all(hk_heap_t *heap)
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++)
         collect_and_retire(heap, heap->queue[c].first);
     collect_and_retire(heap, heap->full.first);
+    collect_and_retire(heap, heap->spans.first);
 }
 
 static void heap_abandon(hk_heap_t *heap)
@@ -524,7 +560,7 @@ static void heap_orphan(hk_heap_t *heap)
     /* Empty segments go to the abandoned list still committed, as an exit did before: a
      * thread about to map a segment takes them whole (seq-threads-work: 1,000 madvise
      * calls when the budget purged them), and those nobody takes expire. Kept in the
-     * orphan, the empty large segments (one 4 MiB page each) of threads exiting together
+     * orphan, the empty large segments (then one 4 MiB page each) of threads exiting together
      * sat unused beside their heirs' new ones (tests/robust/adopt: RSS 95 MiB, not 67). */
     hki_heap_abandon_empty(heap);
     size_t budget = (size_t)hki_option(HK_OPT_EXIT_KEEP) << 10;
@@ -663,6 +699,7 @@ static void heap_periodic(hk_heap_t *heap)
         if (now >= heap->next_kept_ms) {
             long delay = hki_option(HK_OPT_PURGE_DELAY);
             retire_kept_pages(heap, now, false);
+            sweep_spans(heap); /* spans other threads freed, whatever this thread allocates */
             heap->next_kept_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
             if (delay > 0)
                 hki_orphans_dissolve(ms_ago(now, (uint64_t)delay)); /* orphans nobody took */
@@ -790,6 +827,118 @@ static hk_page_t *find_page(hk_heap_t *heap, unsigned c)
     }
 }
 
+/* ---- spans (types.h "Span segment layout") ---- */
+
+/* The empty spans kept as their classes' current pages go back to their segments. */
+static void retire_kept_spans(hk_heap_t *heap)
+{
+    for (unsigned c = HK_SPAN_CLASS_MIN; c < HK_CLASS_COUNT; c++) {
+        hk_page_t *page = heap->queue[c].first;
+        if (page != NULL && hki_page_used(page) == 0)
+            page_retire(heap, page);
+    }
+}
+
+/* A new span for class c with its one block carved (on `free`), on the heap's span list;
+ * NULL when the OS refuses a segment. The run comes from the heap's span segments; when
+ * none has k free slots in a row, an abandoned segment is adopted as find_page_once does
+ * (the oldest, abandoned a purge delay ago; else a span segment pop_kind's rule gives),
+ * and only then is a fresh segment mapped. Spans freed by other threads are collected
+ * first (sweep_spans), every span_count / 2 span mallocs: their runs may be the fit. */
+static hk_page_t *find_span_once(hk_heap_t *heap, unsigned c)
+{
+    size_t bs = hki_class_size[c];
+    unsigned k = hki_span_slots(bs);
+    hk_page_t *page = heap->queue[c].first;
+    if (page != NULL) { /* the span kept as the class's current page (types.h P8) */
+        hki_page_collect(heap, page);
+        if (page->free != NULL)
+            return page;
+        hki_queue_remove(heap, page); /* its block is live: it joins the span list */
+        hki_spans_push(heap, page);
+    }
+    if (heap->span_count <= 8 || ++heap->spans_since_sweep * 2 >= heap->span_count)
+        sweep_spans(heap);
+    page = hki_segment_span_alloc(heap, k, bs);
+    for (unsigned step = 0; page == NULL; step++) {
+        hk_segment_t *seg = NULL;
+        if (step == 0 && hki_abandoned_count() != 0) {
+            long delay = hki_option(HK_OPT_PURGE_DELAY);
+            uint64_t now = hki_os_now_ms();
+            seg = hki_abandoned_pop(heap, delay <= 0 ? now : ms_ago(now, (uint64_t)delay));
+        } else if (step == 1 && hki_abandoned_count() != 0) {
+            unsigned patience = hki_option(HK_OPT_PURGE_DELAY) == 0 ? 0 : HK_CLAIM_PATIENCE;
+            seg = hki_abandoned_pop_kind(heap, HK_KIND_SPAN, patience);
+        } else if (step == 2) {
+            retire_kept_spans(heap); /* their runs may make the fit */
+        } else if (step == 3) {
+            if (hki_segment_new(heap, HK_KIND_SPAN) == NULL)
+                return NULL;
+        } else if (step > 3) {
+            return NULL; /* (a fresh segment has a run for any span) */
+        }
+        if (seg != NULL)
+            hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
+        if (seg != NULL || step >= 2)
+            page = hki_segment_span_alloc(heap, k, bs);
+    }
+    hki_page_init(page, hki_page_segment(page), c);
+    hki_page_extend(page); /* its one block */
+    hki_spans_push(heap, page);
+    return page;
+}
+
+static hk_page_t *find_span(hk_heap_t *heap, unsigned c)
+{
+    for (bool retried = false;; retried = true) {
+        hk_page_t *page = find_span_once(heap, c); /* (one call site: inlined) */
+        if (hk_likely(page != NULL) || retried)
+            return page;
+        hki_reclaim(); /* out of memory: give back what this thread holds unused, retry once */
+    }
+}
+
+bool hki_span_resize(hk_heap_t *heap, hk_page_t *page, size_t size)
+{
+    unsigned c = hki_size_class(size), old = page->class_idx;
+    size_t bs = hki_class_size[c];
+    hk_assert_internal(hki_class_is_span(c) && page->run_slots != 0 && hki_page_used(page) == 1);
+    if (!hki_segment_span_resize(heap, page, hki_span_slots(bs), bs)) {
+        /* the slots after it may hold an empty span kept as its class's current page
+         * (P8): a buffer growing in place goes before it (CPython's replay: the copies
+         * of buffers it blocked cost 7 instructions per op) */
+        hk_segment_t *seg = hki_page_segment(page);
+        unsigned after = page->slot + page->run_slots;
+        hk_page_t *next = after < seg->page_count ? &seg->pages[after] : NULL;
+        if (next == NULL || next->run_slots == 0 || hki_page_used(next) != 0 ||
+            heap->queue[next->class_idx].first != next)
+            return false;
+        page_retire(heap, next);
+        if (!hki_segment_span_resize(heap, page, hki_span_slots(bs), bs))
+            return false;
+    }
+    if (c != old && heap->queue[old].first == page) {
+        hki_queue_remove(heap, page); /* (kept as current, now of another class) */
+        hki_spans_push(heap, page);
+    }
+    if (c != old) {
+        /* counted as a free from class old and an allocation of class c */
+        hki_page_stat_flush(heap, page);
+        hki_page_alloc_flush(heap, page);
+        hki_count(heap->stats.live[old], (size_t)0 - 1u);
+        hki_count(heap->stats.live[c], 1u);
+        hki_count(heap->stats.alloc[c], 1u);
+        page->class_idx = (uint8_t)c;
+        page->block_size = bs;
+        page->div_magic = hki_block_magic(bs);
+        hki_page_set_start_limit(page, page->capacity * hki_block_step(bs));
+#if HK_SECURE
+        page->canary_end = hki_page_canary_end(bs);
+#endif
+    }
+    return true;
+}
+
 /* Everything of malloc's slow path but its common case (hki_malloc_slow). */
 static HK_NOINLINE void *malloc_slow_full(hk_heap_t *heap, unsigned c)
 {
@@ -820,7 +969,7 @@ static HK_NOINLINE void *malloc_slow_full(hk_heap_t *heap, unsigned c)
             hki_page_alloc_flush(heap, cur);
         }
     }
-    hk_page_t *page = find_page(heap, c);
+    hk_page_t *page = hki_class_is_span(c) ? find_span(heap, c) : find_page(heap, c);
     if (hk_unlikely(page == NULL)) {
         errno = ENOMEM;
         return NULL;
@@ -866,6 +1015,7 @@ void hki_heap_collect(hk_heap_t *heap, bool force)
     while ((seg = hki_abandoned_pop(heap, UINT64_MAX)) != NULL)
         hki_heap_adopt(heap, seg, HK_ADOPT_BY_MALLOC);
     sweep_full(heap);
+    sweep_spans(heap);
     for (unsigned c = 1; c < HK_CLASS_COUNT; c++) {
         hk_page_t *page = heap->queue[c].first;
         while (page != NULL) {
@@ -902,6 +1052,8 @@ void hki_heap_stat_flush(hk_heap_t *heap, bool allocs)
             page_flush(heap, page, allocs);
     }
     for (hk_page_t *page = heap->full.first; page != NULL; page = page->next)
+        page_flush(heap, page, allocs);
+    for (hk_page_t *page = heap->spans.first; page != NULL; page = page->next)
         page_flush(heap, page, allocs);
 }
 

@@ -46,6 +46,9 @@ void hki_queue_remove(hk_heap_t *heap, hk_page_t *page);
  * of it is free again, not at its first free (page.c). */
 void hki_full_push(hk_heap_t *heap, hk_page_t *page);
 void hki_full_remove(hk_heap_t *heap, hk_page_t *page);
+/* The span list (page.c): a heap's live spans, which are on no queue (types.h P8). */
+void hki_spans_push(hk_heap_t *heap, hk_page_t *page);
+void hki_spans_remove(hk_heap_t *heap, hk_page_t *page);
 #define HK_REPORT_NEVER UINT32_MAX /* report_at of a current page (page.c) */
 static inline uint32_t hki_full_report_at(uint32_t capacity)
 {
@@ -120,6 +123,10 @@ void *hki_malloc_slow(hk_heap_t *heap, unsigned c);
 /* The owner freed into a page that became empty or was full. */
 void hki_page_free_slow(hk_heap_t *heap, hk_page_t *page);
 void hki_heap_collect(hk_heap_t *heap, bool force);
+/* realloc of span page's block (one of heap's) to `size` bytes (HK_MEDIUM_MAX < size <=
+ * HK_LARGE_MAX) in place: its class becomes size's, its run grows over the free slots
+ * after it or gives its tail back (heap.c). false: no room after it (nothing changed). */
+bool hki_span_resize(hk_heap_t *heap, hk_page_t *page, size_t size);
 /* Out of memory: returns everything the calling thread holds unused to the OS (empty
  * pages and segments, free slots: hki_heap_collect with force) and the huge cache, so
  * that the caller can retry its mapping once. Other threads' heaps are left alone (only

@@ -1,6 +1,6 @@
 /*
  * heapcheck.c -- hk_heap_check: walks the calling thread's heap and verifies the
- * invariants of types.h (P1..P6, S1..S4) and size_class.c (C1); then the process-wide
+ * invariants of types.h (P1..P8, S1..S5) and size_class.c (C1); then the process-wide
  * ones: the abandoned list (O1..O4, ownership.c), the registry (R1, segment.c) and the
  * huge cache with its far blocks (H1..H3, F1, F2, huge.c), under their locks
  * (hki_ownership_check).
@@ -72,6 +72,18 @@ static void page_check(ctx_t *x, hk_heap_t *heap, hk_page_t *page)
         page->div_magic != hki_block_magic(page->block_size) ||
         hki_page_start_limit(page) != page->capacity * hki_block_step(page->block_size))
         fail(x, (void *)page->start, "P3", "capacity/reserved/carved inconsistent");
+    if ((page->run_slots != 0) != hki_class_is_span(page->class_idx)) {
+        fail(x, (void *)page->start, "P8", "run_slots does not match the class (span or not)");
+        return;
+    }
+    if (page->run_slots != 0 &&
+        (page->run_slots != hki_span_slots(page->block_size) || page->reserved != 1 ||
+         page->slot + page->run_slots > seg->page_count ||
+         page->start != (uintptr_t)seg + ((uintptr_t)page->slot << seg->page_shift) ||
+         page->area_size != hki_slot_end(seg, page->slot + page->run_slots - 1u) - page->start)) {
+        fail(x, (void *)page->start, "P8", "span run does not match its block size or slots");
+        return;
+    }
 #if HK_SECURE
     if (page->canary_end != hki_page_canary_end(page->block_size))
         fail(x, (void *)page->start, "P7", "canary_end does not match the block size");
@@ -97,19 +109,11 @@ static size_t segment_check(ctx_t *x, hk_heap_t *heap, hk_segment_t *seg, bool w
         fail(x, seg, "S1", "segment owner differs from the heap listing it");
     if ((seg->free_mask == 0) != want_full)
         fail(x, seg, "S1", "segment on the wrong list (full/available)");
-    uint64_t in_use = seg->valid_mask & ~seg->free_mask;
-    if ((size_t)__builtin_popcountll(in_use) != seg->used_pages)
-        fail(x, seg, "S2", "used_pages differs from the slot masks");
-    if ((seg->purge_mask & ~seg->free_mask) != 0)
-        fail(x, seg, "S3", "purge_mask not a subset of free_mask");
-    for (unsigned i = 0; i < seg->page_count; i++) {
-        const hk_page_t *page = &seg->pages[i];
-        bool used = (in_use >> i) & 1u;
-        if (used != (page->class_idx != 0))
-            fail(x, (void *)page->start, "S2", "slot state and page class disagree");
-        if (!used && hki_page_start_limit(page) != 0)
-            fail(x, (void *)page->start, "S3", "free slot with carved blocks");
-    }
+    const char *inv;
+    const void *at;
+    const char *why = hki_segment_slots_check(seg, &inv, &at);
+    if (why != NULL)
+        fail(x, at, inv, why);
     return seg->used_pages;
 }
 
@@ -122,6 +126,8 @@ static size_t queue_check(ctx_t *x, hk_heap_t *heap, hk_page_queue_t *q, unsigne
             fail(x, page, "P5", "broken queue links");
         if (!full && page->class_idx != c)
             fail(x, (void *)page->start, "P5", "page in the queue of another class");
+        if (page->run_slots != 0 && (full || q->first != page || q->last != page))
+            fail(x, (void *)page->start, "P8", "a span on a page queue, not its only page");
         if (page->in_full != full)
             fail(x, (void *)page->start, "P5", "in_full flag does not match the list");
         uint32_t want = full ? hki_full_report_at(page->capacity)
@@ -138,6 +144,28 @@ static size_t queue_check(ctx_t *x, hk_heap_t *heap, hk_page_queue_t *q, unsigne
     }
     if (q->last != prev)
         fail(x, q, "P5", "queue last pointer wrong");
+    return n;
+}
+
+/* P8: the span list holds spans only, well linked, span_count long. */
+static size_t spans_check(ctx_t *x, hk_heap_t *heap)
+{
+    size_t n = 0;
+    hk_page_t *prev = NULL;
+    for (hk_page_t *page = heap->spans.first; page != NULL; page = page->next) {
+        if (page->prev != prev)
+            fail(x, page, "P8", "broken span list links");
+        if (page->run_slots == 0 || page->in_full != 0 || page->report_at != 0)
+            fail(x, (void *)page->start, "P8", "a page on the span list that is no span, or in_full / report_at set");
+        page_check(x, heap, page);
+        prev = page;
+        if (++n > ((size_t)1 << 32))
+            break;
+    }
+    if (heap->spans.last != prev)
+        fail(x, &heap->spans, "P8", "span list last pointer wrong");
+    if (n != heap->span_count)
+        fail(x, heap, "P8", "span_count differs from the span list");
     return n;
 }
 
@@ -177,6 +205,7 @@ int hki_heap_check(hk_heap_t *heap, hk_report_t *report)
             fail(&x, heap->current[c], "P5", "current[c] is not the first page of queue[c]");
     }
     pages += queue_check(&x, heap, &heap->full, 0, true);
+    pages += spans_check(&x, heap);
     for (unsigned i = 0; i < HK_DIRECT_COUNT; i++) {
         if (heap->direct[i] != heap->current[hki_direct_class[i]])
             fail(&x, heap->direct[i], "P6", "direct[i] differs from current[class]");

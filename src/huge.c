@@ -112,6 +112,7 @@ static void huge_setup(hk_segment_t *seg, size_t map_size, size_t offset)
     seg->valid_mask = 1;
     seg->free_mask = 0;
     seg->purge_mask = 0;
+    seg->marked_mask = 0;
     seg->map_size = map_size;
     seg->next = seg->prev = NULL;
     hk_page_t *page = &seg->pages[0];

@@ -66,6 +66,26 @@ static inline void hki_free_own(hk_heap_t *heap, hk_page_t *page, hk_block_t *b)
         hki_free_local_slow(heap, page);
 }
 
+/* ---- realloc (realloc.c, and secure.c's realloc) ----
+ * Does a block of `usable` bytes (not huge) growing to `size` move to a mapping of its
+ * own (huge.c: grown by mremap from then on)? When it leaves the class sizes, or reaches
+ * HK_REALLOC_REMAP_MIN growing by half or more at once: a buffer that doubles keeps
+ * doubling (sqlite3: 32 KiB .. 2 MiB), which a span would copy whole on leaving the span
+ * sizes. A span growing by less (CPython's steps of 1/8, bench realloc-large) grows in
+ * place over the free slots after it, or moves to another span: a copy, but no system
+ * call and no fresh pages (measured: docs/BENCH.md "Spans"). */
+static inline bool hki_realloc_to_mapping(size_t usable, size_t size)
+{
+    return size > usable && size >= HK_REALLOC_REMAP_MIN &&
+           (size > HK_LARGE_MAX || size - usable >= usable / 2);
+}
+/* ... and may it grow or shrink in place as a span (heap.c hki_span_resize)? */
+static inline bool hki_realloc_as_span(const hk_page_t *page, size_t size)
+{
+    return page->run_slots != 0 && size > HK_MEDIUM_MAX && size <= HK_LARGE_MAX &&
+           !hki_realloc_to_mapping(page->block_size, size);
+}
+
 /* ---- alloc (alloc.c) ---- */
 void *hki_malloc_class(unsigned c);
 void *hki_malloc_aligned(size_t n, size_t align);

@@ -2,7 +2,7 @@
  * ownership.c -- which heap owns a segment: the abandoned list and the handoffs between
  * heaps (abandon, claim, adopt, expire), and the process-wide checker.
  *
- * Design:      every small/medium/large segment is owned by one heap (seg->heap) or by
+ * Design:      every small/medium/span segment is owned by one heap (seg->heap) or by
  *              nobody, on the abandoned list. (The heap of an exited thread keeps its
  *              segments while it waits for a new thread to continue it: heap.c
  *              "orphans"; they are OWNED by it all along.) A heap abandons a segment when
@@ -299,17 +299,16 @@ void hki_segment_take(hk_heap_t *heap, hk_segment_t *seg, hk_adopt_why_t why)
 static int listed_segment_check(const hk_segment_t *seg, hki_check_fail_fn *fail, void *arg)
 {
     const char *inv = "O4", *why = NULL;
-    uint64_t in_use = seg->valid_mask & ~seg->free_mask;
+    const char *slots_inv;
+    const void *slots_at;
     if (atomic_load_explicit(&seg->heap, memory_order_relaxed) != NULL)
         inv = "O1", why = "abandoned segment with an owner";
     else if (!hki_registry_has((uintptr_t)seg) || !hki_os_is_mapped(seg))
         why = "abandoned segment not registered or not mapped";
     else if (seg->kind >= HK_KIND_COUNT)
         why = "abandoned segment of a bad kind (huge?)";
-    else if ((seg->free_mask & ~seg->valid_mask) || (seg->purge_mask & ~seg->free_mask))
-        why = "abandoned segment with free/purge masks outside valid/free (S3)";
-    else if (seg->used_pages != (unsigned)__builtin_popcountll(in_use))
-        why = "abandoned segment whose used_pages differs from its masks (S2)";
+    else if (hki_segment_slots_check(seg, &slots_inv, &slots_at) != NULL)
+        why = "abandoned segment whose pages, used_pages and slot masks disagree (S2, S3)";
     if (why == NULL)
         return 0;
     fail(arg, seg, inv, why);

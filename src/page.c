@@ -97,7 +97,8 @@ void hki_page_init(hk_page_t *page, hk_segment_t *seg, unsigned class_idx)
     uintptr_t start = base + ((uintptr_t)page->slot << seg->page_shift);
     if (start < base + HK_SEG_HDR_SIZE)
         start = base + HK_SEG_HDR_SIZE;
-    uintptr_t end = hki_slot_end(seg, page->slot);
+    /* (a span: its run, whose slots hki_segment_span_alloc took; types.h P8) */
+    uintptr_t end = hki_slot_end(seg, page->slot + (page->run_slots ? page->run_slots - 1u : 0u));
     size_t bs = hki_class_size[class_idx];
     hk_assert_internal(end > start && bs > 0);
     page->free = NULL;
@@ -328,4 +329,30 @@ void hki_full_remove(hk_heap_t *heap, hk_page_t *page)
     page->in_full = 0;
     hki_page_set_report_at(page, 0);
     heap->full_count--;
+}
+
+/* ---- the span list: a heap's live spans (types.h P8) ----
+ * A span holds one block, so it is never on a queue: malloc takes a new run for each
+ * span block (heap.c span_malloc) and the owner's free gives the run back at once. The
+ * list is where the owner finds the spans other threads freed (heap.c sweep_spans). */
+
+void hki_spans_push(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->spans;
+    page->prev = NULL;
+    page->next = q->first;
+    if (q->first)
+        q->first->prev = page;
+    else
+        q->last = page;
+    q->first = page;
+    page->in_full = 0;
+    hki_page_set_report_at(page, 0);
+    heap->span_count++;
+}
+
+void hki_spans_remove(hk_heap_t *heap, hk_page_t *page)
+{
+    list_unlink(&heap->spans, page);
+    heap->span_count--;
 }

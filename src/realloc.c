@@ -25,6 +25,18 @@
 #include <errno.h>
 #include <string.h>
 
+/* A span block of the calling thread's heap takes its new class in place, over the free
+ * slots after its run or giving its tail back (heap.c hki_span_resize): no copy. */
+static bool span_resize(hk_heap_t *heap, hk_page_t *page, void *p, size_t size)
+{
+    size_t before = page->block_size;
+    if (!hki_span_resize(heap, page, size))
+        return false;
+    hk_track_poison(p, before); /* (ASan: the block's new extent) */
+    hk_track_unpoison(p, page->block_size);
+    return true;
+}
+
 /* every case: NULL, 0, huge blocks, blocks of other heaps or segments, the secure build */
 static HK_NOINLINE void *realloc_general(void *p, size_t size)
 {
@@ -57,9 +69,14 @@ static HK_NOINLINE void *realloc_general(void *p, size_t size)
         usable = page->block_size;
         if (size <= usable && size >= usable / 2)
             return p;
+        if (hki_realloc_as_span(page, size) &&
+            atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap &&
+            span_resize(hki_tls_heap, page, p, size))
+            return p;
     }
     void *q;
-    if (size > usable && size >= HK_REALLOC_REMAP_MIN) {
+    if (seg->kind == HK_KIND_HUGE ? size > usable && size >= HK_REALLOC_REMAP_MIN
+                                  : hki_realloc_to_mapping(usable, size)) {
         q = hki_malloc_huge(size, 0, false); /* growing: from now on by mremap */
         hk_track_malloc(q);
     } else {
@@ -106,6 +123,10 @@ void *hk_realloc(void *p, size_t size)
                       !hki_block_link_shaped(b->next_enc, page->key))) {
             size_t usable = page->block_size;
             if (size <= usable && size >= usable / 2)
+                return p;
+            /* (a block above HK_MEDIUM_MAX is a span's: types.h P8) */
+            if (hk_unlikely(usable > HK_MEDIUM_MAX) && size > HK_MEDIUM_MAX &&
+                span_resize(heap, page, p, size))
                 return p;
             hk_block_t *moved = pop_fast(heap, size);
             if (hk_likely(moved != NULL)) {

@@ -325,10 +325,18 @@ void *hki_secure_realloc(hk_segment_t *seg, hk_page_t *page, void *p, size_t siz
             hki_secure_stamp_block(p, size, bs, page->key);
         return p;
     }
+    /* a span of the thread's heap: its new class in place, as the default build does */
+    if (hki_realloc_as_span(page, want) &&
+        atomic_load_explicit(&seg->heap, memory_order_relaxed) == hki_tls_heap &&
+        hki_span_resize(hki_tls_heap, page, want)) {
+        if (hki_secure_has_canary(page->block_size))
+            hki_secure_stamp_block(p, size, page->block_size, page->key);
+        return p;
+    }
     /* growing to 128 KiB or more: a mapping of its own, later moved by mremap (no canary:
      * a huge block), as the default build does (realloc.c) */
-    void *q = size > n && size >= HK_REALLOC_REMAP_MIN ? hki_malloc_huge(size, 0, false)
-                                                       : hk_malloc(size);
+    void *q = size > n && hki_realloc_to_mapping(bs, want) ? hki_malloc_huge(size, 0, false)
+                                                           : hk_malloc(size);
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < n ? size : n);

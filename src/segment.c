@@ -5,19 +5,22 @@
  *              segment header by masking. Before free() touches a header it checks the
  *              registry: one bit per 4 MiB of the user address space (4 MiB of .bss,
  *              touched only where segments live). A segment is cut into slots of one
- *              kind (types.h table); a heap takes slots for pages and gives them back.
+ *              kind (types.h table); a heap takes slots for pages and gives them back;
+ *              a span takes a run of them (types.h "Span segment layout", "spans" below).
  *              A free slot stays committed for HEAPKIT_PURGE_DELAY ms (purge_mask), then
  *              madvise(DONTNEED) returns it. A heap keeps one empty segment; a second
  *              one is unlinked and handed to the caller, which gives it up (released, or
  *              abandoned still committed: ownership.c, which also owns the abandoned
  *              list and the handoffs between heaps).
  * Layout:      types.h "Segment layout".
- * Invariants:  S1..S4 (types.h), checked by heapcheck.c;
+ * Invariants:  S1..S5 (types.h), checked by heapcheck.c (S2, S3: hki_segment_slots_check);
  *              R1  every segment whose registry bit is set is mapped (free() reads the
  *                  header of any pointer whose bit is set), checked by hki_registry_check.
  * Concurrency: registry bits: atomic OR/AND (set before a segment is used, cleared before
  *              it is unmapped). The rest: the owner heap.
- * Complexity:  O(1) slot alloc/free; purge O(segments) every HEAPKIT_PURGE_DELAY ms.
+ * Complexity:  O(1) slot alloc/free; a span's run O(span segments x their free holes)
+ *              (best fit; a few mask operations each), its free O(slots of the run);
+ *              purge O(segments) every HEAPKIT_PURGE_DELAY ms.
  */
 #include "config.h"
 #include "segment.h"
@@ -67,7 +70,7 @@ hk_segment_t *hki_page_segment(const hk_page_t *page)
 }
 
 static const uint8_t kind_shift[HK_KIND_COUNT] = {HK_SMALL_PAGE_SHIFT, HK_MEDIUM_PAGE_SHIFT,
-                                                  HK_LARGE_PAGE_SHIFT};
+                                                  HK_SPAN_SLOT_SHIFT};
 
 static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, size_t *size)
 {
@@ -78,6 +81,40 @@ static void slot_area(const hk_segment_t *seg, unsigned slot, uintptr_t *start, 
     uintptr_t e = hki_slot_end(seg, slot);
     *start = s;
     *size = e > s ? e - s : 0;
+}
+
+/* The number of slots in bits: a page's single slot without the popcount (a libgcc call
+ * on x86-64 without -mpopcnt, on every page taken and retired). */
+static inline size_t slot_count(uint64_t bits)
+{
+    return (bits & (bits - 1)) == 0 ? (size_t)(bits != 0) : (size_t)__builtin_popcountll(bits);
+}
+
+/* The area of the slots `bits` of seg: slot_area's, summed without a loop (the first
+ * slot's area starts after the header, the last one's stops at the guard page). */
+static size_t slots_bytes(const hk_segment_t *seg, uint64_t bits)
+{
+    size_t bytes = slot_count(bits) << seg->page_shift;
+    if (bits & 1u)
+        bytes -= HK_SEG_HDR_SIZE < ((size_t)1 << seg->page_shift) ? HK_SEG_HDR_SIZE
+                                                                 : (size_t)1 << seg->page_shift;
+    if (HK_SEG_GUARD != 0 && ((bits >> (seg->page_count - 1u)) & 1u))
+        bytes -= HK_SEG_GUARD;
+    return bytes;
+}
+
+/* Bit L set iff free holds a maximal run of exactly L free slots (a hole; L <= 63: slot 0
+ * of a span segment is the header, never free). A span segment keeps it in hole_lengths
+ * (S3), so the search for a run of k slots skips a segment without one in two
+ * instructions. */
+static uint64_t hole_lengths(uint64_t free)
+{
+    uint64_t lens = 0;
+    for (uint64_t h = free & ~(free << 1); h != 0; h &= h - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(h);
+        lens |= (uint64_t)1 << ((unsigned)__builtin_ctzll(~(free >> i)) & 63u);
+    }
+    return lens;
 }
 
 static size_t header_commit_size(const hk_segment_t *seg)
@@ -126,6 +163,8 @@ hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
     }
     seg->free_mask = seg->valid_mask;
     seg->purge_mask = 0;
+    seg->marked_mask = 0;
+    seg->hole_lengths = kind == HK_KIND_SPAN ? hole_lengths(seg->free_mask) : 0;
     seg->map_size = HK_SEG_SIZE;
     seg->cached_ms = 0;
     atomic_store_explicit(&seg->heap, heap, memory_order_release);
@@ -135,7 +174,7 @@ hk_segment_t *hki_segment_new(hk_heap_t *heap, unsigned kind)
     hki_segment_list_push(&heap->segs[kind], seg);
     heap->seg_count++;
     heap->empty_segs++;
-    hki_verbose("new %s segment %p", kind == HK_KIND_SMALL ? "small" : kind == HK_KIND_MEDIUM ? "medium" : "large",
+    hki_verbose("new %s segment %p", kind == HK_KIND_SMALL ? "small" : kind == HK_KIND_MEDIUM ? "medium" : "span",
                 (void *)seg);
     return seg;
 }
@@ -157,10 +196,7 @@ void hki_segment_release(hk_segment_t *seg)
 
 size_t hki_segment_warm_bytes(const hk_segment_t *seg)
 {
-    size_t bytes = 0;
-    for (uint64_t m = seg->purge_mask; m; m &= m - 1)
-        bytes += seg->pages[__builtin_ctzll(m)].area_size;
-    return bytes;
+    return slots_bytes(seg, seg->purge_mask);
 }
 
 hk_segment_t *hki_segment_list_pop_any(hk_heap_t *heap)
@@ -204,57 +240,10 @@ void hki_segment_unlink(hk_heap_t *heap, hk_segment_t *seg)
 
 /* ---- slots ---- */
 
-/* The segment of `kind` a new page goes to: the first with a slot still committed (no
- * page faults), else the one with the most pages in use, among the first HK_ADOPT_SCAN
- * of the heap's list. Packing pages into the fullest segments lets the others empty and
- * go: a heap that took segments over from exited threads (heap.c "orphans") otherwise put
- * its new pages in whichever it took last, spreading sparse pages over ever more
- * segments (thread_churn-4t: peak RSS 25 MiB instead of 19). */
-static hk_segment_t *segment_for_page(hk_heap_t *heap, unsigned kind)
+/* The bits of slots slot .. slot + k - 1 (k >= 1, slot + k <= 64). */
+static inline uint64_t run_bits(unsigned slot, unsigned k)
 {
-    hk_segment_t *best = heap->segs[kind];
-    if (best == NULL || (best->free_mask & best->purge_mask) != 0)
-        return best;
-    hk_segment_t *seg = best->next;
-    for (unsigned i = 1; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->next) {
-        if (seg->free_mask & seg->purge_mask)
-            return seg;
-        if (seg->used_pages > best->used_pages)
-            best = seg;
-    }
-    return best;
-}
-
-hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
-{
-    hk_segment_t *seg = segment_for_page(heap, kind);
-    if (seg == NULL) {
-        seg = hki_segment_new(heap, kind);
-        if (seg == NULL)
-            return NULL;
-    }
-    hk_assert_internal(seg->free_mask != 0);
-    uint64_t warm = seg->free_mask & seg->purge_mask;
-    unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
-    uint64_t bit = (uint64_t)1 << slot;
-    hk_page_t *page = &seg->pages[slot];
-    page->slot = (uint8_t)slot; /* (first use of the descriptor: see hki_segment_new) */
-    slot_area(seg, slot, &page->start, &page->area_size);
-    seg->free_mask &= ~bit;
-    if (seg->purge_mask & bit) {
-        seg->purge_mask &= ~bit;
-        heap->purge_pending--;
-        heap->warm_bytes -= page->area_size;
-    } else {
-        hki_stat_committed((ptrdiff_t)page->area_size);
-    }
-    if (seg->used_pages++ == 0)
-        heap->empty_segs--;
-    if (seg->free_mask == 0) {
-        hki_segment_list_remove(&heap->segs[kind], seg);
-        hki_segment_list_push(&heap->segs_full, seg);
-    }
-    return page;
+    return (k >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << k) - 1) << slot;
 }
 
 /* Slots purged one after another are returned with one madvise per run of adjacent
@@ -278,17 +267,142 @@ static void purge_slot(purge_run_t *run, hk_page_t *page)
     if (run->end == 0)
         run->start = page->start;
     run->end = page->start + page->area_size;
+    /* (no freed mark to check: the slot reads as zeros from now on, S3) */
+    hki_page_segment(page)->marked_mask &= ~((uint64_t)1 << page->slot);
     hki_stat_committed(-(ptrdiff_t)page->area_size);
+}
+
+/* A span's block, freed, still starts with its freed mark (S3): a write after free
+ * changed it. Checked when a span takes the slot again, which would overwrite it. */
+static HK_COLD void span_written_after_free(const hk_page_t *d)
+{
+    hk_assert_internal(d->class_idx == 0);
+    hki_fatal("heap corruption: the freed block at %p was written after free (its first "
+              "word changed; found when its slots were taken again)",
+              (void *)d->start);
+}
+
+/* Takes the free slots `bits` of seg for a page (or a span's run, or its growth): a slot
+ * still committed leaves the purge list, the others count as committed now; a segment
+ * left without a free slot moves to the heap's full list. */
+static void slots_take(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits)
+{
+    hk_assert_internal((seg->free_mask & bits) == bits);
+    for (uint64_t m = bits & seg->marked_mask; m; m &= m - 1) {
+        const hk_page_t *d = &seg->pages[__builtin_ctzll(m)];
+        if (((const hk_block_t *)d->start)->next_enc != d->key)
+            span_written_after_free(d);
+    }
+    uint64_t warm = bits & seg->purge_mask;
+    heap->purge_pending -= slot_count(warm);
+    heap->warm_bytes -= slots_bytes(seg, warm); /* (S5) */
+    hki_stat_committed((ptrdiff_t)slots_bytes(seg, bits & ~warm));
+    seg->marked_mask &= ~bits;
+    seg->purge_mask &= ~bits;
+    seg->free_mask &= ~bits;
+    if (seg->kind == HK_KIND_SPAN)
+        seg->hole_lengths = hole_lengths(seg->free_mask);
+    if (seg->free_mask == 0) {
+        hki_segment_list_remove(&heap->segs[seg->kind], seg);
+        hki_segment_list_push(&heap->segs_full, seg);
+    }
+}
+
+/* Gives the slots `bits` of seg back to its free mask, their descriptors those of free
+ * slots (start and area of the slot alone; the caller resets a page's own fields):
+ * purged now (one madvise per run of adjacent slots) with purge_now or without a purge
+ * delay, else kept committed until their deadline (purge_mask). Returns the clock it
+ * read, or 0. */
+static uint64_t slots_release(hk_heap_t *heap, hk_segment_t *seg, uint64_t bits, bool purge_now)
+{
+    hk_assert_internal((seg->free_mask & bits) == 0);
+    bool was_full = seg->free_mask == 0;
+    long delay = hki_option(HK_OPT_PURGE_DELAY);
+    bool purge = purge_now || delay == 0;
+    uint64_t now = 0, expire = UINT64_MAX;
+    if (!purge) {
+        now = hki_os_now_ms();
+        expire = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
+    }
+    purge_run_t run = {0, 0};
+    for (uint64_t m = bits; m; m &= m - 1) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        hk_page_t *d = &seg->pages[i];
+        d->slot = (uint8_t)i;
+        slot_area(seg, i, &d->start, &d->area_size);
+        if (purge)
+            purge_slot(&run, d);
+        else
+            d->expire_ms = expire;
+    }
+    purge_run_flush(&run);
+    seg->free_mask |= bits;
+    if (seg->kind == HK_KIND_SPAN)
+        seg->hole_lengths = hole_lengths(seg->free_mask);
+    if (!purge) {
+        heap->purge_pending += slot_count(bits);
+        heap->warm_bytes += slots_bytes(seg, bits);
+        seg->purge_mask |= bits;
+        if (expire < heap->next_purge_ms)
+            heap->next_purge_ms = expire;
+    }
+    if (was_full) {
+        hki_segment_list_remove(&heap->segs_full, seg);
+        hki_segment_list_push(&heap->segs[seg->kind], seg);
+    }
+    return now;
+}
+
+/* The segment of `kind` a new page goes to: the first with a slot still committed (no
+ * page faults), else the one with the most pages in use, among the first HK_ADOPT_SCAN
+ * of the heap's list. Packing pages into the fullest segments lets the others empty and
+ * go: a heap that took segments over from exited threads (heap.c "orphans") otherwise put
+ * its new pages in whichever it took last, spreading sparse pages over ever more
+ * segments (thread_churn-4t: peak RSS 25 MiB instead of 19). */
+static hk_segment_t *segment_for_page(hk_heap_t *heap, unsigned kind)
+{
+    hk_segment_t *best = heap->segs[kind];
+    if (best == NULL || (best->free_mask & best->purge_mask) != 0)
+        return best;
+    hk_segment_t *seg = best->next;
+    for (unsigned i = 1; seg != NULL && i < HK_ADOPT_SCAN; i++, seg = seg->next) {
+        if (seg->free_mask & seg->purge_mask)
+            return seg;
+        if (seg->used_pages > best->used_pages)
+            best = seg;
+    }
+    return best;
+}
+
+hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind)
+{
+    hk_assert_internal(kind != HK_KIND_SPAN);
+    hk_segment_t *seg = segment_for_page(heap, kind);
+    if (seg == NULL) {
+        seg = hki_segment_new(heap, kind);
+        if (seg == NULL)
+            return NULL;
+    }
+    hk_assert_internal(seg->free_mask != 0);
+    uint64_t warm = seg->free_mask & seg->purge_mask;
+    unsigned slot = (unsigned)__builtin_ctzll(warm ? warm : seg->free_mask);
+    hk_page_t *page = &seg->pages[slot];
+    page->slot = (uint8_t)slot; /* (first use of the descriptor: see hki_segment_new) */
+    slot_area(seg, slot, &page->start, &page->area_size);
+    slots_take(heap, seg, (uint64_t)1 << slot);
+    if (seg->used_pages++ == 0)
+        heap->empty_segs--;
+    return page;
 }
 
 hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now)
 {
     hk_segment_t *seg = hki_page_segment(page), *surplus = NULL;
-    uint64_t bit = (uint64_t)1 << page->slot;
-    hk_assert_internal((seg->free_mask & bit) == 0);
-    bool was_full = seg->free_mask == 0;
+    uint64_t bits = run_bits(page->slot, page->run_slots != 0 ? page->run_slots : 1u);
+    bool span = page->run_slots != 0;
     /* reset to the "free slot" state: no class, nothing carved (free() rejects it) */
     page->class_idx = 0;
+    page->run_slots = 0;
     hki_page_set_start_limit(page, 0);
     page->free = page->local_free = NULL;
     page->capacity = 0;
@@ -296,31 +410,13 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     page->report_at = 0;
     hki_page_set_used(page, 0);
     page->div_magic = 1;
-    page->start = 0;
-    uintptr_t s;
-    size_t sz;
-    slot_area(seg, page->slot, &s, &sz);
-    page->start = s;
-    seg->free_mask |= bit;
-    long delay = hki_option(HK_OPT_PURGE_DELAY);
-    uint64_t now = 0;
-    if (purge_now || delay == 0) {
-        purge_run_t run = {0, 0};
-        purge_slot(&run, page);
-        purge_run_flush(&run);
-    } else {
-        seg->purge_mask |= bit;
-        now = hki_os_now_ms();
-        page->expire_ms = delay < 0 ? UINT64_MAX : now + (uint64_t)delay;
-        heap->purge_pending++;
-        heap->warm_bytes += page->area_size;
-        if (page->expire_ms < heap->next_purge_ms)
-            heap->next_purge_ms = page->expire_ms;
-    }
-    if (was_full) {
-        hki_segment_list_remove(&heap->segs_full, seg);
-        hki_segment_list_push(&heap->segs[seg->kind], seg);
-    }
+    uint64_t now = slots_release(heap, seg, bits, purge_now);
+    /* A span's block starts with its freed mark now (the free wrote its link: NULL ^ key):
+     * kept committed, the slot remembers it (marked_mask, S3) so that a span taking the
+     * slot again finds a write after free (slots_take). */
+    if (span && ((seg->purge_mask >> page->slot) & 1u) &&
+        ((const hk_block_t *)page->start)->next_enc == page->key)
+        seg->marked_mask |= (uint64_t)1 << page->slot;
     if (--seg->used_pages == 0) {
         heap->empty_segs++;
         /* Keep one empty segment per heap for good; the caller hands the others on
@@ -336,6 +432,158 @@ hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge
     if (now != 0 && heap->next_purge_ms <= now)
         hki_heap_purge(heap, now, false);
     return surplus;
+}
+
+/* ---- spans (types.h "Span segment layout") ---- */
+
+/* Bit i of the result is set iff slots i .. i + k - 1 are all in m (1 <= k <= 64): each
+ * step doubles the length of the runs the bits stand for (m & m >> len), and a last
+ * overlapping step (k - len <= len) makes it exactly k; four steps at most for 16. */
+static inline uint64_t run_starts(uint64_t m, unsigned k)
+{
+    unsigned len = 1;
+    while (2 * len <= k) {
+        m &= m >> len;
+        len *= 2;
+    }
+    if (len < k)
+        m &= m >> (k - len);
+    return m;
+}
+
+/* The starts of the runs of k free slots of seg (among `avail`) that hold a block of bs
+ * bytes: in the secure build the run that ends at the segment's last slot stops at the
+ * guard page (hki_slot_end), which a block of k whole slots does not leave room for. */
+static uint64_t span_starts(const hk_segment_t *seg, uint64_t avail, unsigned k, size_t bs)
+{
+    uint64_t starts = run_starts(avail, k);
+    if (HK_SEG_GUARD != 0 && bs > ((size_t)k << HK_SPAN_SLOT_SHIFT) - HK_SEG_GUARD)
+        starts &= ~((uint64_t)1 << (seg->page_count - k));
+    return starts;
+}
+
+hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs)
+{
+    /* The first segment with a free hole of exactly k slots (it cuts no larger hole),
+     * there the one whose slots are all still committed if it has one (no page faults);
+     * else the first segment with a larger hole, there a run of k committed slots if it
+     * has one, else the lowest run (the rest of the hole stays together). A segment
+     * without a hole of k or more costs two instructions (hole_lengths). */
+    hk_segment_t *pick = NULL;
+    uint64_t pick_starts = 0;
+    for (hk_segment_t *seg = heap->segs[HK_KIND_SPAN]; seg != NULL; seg = seg->next) {
+        uint64_t lens = seg->hole_lengths >> k;
+        if (lens == 0 || (pick != NULL && (lens & 1u) == 0))
+            continue;
+        uint64_t free = seg->free_mask;
+        uint64_t starts = span_starts(seg, free, k, bs);
+        uint64_t exact = starts & ~(free << 1) & ~(free >> k); /* (bounded on both sides) */
+        uint64_t fit = exact != 0 ? exact : starts;
+        if (fit == 0)
+            continue; /* (the secure build: only a run ending at the guard page) */
+        uint64_t warm = fit & run_starts(seg->purge_mask, k);
+        pick = seg;
+        pick_starts = warm != 0 ? warm : fit;
+        if (exact != 0)
+            break;
+    }
+    if (pick == NULL)
+        return NULL;
+    unsigned slot = (unsigned)__builtin_ctzll(pick_starts);
+    hk_page_t *page = &pick->pages[slot];
+    page->slot = (uint8_t)slot;
+    page->run_slots = (uint8_t)k;
+    slot_area(pick, slot, &page->start, &page->area_size); /* (the slot's, as when free) */
+    slots_take(heap, pick, run_bits(slot, k));
+    if (pick->used_pages++ == 0)
+        heap->empty_segs--;
+    return page;
+}
+
+bool hki_segment_span_resize(hk_heap_t *heap, hk_page_t *page, unsigned k, size_t bs)
+{
+    hk_segment_t *seg = hki_page_segment(page);
+    unsigned slot = page->slot, old = page->run_slots;
+    hk_assert_internal(old != 0 && k != 0);
+    if (slot + k > seg->page_count || page->start + bs > hki_slot_end(seg, slot + k - 1))
+        return false; /* (the secure build: a run ending at the guard page, span_starts) */
+    if (k > old) {
+        uint64_t more = run_bits(slot + old, k - old);
+        if ((seg->free_mask & more) != more)
+            return false;
+        slots_take(heap, seg, more);
+    } else if (k < old) {
+        slots_release(heap, seg, run_bits(slot + k, old - k), false);
+    }
+    page->run_slots = (uint8_t)k;
+    page->area_size = hki_slot_end(seg, slot + k - 1) - page->start;
+    return true;
+}
+
+hk_page_t *hki_span_of(hk_segment_t *seg, const void *addr)
+{
+    unsigned i = (unsigned)(((uintptr_t)addr & HK_SEG_MASK) >> HK_SPAN_SLOT_SHIFT);
+    if (seg->kind != HK_KIND_SPAN || i == 0 || ((seg->free_mask >> i) & 1u) != 0)
+        return NULL;
+    for (unsigned j = i; j >= 1; j--) {
+        hk_page_t *page = &seg->pages[j];
+        if (page->run_slots != 0)
+            return j + page->run_slots > i ? page : NULL;
+    }
+    return NULL;
+}
+
+const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, const void **addr)
+{
+    uint64_t in_use = seg->valid_mask & ~seg->free_mask, covered = 0;
+    unsigned pages = 0;
+    *inv = "S3";
+    *addr = seg;
+    if ((seg->free_mask & ~seg->valid_mask) != 0)
+        return "free_mask outside valid_mask";
+    if ((seg->purge_mask & ~seg->free_mask) != 0)
+        return "purge_mask not a subset of free_mask";
+    if ((seg->marked_mask & ~seg->purge_mask) != 0)
+        return "marked_mask not a subset of purge_mask";
+    *inv = "S2";
+    for (unsigned i = 0; i < seg->page_count; i++) {
+        const hk_page_t *page = &seg->pages[i];
+        uint64_t bit = (uint64_t)1 << i;
+        *addr = (const void *)((uintptr_t)seg + ((uintptr_t)i << seg->page_shift));
+        if (covered & bit) {
+            if (page->class_idx != 0 || page->run_slots != 0 || hki_page_start_limit(page) != 0)
+                return "interior slot of a span with a class, a run or carved blocks";
+            continue;
+        }
+        if (page->class_idx == 0) {
+            if (in_use & bit)
+                return "slot in use by no page";
+            if (page->run_slots != 0 || hki_page_start_limit(page) != 0) {
+                *inv = "S3";
+                return "free slot with a run or carved blocks";
+            }
+            if (((seg->marked_mask >> i) & 1u) &&
+                ((const hk_block_t *)page->start)->next_enc != page->key) {
+                *inv = "S3";
+                return "a freed span's first word changed (a write after free)";
+            }
+            continue;
+        }
+        unsigned k = page->run_slots != 0 ? page->run_slots : 1u;
+        if ((page->run_slots != 0) != (seg->kind == HK_KIND_SPAN))
+            return "run_slots and the segment kind disagree";
+        if (i + k > seg->page_count || (in_use & run_bits(i, k)) != run_bits(i, k))
+            return "page on a slot or run not in use";
+        covered |= run_bits(i, k);
+        pages++;
+    }
+    *addr = seg;
+    if (pages != seg->used_pages)
+        return "used_pages differs from the pages on the slots";
+    *inv = "S3";
+    if (seg->hole_lengths != (seg->kind == HK_KIND_SPAN ? hole_lengths(seg->free_mask) : 0))
+        return "hole_lengths differs from the free holes of free_mask";
+    return NULL;
 }
 
 /* ---- purging ---- */

@@ -172,6 +172,22 @@ hk_page_t *hki_segment_page_alloc(hk_heap_t *heap, unsigned kind);
  * flushed). When that leaves the heap a second empty segment, the segment is unlinked
  * from the heap and returned: the caller hands it on (hki_segment_give_up); else NULL. */
 hk_segment_t *hki_segment_page_free(hk_heap_t *heap, hk_page_t *page, bool purge_now);
+/* ---- spans (types.h "Span segment layout") ----
+ * Takes a run of k free slots for a span of bs-byte blocks from the heap's span segments
+ * (NULL: none has one; the caller adopts or maps a segment and asks again); the page's
+ * slot and run_slots are set, the rest is hki_page_init's. A span goes back with
+ * hki_segment_page_free, its whole run at once. */
+hk_page_t *hki_segment_span_alloc(hk_heap_t *heap, unsigned k, size_t bs);
+/* Makes span page's run k slots (for bs-byte blocks): grown over the free slots right
+ * after it, or its tail given back (kept committed for the purge delay); false if the
+ * slots after it are not free. Sets run_slots and area_size (the class is the caller's). */
+bool hki_segment_span_resize(hk_heap_t *heap, hk_page_t *page, unsigned k, size_t bs);
+/* The span whose run holds addr, an address of seg (NULL: seg is no span segment, or
+ * addr is in the header or a free slot); for the reports of free.c. */
+hk_page_t *hki_span_of(hk_segment_t *seg, const void *addr);
+/* S2 and S3 (types.h) of one segment, from its masks and descriptors: NULL if they hold,
+ * else what is wrong, with the invariant and the address to report. */
+const char *hki_segment_slots_check(const hk_segment_t *seg, const char **inv, const void **addr);
 hk_segment_t *hki_page_segment(const hk_page_t *page);
 void hki_segment_list_remove(hk_segment_t **list, hk_segment_t *seg);
 /* Takes one segment off heap's lists (the kinds' lists in order, then the full list), or

@@ -51,7 +51,17 @@ static inline unsigned hki_size_class(size_t n)
 static inline unsigned hki_class_kind(unsigned c)
 {
     size_t bs = hki_class_size[c];
-    return bs <= HK_SMALL_MAX ? HK_KIND_SMALL : bs <= HK_MEDIUM_MAX ? HK_KIND_MEDIUM : HK_KIND_LARGE;
+    return bs <= HK_SMALL_MAX ? HK_KIND_SMALL : bs <= HK_MEDIUM_MAX ? HK_KIND_MEDIUM : HK_KIND_SPAN;
+}
+/* Classes above HK_MEDIUM_MAX are served as spans (types.h "Span segment layout"). */
+static inline bool hki_class_is_span(unsigned c)
+{
+    return c >= HK_SPAN_CLASS_MIN;
+}
+/* The slots of a span's run for blocks of bs bytes. */
+static inline unsigned hki_span_slots(size_t bs)
+{
+    return (unsigned)((bs + ((size_t)1 << HK_SPAN_SLOT_SHIFT) - 1) >> HK_SPAN_SLOT_SHIFT);
 }
 
 /* ---- options (options.c) ---- */

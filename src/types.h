@@ -6,9 +6,11 @@
  *   segment   a 4 MiB region aligned to 4 MiB, obtained from the OS; starts with its header
  *             (hk_segment_t); owned by one heap (thread). A huge segment holds one huge block
  *             and may be larger than 4 MiB.
- *   slot      the i-th 1/page_count of a segment; a page occupies one slot.
+ *   slot      the i-th 1/page_count of a segment; a page occupies one slot, a span a run.
  *   page      a run of blocks of ONE size class inside a slot (hk_page_t describes it; the
  *             descriptor lives in the segment header, never inside the page).
+ *   span      a page of the span kind: ONE block (72 KiB .. 1 MiB) on a run of adjacent
+ *             64 KiB slots of a span segment; its descriptor is its first slot's.
  *   block     what malloc returns. Blocks carry no header.
  *   class     a size class 1..112 (class 0 = none): 16..256 in steps of 16, then eight
  *             classes per power of two up to 1 MiB (rounding waste <= 1/8 of the request).
@@ -25,8 +27,8 @@
  *           | pages[0..page_count-1] (descriptors)         |
  *           | ... unused (never touched)                   |
  *           +---------------------------------------------+  HK_SEG_HDR_SIZE (64 KiB)
- *           | slot 0 area (small kind: none, slot 0 is the |
- *           |   header; medium/large: shortened slot 0)    |
+ *           | slot 0 area (small, span: none, slot 0 is    |
+ *           |   the header; medium: shortened slot 0)      |
  *           +---------------------------------------------+  1 << page_shift
  *           | slot 1 area  [block][block][block]...[bump] |
  *           +---------------------------------------------+
@@ -40,8 +42,24 @@
  *   kind    page_shift  slots  block sizes      blocks per page
  *   small   16 (64K)    64     16 .. 8 KiB      >= 8 (slot 0 unusable)
  *   medium  17 (128K)   32     10 KiB .. 64 KiB >= 1 (slot 0: 64K)
- *   large   22 (4M)     1      80 KiB .. 1 MiB  >= 3
+ *   span    16 (64K)    64     72 KiB .. 1 MiB  1, on a run of ceil(size / 64K) slots
  *
+ * ---- Span segment layout ----------------------------------------------------------------
+ *
+ *   seg ->  +-------------+--------+--------+--------+--------+--------+-----+---------+
+ *           | header      | span A          | free   | span B (3 slots)         | ... | free    |
+ *           | slot 0      | slot 1 | slot 2 | slot 3 | slot 4 | slot 5 | 6   |     63  |
+ *           +-------------+--------+--------+--------+--------+--------+-----+---------+
+ *   pages[1]: span A, class_idx = A's class, run_slots = 2, start = seg + 64K, one block
+ *             of block_size = its class size <= run_slots * 64K (the rest of the run is
+ *             never touched by heapkit); pages[2]: an interior slot, all zero but for
+ *             free-slot leftovers (class_idx 0, start_limit 0, run_slots 0), so free() of an
+ *             address inside A beyond A's first slot fails the block-start check (free.c
+ *             reports it against A: hki_span_of); pages[3]: a free slot.
+ *   free_mask has a bit per free slot, so a freed span's slots merge with their free
+ *   neighbours by themselves; a new span takes the lowest run of k free slots, all still
+ *   committed (purge_mask) if there is one (segment.c run_starts). A span block is
+ *   64 KiB-aligned; realloc grows or shrinks it in place over the slots after its run. *
  *   Every page area starts at a multiple of 64 KiB, so a class whose block size is a
  *   multiple of A (A <= 64 KiB) yields A-aligned blocks: that is how aligned allocation
  *   works without interior pointers.
@@ -91,13 +109,32 @@
  *   P7  (secure build) canary_end == hki_page_canary_end(block_size): block_size - 7, or
  *       0 (every free goes to secure.c) if the blocks have no canary or the quarantine or
  *       zeroing on free is on.
+ *   P8  a page has run_slots != 0 iff its class is a span class (>= HK_SPAN_CLASS_MIN);
+ *       a span has run_slots == hki_span_slots(block_size), reserved == 1, area_size ==
+ *       the bytes of its run (hki_slot_end of its last slot - start), and is on the heap's
+ *       span list (heap->spans, in_full = 0, report_at = 0; span_count its length), or
+ *       is the only page of queue[class_idx] (then heap->current[c], as P5 says): a span
+ *       whose block its owner freed is kept so while its class has no current page, and
+ *       joins the span list when malloc hands its block out again and then wants another
+ *       (heap.c find_span_once), or is retired as kept pages are.
  *
  * ---- Segment invariants (checked by segment_check()) ----------------------------------
  *
  *   S1  the segment is in the registry; its owner is the heap that lists it (or NULL when
  *       it is on the abandoned list).
- *   S2  used_pages == number of slots with class_idx != 0 == popcount(~free_mask & valid).
- *   S3  purge_mask is a subset of free_mask; a slot in free_mask has carved == 0.
+ *   S2  used_pages == number of slots with class_idx != 0 (the pages). A page covers its
+ *       slot, a span the run_slots slots from its slot (within valid_mask, never another
+ *       page's); the slots in use (valid & ~free_mask) are exactly the covered ones, and
+ *       a covered slot that is not a page's own (a span's interior slot) has class_idx 0,
+ *       run_slots 0 and start_limit 0. (Small and medium: used_pages == popcount(in use).)
+ *   S3  purge_mask is a subset of free_mask; a slot in free_mask has start_limit == 0,
+ *       class_idx 0 and run_slots 0. marked_mask is a subset of purge_mask: the slots
+ *       where a freed span's block starts, whose first word still holds its free link,
+ *       NULL ^ key (its freed mark; key: the slot descriptor's), which the span that
+ *       takes the slot again checks (a write after free; segment.c slots_take), and
+ *       which makes a second free of the block a reported double free (free.c).
+ *       hole_lengths (span segments; 0 otherwise) has bit L set iff free_mask holds a
+ *       maximal run of exactly L free slots.
  *   S4  heap->free_seg is HK_SEG_NONE or one of the heap's segments; so is each entry
  *       of heap->own_seg[], at the index hki_own_slot gives its address (free() trusts
  *       both to be mapped and the heap's own without a registry or owner lookup).
@@ -107,7 +144,7 @@
  * ---- Concurrency ------------------------------------------------------------------------
  *
  *   The owner thread alone touches its heap and every page field except thread_free
- *   (any thread pushes with CAS) and carved (read by any freeing thread, relaxed atomic).
+ *   (any thread pushes with CAS) and start_limit (read by any freeing thread, relaxed atomic).
  *   seg->heap is an atomic pointer: it changes only on abandonment (owner -> NULL) and
  *   adoption (NULL -> adopter); both happen under the abandoned-list lock, so NULL means
  *   "on the abandoned list" (a freeing thread claims such a segment: free.c).
@@ -147,7 +184,7 @@ typedef struct hk_page_s {
     uint8_t class_idx;      /* 0: slot not in use */
     uint8_t in_full;        /* on the heap's full list */
     uint8_t slot;           /* index in the segment */
-    uint8_t pad_;
+    uint8_t run_slots;      /* a span: the slots of its run (2..16, P8); else 0 */
     uint32_t report_at;     /* free's fast path calls its slow path when `used` drops to
                              * this: 0, or on the full list an eighth below capacity (P5);
                              * changed only by hki_page_set_report_at */
@@ -168,7 +205,7 @@ typedef struct hk_page_s {
 #endif
 } __attribute__((aligned(64))) hk_page_t;
 
-enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_LARGE = 2, HK_KIND_HUGE = 3 };
+enum { HK_KIND_SMALL = 0, HK_KIND_MEDIUM = 1, HK_KIND_SPAN = 2, HK_KIND_HUGE = 3 };
 #define HK_KIND_COUNT 3 /* kinds with pages (not huge) */
 
 typedef struct hk_segment_s {
@@ -181,6 +218,8 @@ typedef struct hk_segment_s {
     uint64_t valid_mask;     /* slots that can hold a page */
     uint64_t free_mask;      /* slots not in use */
     uint64_t purge_mask;     /* free slots still committed (awaiting purge) */
+    uint64_t marked_mask;    /* span segments: free slots where a freed block starts (S3) */
+    uint64_t hole_lengths;   /* span segments: bit L = a hole of exactly L free slots (S3) */
     size_t map_size;         /* bytes mapped at the segment base */
     uint64_t cached_ms;      /* huge: when it entered the cache; else: when abandoned */
     struct hk_segment_s *next, *prev; /* heap's list per kind / abandoned list / huge cache */
@@ -267,6 +306,9 @@ struct hk_heap_s {
     hk_page_queue_t queue[HK_CLASS_COUNT];
     hk_page_queue_t full;
     size_t full_count;
+    hk_page_queue_t spans;             /* live spans (P8), newest first */
+    size_t span_count;
+    size_t spans_since_sweep;          /* span mallocs since the list was last swept */
     size_t fresh_since_sweep;
     hk_segment_t *segs[HK_KIND_COUNT]; /* per kind: segments with a free slot */
     hk_segment_t *segs_full;           /* segments without a free slot (any kind) */

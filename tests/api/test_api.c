@@ -389,6 +389,39 @@ static void test_realloc(void)
     }
     CHECK("huge realloc steps keep contents", bad == 0);
     T_FREE(p);
+    /* blocks of three 64 KiB slots (heapkit's spans, types.h): 21 fill a segment, the
+     * last on its last slots; each grows to the largest class of three slots, in place
+     * (the secure build: not the last, whose slots end at the guard page) and used whole */
+    enum { SPANS = 192 };
+    unsigned char *sp[SPANS] = {0};
+    size_t big = (size_t)190 << 10;
+    int at_end = 0;
+    bad = 0;
+    for (int i = 0; i < SPANS && at_end < 4; i++) { /* (until 4 end a segment) */
+        sp[i] = T_MALLOC((size_t)130 << 10);
+        if (sp[i] == NULL)
+            bad++;
+        else
+            fill(sp[i], (size_t)130 << 10, (unsigned)i);
+        at_end += (((uintptr_t)sp[i] & (((uintptr_t)4 << 20) - 1)) >> 16) == 61;
+    }
+    for (int i = 0; i < SPANS; i++) {
+        if (sp[i] == NULL)
+            continue;
+        unsigned char *q = T_REALLOC(sp[i], big);
+        if (q == NULL || !verify(q, (size_t)130 << 10, (unsigned)i)) {
+            bad++;
+            continue;
+        }
+        sp[i] = q;
+        fill(q, big, (unsigned)i + 1);
+    }
+    for (int i = 0; i < SPANS; i++) {
+        if (sp[i] != NULL && !verify(sp[i], big, (unsigned)i + 1))
+            bad++;
+        T_FREE(sp[i]);
+    }
+    CHECK("spans grown in place to their run's largest class keep contents", bad == 0);
     /* growth by 1/8 at a time, as CPython's buffers grow: contents kept across the move
      * from a class block to a mapping of its own (at 128 KiB), and back when it shrinks */
     n = 1000;
@@ -399,6 +432,9 @@ static void test_realloc(void)
 #endif
     while (p && n < ((size_t)3 << 20)) {
         size_t m = n + n / 8;
+#ifndef HK_TEST_LIBC
+        void *before = p;
+#endif
         p = T_REALLOC(p, m);
         if (p == NULL || !verify(p, n, 5))
             bad++;
@@ -407,14 +443,16 @@ static void test_realloc(void)
 #ifndef HK_TEST_LIBC
         if (n >= ((size_t)128 << 10) && n <= ((size_t)1 << 20)) { /* huge layout: types.h */
             uintptr_t at = (uintptr_t)p & (((uintptr_t)4 << 20) - 1); /* 256; the secure */
-            own_mapping += at == 256 || at == 8192; /* build: header page, guard page */
+            own_mapping += (void *)p == before || at == 256 || at == 8192; /* build: header page, guard
+                                                                    * page; or in place (a span
+                                                                    * grown over free slots) */
         }
 #endif
     }
     p = T_REALLOC(p, 5000);
     CHECK("realloc growth by 1/8 keeps contents, up and down", p && verify(p, 5000, 5) && bad == 0);
 #ifndef HK_TEST_LIBC
-    CHECK("a block grown past 128 KiB has a mapping of its own (grows by mremap)",
+    CHECK("a block grown past 128 KiB grows in place (span) or by mremap (its own mapping)",
           own_mapping > 10);
 #endif
     T_FREE(p);

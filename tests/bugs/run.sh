@@ -37,7 +37,7 @@ default free-interior          message 'interior pointer 0x[0-9a-f]+ passed to f
 default free-never-allocated   message 'heapkit: error: double free of 0x[0-9a-f]+'
 default free-uninitialized     message 'invalid pointer 0xbebebebebebebebe passed to free \(not allocated by heapkit\)'
 default write-after-free-small message 'heapkit: fatal: heap corruption: the free list of page 0x[0-9a-f]+ leads to 0x[0-9a-f]+, not one of its blocks'
-default write-after-free-large message 'heapkit: fatal: heap corruption: the free list of page 0x[0-9a-f]+ leads to 0x[0-9a-f]+, not one of its blocks'
+default write-after-free-large message 'heapkit: fatal: heap corruption: (the free list of page 0x[0-9a-f]+ leads to 0x[0-9a-f]+, not one of its blocks|the freed block at 0x[0-9a-f]+ was written after free)'
 default read-after-free        none
 default overflow-1-small       none
 default overflow-8-small       none

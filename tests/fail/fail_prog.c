@@ -70,6 +70,18 @@ int main(int argc, char **argv)
     } else if (strcmp(c, "interior") == 0) {
         char *p = hk_malloc(64);
         hk_free(p + 16);
+    } else if (strcmp(c, "interior-span") == 0) { /* a span's run, past its first slot */
+        char *p = hk_malloc((size_t)300 << 10);
+        hk_free(p + 100000);
+    } else if (strcmp(c, "past-span") == 0) { /* a span's run, past its block's end */
+        char *p = hk_malloc((size_t)70 << 10); /* (a block of 72 KiB on two slots) */
+        hk_free(p + ((size_t)100 << 10));
+    } else if (strcmp(c, "double-span") == 0) {
+        void *keep = hk_malloc((size_t)300 << 10);
+        void *p = hk_malloc((size_t)300 << 10);
+        hk_free(p);
+        hk_free(launder(p));
+        hk_free(keep);
     } else if (strcmp(c, "interior-huge") == 0) {
         char *p = hk_malloc((size_t)3 << 20);
         hk_free(p + 4096);

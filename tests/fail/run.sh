@@ -84,6 +84,9 @@ expect $A '^heapkit: error: invalid pointer 0x[0-9a-f]+ passed to free \(not all
 expect $A 'not allocated by heapkit' foreign-static
 expect $A 'not allocated by heapkit' foreign-mmap
 expect $A '^heapkit: error: interior pointer 0x[0-9a-f]+ passed to free \(inside the block at 0x' interior
+expect $A '^heapkit: error: interior pointer 0x[0-9a-f]+ passed to free \(inside the block at 0x' interior-span
+expect $A '^heapkit: error: invalid pointer 0x[0-9a-f]+ passed to free \(past the end of the block at 0x' past-span
+expect $A '^heapkit: error: double free of 0x[0-9a-f]+' double-span
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-huge
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not a block start\)' interior-far
 expect $A 'invalid pointer 0x[0-9a-f]+ passed to free \(not allocated by heapkit\)' double-far

@@ -1,8 +1,8 @@
 /*
  * corrupt.c -- hk_heap_check sees a corrupted process-wide state: the abandoned list
  * (O1..O4, src/ownership.c), the segment registry (R1, src/segment.c), the huge cache
- * (H1..H3) and its far blocks (F1, src/huge.c); a page's report_at (P5, types.h) and the
- * heap's owned-segment table (S4, types.h).
+ * (H1..H3) and its far blocks (F1, src/huge.c); a page's report_at (P5, types.h), the
+ * heap's owned-segment table (S4, types.h) and its spans (S2, S3, P8, types.h).
  *
  * Two threads each leave a block behind and exit together: their heaps wait as orphans
  * for an heir (E1, E2, src/heap.c), then are dissolved as a purge delay later would, so
@@ -162,6 +162,48 @@ int main(void)
     *wrong = ours;
     expect("own_seg entry at a wrong slot", "S4");
     *wrong = was;
+
+    /* S2, S3, P8: the span bookkeeping (types.h "Span segment layout") of a span of main's
+     * heap, beside a freed one whose slots wait committed with their freed mark */
+    char *sp = malloc((size_t)200 << 10), *kept = malloc((size_t)200 << 10);
+    char *gone = malloc((size_t)200 << 10);
+    hk_segment_t *ss = hki_segment_of(sp);
+    hk_page_t *span = hki_page_of(ss, sp), *inner = &ss->pages[span->slot + 1];
+    free(kept); /* kept as its class's current page (P8) */
+    free(gone); /* its run back to the segment, with the freed mark (S3) */
+    hk_page_t *mark = hki_page_of(hki_segment_of(gone), gone);
+    expect("spans intact", "");
+    inner->class_idx = span->class_idx; /* an interior slot that looks like a page */
+    expect("span interior slot with a class", "S2");
+    inner->class_idx = 0;
+    span->run_slots++; /* a run one slot longer than its block needs */
+    expect("span run longer than its block", "P8");
+    span->run_slots--;
+    uint64_t last = (uint64_t)1 << (span->slot + span->run_slots - 1);
+    ss->free_mask |= last; /* the run's last slot marked free */
+    expect("span slot marked free", "S2");
+    ss->free_mask &= ~last;
+    uint64_t holes = ss->hole_lengths;
+    ss->hole_lengths ^= (uint64_t)1 << 2; /* the free holes' summary (segment.c) */
+    expect("span segment's hole lengths", "S3");
+    ss->hole_lengths = holes;
+    me->span_count++;
+    expect("span count", "P8");
+    me->span_count--;
+    if (mark->class_idx == 0 && ((hki_segment_of(gone)->marked_mask >> mark->slot) & 1u)) {
+        ((hk_block_t *)gone)->next_enc ^= 1; /* a write after free into the freed span */
+        expect("freed span written after free", "S3");
+        ((hk_block_t *)gone)->next_enc ^= 1;
+    } else {
+        fprintf(stderr, "setup: expected the freed span's slot to keep its freed mark\n");
+        CHECK("setup", 0);
+    }
+    hk_segment_t *gs = hki_segment_of(gone);
+    uint64_t purge = gs->purge_mask;
+    gs->purge_mask &= ~((uint64_t)1 << mark->slot); /* the mark on a slot taken as purged */
+    expect("freed span's mark on a purged slot", "S3");
+    gs->purge_mask = purge;
+    free(sp);
 
     expect("restored", "");
     free(left[0]);

@@ -1,14 +1,15 @@
 /*
- * regrow.c -- buffers that realloc moved to mappings of their own are reused, not
- * mapped and faulted in again.
+ * regrow.c -- buffers that realloc grew are reused, not mapped and faulted in again.
  *
  * 200 buffers grow by realloc in steps of about an eighth to 256 KiB, as string builders
- * and vectors do (from 128 KiB on each lives in a mapping of its own: huge.c, realloc.c),
- * and are freed; then again, three times. From the second round on, the growths take the
- * cached mappings with their pages resident, so a round costs a fraction of the first
- * one's page faults. With the cache at 8 entries (before), every round faulted in all of
- * its 51 MB again: the same count as the first. Run with a long HEAPKIT_PURGE_DELAY so
- * that nothing expires meanwhile. hk_heap_check (H1..H3 of the cache) passes after.
+ * and vectors do, and are freed; then again, three times. From the second round on, the
+ * growths take memory whose pages are still resident, so a round costs a fraction of
+ * the first one's page faults. Past 64 KiB each buffer is a span (src/types.h), grown in
+ * place over the free slots after it or moved to another span (realloc.c), whose freed
+ * slots wait committed for the purge delay; before spans, from 128 KiB on each lived in
+ * a mapping of its own (huge.c), and with the huge cache at 8 entries every round
+ * faulted in all of its 51 MB again. Run with a long HEAPKIT_PURGE_DELAY so that nothing
+ * expires meanwhile. hk_heap_check passes after.
  */
 #include <sys/resource.h>
 

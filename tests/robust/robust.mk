@@ -3,8 +3,9 @@
 # frees staying local when threads hand tables over (handoff), a new thread continuing
 # the heap of the thread that exited before it (heir), memory bounded when
 # threads each leave a block behind (leftover), huge blocks moved by
-# mremap while segments come and go (remap), buffers realloc grew to mappings of
-# their own reused from the huge cache (regrow),
+# mremap while segments come and go (remap), buffers realloc grew reused without
+# faulting their pages in again (regrow), spans other threads freed going back to
+# their owner (spans),
 # purge/trim, statistics and mallinfo2, C++, no system malloc/stdio inside, and
 # hk_heap_check seeing a corrupted abandoned list, registry or huge cache (corrupt).
 #
@@ -22,7 +23,7 @@ RB_DIR    := $(BUILD)/tests/robust
 RB_SO     := $(abspath $(LIB_SO))
 RB_CFLAGS := $(CPPFLAGS) -Iinclude -Itests $(CFLAGS) -pthread -fno-builtin
 RB_STATIC := -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
-RB_PROGS  := fork oom adopt handoff heir leftover purge stats remap regrow
+RB_PROGS  := fork oom adopt handoff heir leftover purge stats remap regrow spans
 RB_BINS   := $(RB_PROGS:%=$(RB_DIR)/%_static) $(RB_PROGS:%=$(RB_DIR)/%_dyn) \
              $(RB_DIR)/librbctor.so $(RB_DIR)/librbinterpose.so $(RB_DIR)/librbinterpose_min.so \
              $(RB_DIR)/startup_static $(RB_DIR)/startup_dyn $(RB_DIR)/startup_interpose \
@@ -104,6 +105,8 @@ test-robust: lib $(RB_BINS)
 	    "HEAPKIT_PURGE_DELAY=0 HEAPKIT_HUGE_CACHE=0 $(RB_PRE) $(RB_DIR)/remap_dyn" \
 	    "HEAPKIT_PURGE_DELAY=600000 $(RB_T) $(RB_DIR)/regrow_static" \
 	    "HEAPKIT_PURGE_DELAY=600000 $(RB_PRE) $(RB_DIR)/regrow_dyn" \
+	    "$(RB_T) $(RB_DIR)/spans_static" \
+	    "$(RB_PRE) $(RB_DIR)/spans_dyn" \
 	    "HEAPKIT_PURGE_DELAY=0 $(RB_T) $(RB_DIR)/purge_static zero" \
 	    "$(RB_T) $(RB_DIR)/purge_static trim" \
 	    "HEAPKIT_PURGE_DELAY=200 $(RB_T) $(RB_DIR)/purge_static delay" \
