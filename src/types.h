@@ -57,9 +57,10 @@
  *             address inside A beyond A's first slot fails the block-start check (free.c
  *             reports it against A: hki_span_of); pages[3]: a free slot.
  *   free_mask has a bit per free slot, so a freed span's slots merge with their free
- *   neighbours by themselves; a new span takes the lowest run of k free slots, all still
- *   committed (purge_mask) if there is one (segment.c run_starts). A span block is
- *   64 KiB-aligned; realloc grows or shrinks it in place over the slots after its run. *
+ *   neighbours by themselves; a new span takes a free hole of exactly k slots if a
+ *   segment has one, else k slots of a larger hole, committed ones (purge_mask) first
+ *   (segment.c hki_segment_span_alloc; hole_lengths summarizes the holes). A span block
+ *   is 64 KiB-aligned; realloc grows or shrinks it in place over the slots after its run. *
  *   Every page area starts at a multiple of 64 KiB, so a class whose block size is a
  *   multiple of A (A <= 64 KiB) yields A-aligned blocks: that is how aligned allocation
  *   works without interior pointers.
