@@ -254,9 +254,9 @@ void hki_heap_set_current(hk_heap_t *heap, unsigned c)
         heap->direct[i] = page;
 }
 
-void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page)
+/* page becomes the first of q (a queue, the full list or the span list) */
+static void list_push_front(hk_page_queue_t *q, hk_page_t *page)
 {
-    hk_page_queue_t *q = &heap->queue[page->class_idx];
     page->prev = NULL;
     page->next = q->first;
     if (q->first)
@@ -264,6 +264,12 @@ void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page)
     else
         q->last = page;
     q->first = page;
+}
+
+void hki_queue_push_front(hk_heap_t *heap, hk_page_t *page)
+{
+    hk_page_queue_t *q = &heap->queue[page->class_idx];
+    list_push_front(q, page);
     hki_heap_set_current(heap, page->class_idx);
 }
 
@@ -306,13 +312,7 @@ void hki_queue_remove(hk_heap_t *heap, hk_page_t *page)
 void hki_full_push(hk_heap_t *heap, hk_page_t *page)
 {
     hk_page_queue_t *q = &heap->full;
-    page->prev = NULL;
-    page->next = q->first;
-    if (q->first)
-        q->first->prev = page;
-    else
-        q->last = page;
-    q->first = page;
+    list_push_front(q, page);
     page->in_full = 1;
     /* Back to the queue when an eighth is free, not at the first free: a program that
      * frees here and there over many full pages (redis) made malloc's slow path find
@@ -339,13 +339,7 @@ void hki_full_remove(hk_heap_t *heap, hk_page_t *page)
 void hki_spans_push(hk_heap_t *heap, hk_page_t *page)
 {
     hk_page_queue_t *q = &heap->spans;
-    page->prev = NULL;
-    page->next = q->first;
-    if (q->first)
-        q->first->prev = page;
-    else
-        q->last = page;
-    q->first = page;
+    list_push_front(q, page);
     page->in_full = 0;
     hki_page_set_report_at(page, 0);
     heap->span_count++;
